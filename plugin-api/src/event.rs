@@ -1,0 +1,276 @@
+//! What a handler or command sees: the signal or command, the context and the config.
+//!
+//! Context and config arrive as JSON text and are parsed only when a handler reads them, and sent
+//! back only when it changed them, so handlers that merely observe cost next to nothing.
+
+use std::cell::OnceCell;
+use std::ops::{Deref, DerefMut};
+
+use abi_stable::std_types::{ROption, RString};
+use serde_json::{Map, Value};
+
+use crate::abi::{Changes, Signal};
+
+/// One JSON document, parsed lazily and tracked for changes.
+struct Doc<'a> {
+    raw: &'a str,
+    parsed: OnceCell<Value>,
+    dirty: bool,
+}
+
+impl<'a> Doc<'a> {
+    fn new(raw: &'a str) -> Self {
+        Doc { raw, parsed: OnceCell::new(), dirty: false }
+    }
+
+    fn get(&self) -> &Value {
+        self.parsed.get_or_init(|| {
+            serde_json::from_str(self.raw).unwrap_or_else(|_| Value::Object(Map::new()))
+        })
+    }
+
+    fn get_mut(&mut self) -> &mut Map<String, Value> {
+        self.get();
+        self.dirty = true;
+        let value = self.parsed.get_mut().expect("parsed above");
+        if !value.is_object() {
+            *value = Value::Object(Map::new());
+        }
+        value.as_object_mut().expect("made an object above")
+    }
+
+    fn changed(self) -> ROption<RString> {
+        match (self.dirty, self.parsed.into_inner()) {
+            (true, Some(value)) => ROption::RSome(RString::from(value.to_string())),
+            _ => ROption::RNone,
+        }
+    }
+}
+
+/// Context and config, shared by [`Event`] and [`Invocation`].
+///
+/// The context holds `tool`, `command`, `env`, `user`, `fink_version`, `plugins`, `arguments`,
+/// `project_dir`, `error` and whatever plugins add; keys starting with `_` are private (never sent to
+/// notifications). The config is the project config: top level, tool sections, `plugins.<name>`.
+pub struct Data<'a> {
+    context: Doc<'a>,
+    config: Doc<'a>,
+}
+
+impl<'a> Data<'a> {
+    /// Wraps raw JSON text (used by the generated entry points and by tests).
+    pub fn new(context: &'a str, config: &'a str) -> Self {
+        Data { context: Doc::new(context), config: Doc::new(config) }
+    }
+
+    /// The whole context.
+    pub fn context(&self) -> &Value {
+        self.context.get()
+    }
+
+    /// The context for changing; later handlers see the change.
+    pub fn context_mut(&mut self) -> &mut Map<String, Value> {
+        self.context.get_mut()
+    }
+
+    /// A string value of the context, e.g. `context_str("env")`.
+    pub fn context_str(&self, key: &str) -> Option<&str> {
+        self.context().get(key).and_then(Value::as_str)
+    }
+
+    /// Sets one context key.
+    pub fn set_context(&mut self, key: impl Into<String>, value: impl Into<Value>) {
+        self.context_mut().insert(key.into(), value.into());
+    }
+
+    /// The tool being run (`cloud`, `lambda`, ...), if any.
+    pub fn tool(&self) -> Option<&str> {
+        self.context_str("tool")
+    }
+
+    /// The command being run (`deploy`, `config`, ...).
+    pub fn command(&self) -> Option<&str> {
+        self.context_str("command")
+    }
+
+    /// The environment (`dev`, `prod`, ...).
+    pub fn env(&self) -> Option<&str> {
+        self.context_str("env")
+    }
+
+    /// The user running fink.
+    pub fn user(&self) -> Option<&str> {
+        self.context_str("user")
+    }
+
+    /// The project directory.
+    pub fn project_dir(&self) -> Option<&str> {
+        self.context_str("project_dir")
+    }
+
+    /// The whole config.
+    pub fn config(&self) -> &Value {
+        self.config.get()
+    }
+
+    /// The config for changing; later handlers see the change.
+    pub fn config_mut(&mut self) -> &mut Map<String, Value> {
+        self.config.get_mut()
+    }
+
+    /// A config value by dotted path, e.g. `config_at("plugins.slack.channel")`.
+    pub fn config_at(&self, path: &str) -> Option<&Value> {
+        path.split('.').try_fold(self.config(), |value, key| value.get(key))
+    }
+
+    /// This plugin's section `plugins.<name>`, if present.
+    pub fn plugin_config(&self, plugin: &str) -> Option<&Value> {
+        self.config().get("plugins").and_then(|p| p.get(plugin))
+    }
+
+    pub(crate) fn into_changes(self) -> Changes {
+        Changes { context: self.context.changed(), config: self.config.changed() }
+    }
+}
+
+/// A signal delivered to a handler.
+pub struct Event<'a> {
+    signal: Signal,
+    data: Data<'a>,
+}
+
+impl<'a> Event<'a> {
+    /// An event for `signal` over raw JSON context and config.
+    pub fn new(signal: Signal, context: &'a str, config: &'a str) -> Self {
+        Event { signal, data: Data::new(context, config) }
+    }
+
+    /// The signal being handled.
+    pub fn signal(&self) -> Signal {
+        self.signal
+    }
+
+    /// The error message, set for the `error` and `finalized` signals after a failure.
+    pub fn error(&self) -> Option<&str> {
+        self.context_str("error")
+    }
+
+    /// What the handler changed.
+    pub fn into_changes(self) -> Changes {
+        self.data.into_changes()
+    }
+}
+
+/// A tool command being run.
+pub struct Invocation<'a> {
+    command: &'a str,
+    data: Data<'a>,
+}
+
+impl<'a> Invocation<'a> {
+    /// An invocation of `command` over raw JSON context and config.
+    pub fn new(command: &'a str, context: &'a str, config: &'a str) -> Self {
+        Invocation { command, data: Data::new(context, config) }
+    }
+
+    /// The command name, e.g. `deploy`.
+    pub fn name(&self) -> &str {
+        self.command
+    }
+
+    /// The parsed command-line arguments: flags are booleans, options strings (or lists).
+    pub fn arguments(&self) -> Option<&Map<String, Value>> {
+        self.context().get("arguments").and_then(Value::as_object)
+    }
+
+    /// Whether a flag was given.
+    pub fn flag(&self, name: &str) -> bool {
+        self.arguments().and_then(|a| a.get(name)).and_then(Value::as_bool).unwrap_or(false)
+    }
+
+    /// A single-valued argument.
+    pub fn value(&self, name: &str) -> Option<&str> {
+        self.arguments().and_then(|a| a.get(name)).and_then(Value::as_str)
+    }
+
+    /// A multi-valued argument (empty when absent).
+    pub fn values(&self, name: &str) -> Vec<&str> {
+        match self.arguments().and_then(|a| a.get(name)) {
+            Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
+            Some(Value::String(s)) => vec![s.as_str()],
+            _ => Vec::new(),
+        }
+    }
+
+    /// The tool's config section (`config[tool]`), if present.
+    pub fn tool_config(&self) -> Option<&Value> {
+        let tool = self.tool()?;
+        self.config().get(tool)
+    }
+
+    /// What the command changed.
+    pub fn into_changes(self) -> Changes {
+        self.data.into_changes()
+    }
+}
+
+impl<'a> Deref for Event<'a> {
+    type Target = Data<'a>;
+    fn deref(&self) -> &Data<'a> {
+        &self.data
+    }
+}
+
+impl<'a> DerefMut for Event<'a> {
+    fn deref_mut(&mut self) -> &mut Data<'a> {
+        &mut self.data
+    }
+}
+
+impl<'a> Deref for Invocation<'a> {
+    type Target = Data<'a>;
+    fn deref(&self) -> &Data<'a> {
+        &self.data
+    }
+}
+
+impl<'a> DerefMut for Invocation<'a> {
+    fn deref_mut(&mut self) -> &mut Data<'a> {
+        &mut self.data
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reading_does_not_report_changes() {
+        let ev = Event::new(Signal::INITIALIZED, r#"{"env":"dev"}"#, "{}");
+        assert_eq!(ev.env(), Some("dev"));
+        let changes = ev.into_changes();
+        assert!(changes.context.is_none() && changes.config.is_none());
+    }
+
+    #[test]
+    fn writing_reports_the_whole_new_document() {
+        let mut ev = Event::new(Signal::CONFIG_READ_INIT, "{}", r#"{"a":1}"#);
+        ev.config_mut().insert("b".into(), 2.into());
+        let changes = ev.into_changes();
+        let config: Value = serde_json::from_str(changes.config.unwrap().as_str()).unwrap();
+        assert_eq!(config, serde_json::json!({"a": 1, "b": 2}));
+        assert!(changes.context.is_none());
+    }
+
+    #[test]
+    fn invocation_reads_arguments() {
+        let ctx = r#"{"tool":"demo","arguments":{"keep":true,"name":"x","files":["a","b"]}}"#;
+        let inv = Invocation::new("run", ctx, r#"{"demo":{"k":1}}"#);
+        assert!(inv.flag("keep"));
+        assert!(!inv.flag("missing"));
+        assert_eq!(inv.value("name"), Some("x"));
+        assert_eq!(inv.values("files"), vec!["a", "b"]);
+        assert_eq!(inv.tool_config(), Some(&serde_json::json!({"k": 1})));
+        assert_eq!(inv.config_at("demo.k"), Some(&serde_json::json!(1)));
+    }
+}

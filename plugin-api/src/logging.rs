@@ -1,0 +1,83 @@
+//! Plugin logging: `tracing` macros inside a plugin end up in the host's output.
+//!
+//! Each plugin library has its own copy of `tracing` and so its own global dispatcher; at
+//! registration this crate installs one that forwards every event to the host, which prints it
+//! under the plugin's name and filters it by `-v`.
+
+use std::fmt::Write as _;
+
+use abi_stable::std_types::RStr;
+use tracing::field::{Field, Visit};
+use tracing::{Event, Level as TracingLevel, Subscriber};
+use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
+
+use crate::abi::{HostBox, Level};
+
+struct HostLayer {
+    host: HostBox,
+}
+
+/// Collects an event's message and fields into one line: `message key=value ...`.
+#[derive(Default)]
+struct Line {
+    message: String,
+    fields: String,
+}
+
+impl Visit for Line {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        if field.name() == "message" {
+            self.message.push_str(value);
+        } else {
+            let _ = write!(self.fields, " {}={value:?}", field.name());
+        }
+    }
+
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        if field.name() == "message" {
+            let _ = write!(self.message, "{value:?}");
+        } else {
+            let _ = write!(self.fields, " {}={value:?}", field.name());
+        }
+    }
+}
+
+fn to_abi(level: &TracingLevel) -> Level {
+    match *level {
+        TracingLevel::ERROR => Level::ERROR,
+        TracingLevel::WARN => Level::WARN,
+        TracingLevel::INFO => Level::INFO,
+        TracingLevel::DEBUG => Level::DEBUG,
+        _ => Level::TRACE,
+    }
+}
+
+fn to_filter(level: Level) -> LevelFilter {
+    match level.0 {
+        0 => LevelFilter::OFF,
+        1 => LevelFilter::ERROR,
+        2 => LevelFilter::WARN,
+        3 => LevelFilter::INFO,
+        4 => LevelFilter::DEBUG,
+        _ => LevelFilter::TRACE,
+    }
+}
+
+impl<S: Subscriber> Layer<S> for HostLayer {
+    fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
+        let mut line = Line::default();
+        event.record(&mut line);
+        line.message.push_str(&line.fields);
+        let meta = event.metadata();
+        self.host.log(to_abi(meta.level()), RStr::from_str(meta.target()), RStr::from_str(&line.message));
+    }
+}
+
+/// Routes this plugin's `tracing` events to the host. Called once, at registration.
+pub(crate) fn install(host: HostBox) {
+    let filter = to_filter(host.max_level());
+    let subscriber = tracing_subscriber::registry().with(HostLayer { host }).with(filter);
+    // Fails only if the plugin installed its own subscriber first; then that one wins.
+    let _ = tracing::subscriber::set_global_default(subscriber);
+}

@@ -1,0 +1,102 @@
+//! The registration builder a plugin's `register` function receives.
+
+use abi_stable::sabi_trait::TD_Opaque;
+use abi_stable::std_types::{RResult, RStr};
+
+use crate::abi::{
+    Changes, CommandRunner, CommandRunnerBox, CommandRunner_TO, Handler, HandlerBox, Handler_TO,
+    HostBox, PluginError, RegistrarMut, Signal,
+};
+use crate::event::{Event, Invocation};
+use crate::guard::guard;
+use crate::tool::ToolSpec;
+use crate::{logging, Error};
+
+/// The order a subscription gets unless it asks for another; lower runs first.
+pub const DEFAULT_ORDER: i32 = 1000;
+
+/// Lets a plugin subscribe handlers, contribute tools and declare config schemas.
+pub struct Registration<'a> {
+    registrar: RegistrarMut<'a>,
+}
+
+impl<'a> Registration<'a> {
+    /// Subscribes `handler` to `signal` with the default order (1000).
+    pub fn on<F>(&mut self, signal: Signal, handler: F) -> &mut Self
+    where
+        F: FnMut(&mut Event<'_>) -> Result<(), Error> + Send + 'static,
+    {
+        self.on_with_order(signal, DEFAULT_ORDER, handler)
+    }
+
+    /// Subscribes `handler` to `signal`; handlers with a lower `order` run first, ties by plugin name.
+    pub fn on_with_order<F>(&mut self, signal: Signal, order: i32, handler: F) -> &mut Self
+    where
+        F: FnMut(&mut Event<'_>) -> Result<(), Error> + Send + 'static,
+    {
+        let boxed: HandlerBox = Handler_TO::from_value(FnHandler(handler), TD_Opaque);
+        self.registrar.subscribe(signal, order, boxed);
+        self
+    }
+
+    /// Contributes a tool; `run` is called with the chosen command.
+    pub fn tool<F>(&mut self, spec: ToolSpec, run: F) -> &mut Self
+    where
+        F: FnMut(&mut Invocation<'_>) -> Result<(), Error> + Send + 'static,
+    {
+        // ToolSpec only holds strings, bools and lists: serializing cannot fail.
+        let json = serde_json::to_string(&spec).unwrap_or_default();
+        let runner: CommandRunnerBox = CommandRunner_TO::from_value(FnRunner(run), TD_Opaque);
+        self.registrar.add_tool(RStr::from_str(&json), runner);
+        self
+    }
+
+    /// Declares a JSON Schema for a config section: the plugin's tool section (e.g. `lambda`) or
+    /// `plugins.<name>`. The host fills in the schema's defaults and validates the section.
+    pub fn config_schema(&mut self, section: &str, schema: serde_json::Value) -> &mut Self {
+        self.registrar.config_schema(RStr::from_str(section), RStr::from_str(&schema.to_string()));
+        self
+    }
+}
+
+struct FnHandler<F>(F);
+
+impl<F> Handler for FnHandler<F>
+where
+    F: FnMut(&mut Event<'_>) -> Result<(), Error> + Send + 'static,
+{
+    fn handle(&mut self, signal: Signal, context: RStr<'_>, config: RStr<'_>) -> RResult<Changes, PluginError> {
+        guard(|| {
+            let mut event = Event::new(signal, context.as_str(), config.as_str());
+            (self.0)(&mut event)?;
+            Ok(event.into_changes())
+        })
+    }
+}
+
+struct FnRunner<F>(F);
+
+impl<F> CommandRunner for FnRunner<F>
+where
+    F: FnMut(&mut Invocation<'_>) -> Result<(), Error> + Send + 'static,
+{
+    fn run(&mut self, command: RStr<'_>, context: RStr<'_>, config: RStr<'_>) -> RResult<Changes, PluginError> {
+        guard(|| {
+            let mut call = Invocation::new(command.as_str(), context.as_str(), config.as_str());
+            (self.0)(&mut call)?;
+            Ok(call.into_changes())
+        })
+    }
+}
+
+/// Runs a plugin's `register` function under the panic guard. Used by [`crate::export_plugin!`].
+#[doc(hidden)]
+pub fn run_register(
+    host: HostBox,
+    registrar: RegistrarMut<'_>,
+    register: fn(&mut Registration<'_>) -> Result<(), Error>,
+) -> RResult<(), PluginError> {
+    logging::install(host);
+    let mut registration = Registration { registrar };
+    guard(|| register(&mut registration))
+}

@@ -1,0 +1,30 @@
+//! The built-in commands and the runner for tool commands.
+
+pub mod config;
+pub mod plugins;
+pub mod tool;
+pub mod version;
+
+use crate::error::Failure;
+use crate::logging;
+use crate::registry::Registry;
+
+/// Commands that run the lifecycle refuse to start while any plugin file is broken: each one is
+/// reported on its own line, and the command exits with 2 before doing anything.
+pub fn ensure_plugins_loaded(registry: &Registry) -> Result<(), Failure> {
+    if registry.rejected.is_empty() {
+        return Ok(());
+    }
+    for rejected in &registry.rejected {
+        logging::print_error(&format!("plugin {}: {}", rejected.path.display(), rejected.error), None);
+        if let Some(detail) = rejected.error.detail().filter(|_| logging::verbose()) {
+            eprintln!("  detail: {detail}");
+        }
+    }
+    let n = registry.rejected.len();
+    Err(Failure::usage(format!(
+        "{n} plugin file{} could not be loaded; nothing was done",
+        if n == 1 { "" } else { "s" }
+    ))
+    .with_help("fix or remove the files above (`fink plugins` lists them; -v shows details)"))
+}

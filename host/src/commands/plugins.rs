@@ -1,0 +1,74 @@
+//! `fink plugins`: every plugin with version, file, status, signals and tools, and every file
+//! that was rejected or shadowed, with the reason.
+
+use fink_plugin_api::Signal;
+
+use crate::lifecycle::Run;
+use crate::logging;
+use crate::registry::Registry;
+use crate::session::Session;
+
+/// Prints the plugin list. With an env, the project config is read first so that plugins it
+/// switches off show as disabled.
+pub fn run(registry: &mut Registry, session: &Session) {
+    let mut note = None;
+    if session.env.is_some() {
+        let context = session.context(registry, None, "plugins", Default::default(), false);
+        let mut run = Run::new(registry, context);
+        if let Err(failure) = run.read_config() {
+            note = Some(format!("could not read the project config ({}); per-project switches not shown", failure.message));
+        }
+    } else {
+        note = Some("pass --env (or set ENV) to see which plugins the project config switches off".to_string());
+    }
+
+    for plugin in &registry.plugins {
+        let status = if plugin.enabled { "enabled" } else { "disabled by project config" };
+        println!("{} {} [{status}]", plugin.name, plugin.version);
+        if !plugin.description.is_empty() {
+            println!("  {}", plugin.description);
+        }
+        println!("  file: {}", plugin.path.display());
+        println!("  built against plugin API {}", plugin.api_version);
+        let mut subs: Vec<(usize, &str, i32)> = plugin
+            .subscriptions
+            .iter()
+            .map(|s| {
+                let position = Signal::ALL.iter().position(|x| *x == s.signal).unwrap_or(usize::MAX);
+                (position, s.signal.name().unwrap_or("?"), s.order)
+            })
+            .collect();
+        subs.sort();
+        if !subs.is_empty() {
+            let list: Vec<String> = subs.iter().map(|(_, name, order)| format!("{name} ({order})")).collect();
+            println!("  signals: {}", list.join(", "));
+        }
+        for tool in &plugin.tools {
+            let commands: Vec<&str> = tool.spec.commands.iter().map(|c| c.name.as_str()).collect();
+            println!("  tool: {} ({})", tool.spec.name, commands.join(", "));
+        }
+        for schema in &plugin.schemas {
+            println!("  config schema: {}", schema.section);
+        }
+    }
+    if registry.plugins.is_empty() {
+        println!("no plugins found");
+    }
+    for shadowed in &registry.shadowed {
+        println!("{} [shadowed]\n  file: {}\n  the plugin '{}' from {} is used instead", shadowed.name, shadowed.path.display(), shadowed.name, shadowed.winner.display());
+    }
+    for rejected in &registry.rejected {
+        println!("{} [rejected]\n  {}", rejected.path.display(), rejected.error);
+        if let Some(detail) = rejected.error.detail().filter(|_| logging::verbose()) {
+            println!("  detail: {detail}");
+        }
+    }
+    println!("search path:");
+    for dir in &registry.search_dirs {
+        let exists = if dir.path.is_dir() { "" } else { " (missing)" };
+        println!("  {} [{}]{exists}", dir.path.display(), dir.origin);
+    }
+    if let Some(note) = note {
+        println!("note: {note}");
+    }
+}

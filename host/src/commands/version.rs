@@ -1,0 +1,33 @@
+//! `fink version`: host, plugin-API, tools and plugins with their versions.
+
+use crate::loader::host_api_version;
+use crate::logging;
+use crate::registry::Registry;
+
+/// Prints versions; `-v` adds file paths.
+pub fn run(registry: &Registry) {
+    let verbose = logging::verbose();
+    println!("fink {} (plugin API {})", env!("CARGO_PKG_VERSION"), host_api_version());
+    let tools: Vec<String> = registry
+        .plugins
+        .iter()
+        .flat_map(|p| p.tools.iter().map(move |t| format!("  {} (plugin {} {})", t.spec.name, p.name, p.version)))
+        .collect();
+    if !tools.is_empty() {
+        println!("tools:");
+        tools.iter().for_each(|t| println!("{t}"));
+    }
+    if !registry.plugins.is_empty() {
+        println!("plugins:");
+    }
+    for plugin in &registry.plugins {
+        if verbose {
+            println!("  {} {}  {}", plugin.name, plugin.version, plugin.path.display());
+        } else {
+            println!("  {} {}", plugin.name, plugin.version);
+        }
+    }
+    for rejected in &registry.rejected {
+        println!("rejected: {}: {}", rejected.path.display(), rejected.error);
+    }
+}

@@ -1,0 +1,92 @@
+//! The fink host: finds plugin libraries, checks and registers them, and drives the lifecycle.
+//!
+//! Read it like a table of contents: [`cli`] (command line), [`plugin_path`] (where plugins are),
+//! [`loader`] (a file becomes a plugin), [`registry`] (what was loaded), [`lifecycle`] (signals),
+//! [`schema`] (config defaults and validation), [`logging`], and [`commands`].
+
+pub mod cli;
+pub mod commands;
+pub mod error;
+pub mod host_services;
+pub mod lifecycle;
+pub mod loader;
+pub mod logging;
+pub mod plugin_path;
+pub mod registry;
+pub mod schema;
+pub mod session;
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use cli::Action;
+use error::Failure;
+use registry::Registry;
+use session::Session;
+
+/// Runs fink with the given arguments and returns the process exit code.
+pub fn run(args: Vec<OsString>) -> i32 {
+    let early = cli::scan_early(&args);
+    logging::init(logging::level_for(early.verbosity));
+    match run_inner(args, early) {
+        Ok(()) => 0,
+        Err(failure) => {
+            if !failure.message.is_empty() {
+                logging::print_error(&failure.message, failure.help.as_deref());
+            }
+            failure.exit_code
+        }
+    }
+}
+
+fn run_inner(args: Vec<OsString>, early: cli::Early) -> Result<(), Failure> {
+    let project_dir = project_dir(early.project_dir)?;
+    let dirs = plugin_path::search_dirs(&early.plugins_dirs, &project_dir);
+    let mut registry = Registry::load(dirs);
+    for shadowed in &registry.shadowed {
+        tracing::debug!("{} shadowed by {}", shadowed.path.display(), shadowed.winner.display());
+    }
+
+    let matches = match cli::build(&registry).try_get_matches_from(args) {
+        Ok(matches) => matches,
+        Err(err) => {
+            // clap prints help, version and usage errors itself; only the exit code is ours.
+            let _ = err.print();
+            return match err.exit_code() {
+                0 => Ok(()),
+                code => Err(Failure::silent(code)),
+            };
+        }
+    };
+    let (globals, action) = cli::action(&matches, &registry);
+    let session = Session { env: globals.env, project_dir, verbosity: globals.verbosity };
+    match action {
+        Action::Version => {
+            commands::version::run(&registry);
+            Ok(())
+        }
+        Action::Plugins => {
+            commands::plugins::run(&mut registry, &session);
+            Ok(())
+        }
+        Action::Config => commands::config::run(&mut registry, &session),
+        Action::Tool { tool, command, arguments } => {
+            commands::tool::run(&mut registry, &session, &tool, &command, arguments)
+        }
+        Action::UnknownTool(tool) => Err(commands::tool::unknown_tool(&tool)),
+    }
+}
+
+/// `-C DIR` made absolute, or the current directory.
+fn project_dir(dir: Option<PathBuf>) -> Result<PathBuf, Failure> {
+    let cwd = std::env::current_dir().map_err(|e| Failure::new(format!("cannot read the current directory: {e}")))?;
+    let dir = match dir {
+        Some(d) if d.is_absolute() => d,
+        Some(d) => cwd.join(d),
+        None => return Ok(cwd),
+    };
+    if !dir.is_dir() {
+        return Err(Failure::usage(format!("project directory {} does not exist", dir.display())));
+    }
+    Ok(dir.canonicalize().unwrap_or(dir))
+}

@@ -1,0 +1,248 @@
+//! The lifecycle: the only place signals fire.
+//!
+//! initialized → config_read_init/finalized → (plugin switches, schema defaults) →
+//! check_credentials_init/finalized → lookup_init/finalized → config_validation_init (schemas)
+//! /finalized → bundle_pre/init/finalized → command_init → the tool's command →
+//! command_finalized → finalized. Any failure stops the run at its step, sets `context.error`,
+//! fires `error`, and then `finalized` always fires.
+
+use abi_stable::std_types::{ROption, RResult, RStr};
+use fink_plugin_api::abi::{Changes, PluginError, Signal};
+use serde_json::{Map, Value};
+
+use crate::error::Failure;
+use crate::registry::Registry;
+use crate::schema;
+
+/// A JSON document with its serialized text cached, so unchanged documents are not re-serialized
+/// for every handler.
+struct Doc {
+    value: Value,
+    text: Option<String>,
+}
+
+impl Doc {
+    fn new(value: Value) -> Self {
+        Doc { value, text: None }
+    }
+
+    fn text(&mut self) -> &str {
+        self.text.get_or_insert_with(|| self.value.to_string())
+    }
+
+    fn value_mut(&mut self) -> &mut Value {
+        self.text = None;
+        &mut self.value
+    }
+
+    fn replace(&mut self, text: String) -> Result<(), serde_json::Error> {
+        self.value = serde_json::from_str(&text)?;
+        self.text = Some(text);
+        Ok(())
+    }
+}
+
+/// The tool command a run leads to.
+pub struct ToolTarget {
+    pub name: String,
+    pub plugin: usize,
+    pub tool: usize,
+    pub command: String,
+    pub needs_config: bool,
+}
+
+/// Where a handler ran, for error messages.
+enum Origin<'a> {
+    Signal(Signal),
+    Command { tool: &'a str, command: &'a str },
+}
+
+/// One run of the lifecycle over a registry.
+pub struct Run<'r> {
+    registry: &'r mut Registry,
+    context: Doc,
+    config: Doc,
+}
+
+impl<'r> Run<'r> {
+    /// Starts a run with the host's context (tool, command, env, user, arguments, ...).
+    pub fn new(registry: &'r mut Registry, context: Map<String, Value>) -> Self {
+        Run { registry, context: Doc::new(Value::Object(context)), config: Doc::new(Value::Object(Map::new())) }
+    }
+
+    /// The config as it is now.
+    pub fn config(&self) -> &Value {
+        &self.config.value
+    }
+
+    /// The context as it is now.
+    pub fn context(&self) -> &Value {
+        &self.context.value
+    }
+
+    /// From `initialized` through `config_validation_finalized`. With a tool, its plugin must be
+    /// enabled and (if the command needs it) the config must have the tool's section; both are
+    /// checked right after reading, before any AWS call.
+    pub fn prepare(&mut self, tool: Option<&ToolTarget>) -> Result<(), Failure> {
+        self.fire(Signal::INITIALIZED)?;
+        self.fire(Signal::CONFIG_READ_INIT)?;
+        self.fire(Signal::CONFIG_READ_FINALIZED)?;
+        self.apply_plugin_switches()?;
+        schema::apply_defaults(self.registry, self.config.value_mut());
+        if let Some(target) = tool {
+            let plugin = &self.registry.plugins[target.plugin];
+            if !plugin.enabled {
+                return Err(Failure::new(format!(
+                    "tool '{}' is provided by plugin '{}', which the project config switches off (plugins.{}.enabled: false)",
+                    target.name, plugin.name, plugin.name
+                )));
+            }
+        }
+        if let Some(tool) = tool.filter(|t| t.needs_config).map(|t| t.name.as_str()) {
+            if self.config.value.get(tool).is_none() {
+                return Err(Failure::new(format!(
+                    "configuration missing for '{tool}': the config for env '{}' has no '{tool}' section",
+                    self.context.value.get("env").and_then(Value::as_str).unwrap_or("?")
+                ))
+                .with_help(format!("add a '{tool}' section to your fink_<env> config file")));
+            }
+        }
+        self.fire(Signal::CHECK_CREDENTIALS_INIT)?;
+        self.fire(Signal::CHECK_CREDENTIALS_FINALIZED)?;
+        self.fire(Signal::LOOKUP_INIT)?;
+        self.fire(Signal::LOOKUP_FINALIZED)?;
+        let problems = schema::validate(self.registry, &self.config.value);
+        if !problems.is_empty() {
+            let count = problems.len();
+            let noun = if count == 1 { "problem" } else { "problems" };
+            return Err(Failure::new(format!("invalid config ({count} {noun}):\n  {}", problems.join("\n  "))));
+        }
+        self.fire(Signal::CONFIG_VALIDATION_INIT)?;
+        self.fire(Signal::CONFIG_VALIDATION_FINALIZED)
+    }
+
+    /// Only reads the config and applies the project's plugin switches (for `fink plugins`).
+    pub fn read_config(&mut self) -> Result<(), Failure> {
+        self.fire(Signal::CONFIG_READ_INIT)?;
+        self.fire(Signal::CONFIG_READ_FINALIZED)?;
+        self.apply_plugin_switches()
+    }
+
+    /// Bundling, then the tool's command between `command_init` and `command_finalized`.
+    pub fn execute(&mut self, target: &ToolTarget) -> Result<(), Failure> {
+        let (plugin, tool, command) = (target.plugin, target.tool, target.command.as_str());
+        self.fire(Signal::BUNDLE_PRE)?;
+        self.fire(Signal::BUNDLE_INIT)?;
+        self.fire(Signal::BUNDLE_FINALIZED)?;
+        self.fire(Signal::COMMAND_INIT)?;
+        let plugin_name = self.registry.plugins[plugin].name.clone();
+        let tool_name = self.registry.plugins[plugin].tools[tool].spec.name.clone();
+        let context = self.context.text().to_string();
+        let config = self.config.text().to_string();
+        let runner = &mut self.registry.plugins[plugin].tools[tool].runner;
+        let result = runner.run(RStr::from_str(command), RStr::from_str(&context), RStr::from_str(&config));
+        let origin = Origin::Command { tool: &tool_name, command };
+        self.absorb(&plugin_name, &origin, result)?;
+        self.fire(Signal::COMMAND_FINALIZED)
+    }
+
+    /// Ends a successful run.
+    pub fn finish(&mut self) -> Result<(), Failure> {
+        self.fire(Signal::FINALIZED)
+    }
+
+    /// Ends a failed run: `context.error`, the `error` signal, then `finalized`. Failures of these
+    /// handlers are reported but do not replace the original error.
+    pub fn fail(&mut self, failure: &Failure) {
+        if let Some(ctx) = self.context.value_mut().as_object_mut() {
+            ctx.insert("error".into(), Value::String(failure.message.clone()));
+        }
+        for signal in [Signal::ERROR, Signal::FINALIZED] {
+            if let Err(e) = self.fire(signal) {
+                tracing::warn!("{}", e.message);
+            }
+        }
+    }
+
+    /// Calls every enabled subscriber of `signal` in order; the first error stops the run.
+    pub fn fire(&mut self, signal: Signal) -> Result<(), Failure> {
+        let subscribers = self.registry.subscribers(signal);
+        for (pi, si) in subscribers {
+            let result = {
+                let context = self.context.text.get_or_insert_with(|| self.context.value.to_string());
+                let config = self.config.text.get_or_insert_with(|| self.config.value.to_string());
+                let handler = &mut self.registry.plugins[pi].subscriptions[si].handler;
+                handler.handle(signal, RStr::from_str(context), RStr::from_str(config))
+            };
+            let name = self.registry.plugins[pi].name.clone();
+            self.absorb(&name, &Origin::Signal(signal), result)?;
+        }
+        Ok(())
+    }
+
+    /// Takes a handler's changes, or turns its error into a failure naming plugin and step.
+    fn absorb(&mut self, plugin: &str, origin: &Origin<'_>, result: RResult<Changes, PluginError>) -> Result<(), Failure> {
+        let at = match origin {
+            Origin::Signal(signal) => format!("{plugin} ({signal})"),
+            Origin::Command { tool, command } => format!("{plugin} ({tool} {command})"),
+        };
+        match result {
+            RResult::ROk(changes) => {
+                if let ROption::RSome(text) = changes.context {
+                    self.context
+                        .replace(text.into_string())
+                        .map_err(|e| Failure::new(format!("{at}: returned an invalid context: {e}")))?;
+                }
+                if let ROption::RSome(text) = changes.config {
+                    self.config
+                        .replace(text.into_string())
+                        .map_err(|e| Failure::new(format!("{at}: returned an invalid config: {e}")))?;
+                }
+                Ok(())
+            }
+            RResult::RErr(err) => Err(Failure {
+                message: format!("{at}: {}", err.message),
+                help: err.help.into_option().map(|h| h.into_string()),
+                exit_code: if err.exit_code == 0 { 1 } else { err.exit_code },
+            }),
+        }
+    }
+
+    /// `plugins.<name>.enabled: false` switches a plugin off from here on.
+    fn apply_plugin_switches(&mut self) -> Result<(), Failure> {
+        let Some(sections) = self.config.value.get("plugins").and_then(Value::as_object) else {
+            return Ok(());
+        };
+        for (name, section) in sections {
+            let enabled = match section.get("enabled") {
+                None => continue,
+                Some(Value::Bool(b)) => *b,
+                Some(other) => {
+                    return Err(Failure::new(format!(
+                        "plugins.{name}.enabled: expected true or false, got {other}"
+                    )))
+                }
+            };
+            match self.registry.plugins.iter_mut().find(|p| &p.name == name) {
+                Some(plugin) => {
+                    if !enabled {
+                        tracing::debug!("plugin '{name}' disabled by the project config");
+                    }
+                    plugin.enabled = enabled;
+                }
+                None => tracing::warn!("the config has a section plugins.{name}, but no plugin '{name}' is installed"),
+            }
+        }
+        let names: Vec<Value> = self
+            .registry
+            .plugins
+            .iter()
+            .filter(|p| p.enabled)
+            .map(|p| Value::String(p.name.clone()))
+            .collect();
+        if let Some(ctx) = self.context.value_mut().as_object_mut() {
+            ctx.insert("plugins".into(), Value::Array(names));
+        }
+        Ok(())
+    }
+}

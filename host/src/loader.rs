@@ -1,0 +1,140 @@
+//! Where a plugin file becomes a plugin: open the library, check the API version, read its info,
+//! call `register`. Libraries are never unloaded.
+
+use std::path::{Path, PathBuf};
+
+use abi_stable::library::{lib_header_from_path, LibraryError, RootModuleError};
+use abi_stable::sabi_trait::TD_Opaque;
+use abi_stable::std_types::RResult;
+use fink_plugin_api::abi::{Host_TO, PluginInfo, PluginModRef, Registrar_TO, API_VERSION};
+use semver::Version;
+
+use crate::error::LoadError;
+use crate::host_services::{Collected, PluginHost};
+
+/// A plugin that loaded and registered.
+pub struct Loaded {
+    pub info: PluginInfo,
+    pub path: PathBuf,
+    pub collected: Collected,
+}
+
+/// Opens `path` and reads the plugin's info, checking the API version first.
+pub fn open(path: &Path) -> Result<(PluginModRef, PluginInfo), LoadError> {
+    let header = lib_header_from_path(path).map_err(|e| match e {
+        LibraryError::OpenError { .. } => LoadError::NotALibrary { detail: first_lines(&e) },
+        _ => LoadError::NotAPlugin { detail: first_lines(&e) },
+    })?;
+
+    let host = host_api_version();
+    let strings = header.version_strings();
+    let plugin = Version::parse(strings.version.as_str()).map_err(|e| LoadError::NotAPlugin {
+        detail: format!("unreadable plugin-API version '{}': {e}", strings.version),
+    })?;
+    check_api_version(&plugin, &host)?;
+
+    let module = header.init_root_module::<PluginModRef>().map_err(|e| match e {
+        LibraryError::AbiInstability(_) | LibraryError::InvalidAbiHeader(_) | LibraryError::InvalidCAbi { .. } => {
+            LoadError::AbiMismatch { host: host.to_string(), detail: first_lines(&e) }
+        }
+        LibraryError::RootModule { err: RootModuleError::Unwound, .. } => LoadError::Register {
+            message: "its module panicked while loading".into(),
+            detail: String::new(),
+        },
+        other => LoadError::Register { message: "its module failed to load".into(), detail: first_lines(&other) },
+    })?;
+
+    let info = (module.info())();
+    validate_info(&info)?;
+    Ok((module, info))
+}
+
+/// Calls the plugin's `register`, collecting its subscriptions, tools and schemas.
+pub fn register(module: PluginModRef, info: PluginInfo, path: PathBuf) -> Result<Loaded, LoadError> {
+    let host = Host_TO::from_value(PluginHost { name: info.name.to_string() }, TD_Opaque);
+    let mut collected = Collected::default();
+    let result = (module.register())(host, Registrar_TO::from_ptr(&mut collected, TD_Opaque));
+    match result {
+        RResult::ROk(()) => Ok(Loaded { info, path, collected }),
+        RResult::RErr(err) => Err(LoadError::Register {
+            message: err.message.to_string(),
+            detail: err.help.map(|h| h.to_string()).unwrap_or_default(),
+        }),
+    }
+}
+
+/// The plugin-API version this host was built with.
+pub fn host_api_version() -> Version {
+    Version::parse(API_VERSION).unwrap_or_else(|_| Version::new(1, 0, 0))
+}
+
+/// Same major, and no newer minor than the host: a plugin may use only API the host has.
+fn check_api_version(plugin: &Version, host: &Version) -> Result<(), LoadError> {
+    if plugin.major != host.major {
+        return Err(LoadError::WrongMajor {
+            plugin: plugin.to_string(),
+            host: host.to_string(),
+            host_major: host.major,
+        });
+    }
+    if plugin.minor > host.minor {
+        return Err(LoadError::NewerMinor { plugin: plugin.to_string(), host: host.to_string() });
+    }
+    Ok(())
+}
+
+fn validate_info(info: &PluginInfo) -> Result<(), LoadError> {
+    let name = info.name.as_str();
+    let valid = !name.is_empty()
+        && !name.starts_with('-')
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !valid {
+        return Err(LoadError::BadInfo(format!(
+            "invalid plugin name '{name}' (use lowercase letters, digits and '-')"
+        )));
+    }
+    if Version::parse(info.version.as_str()).is_err() {
+        return Err(LoadError::BadInfo(format!(
+            "plugin '{name}' has an invalid version '{}' (expected semver such as 1.2.3)",
+            info.version
+        )));
+    }
+    Ok(())
+}
+
+/// abi_stable's errors are multi-line and start with a newline; keep them short for `-v`.
+fn first_lines(err: &LibraryError) -> String {
+    let text = err.to_string();
+    let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).take(3).collect();
+    lines.join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn v(s: &str) -> Version {
+        Version::parse(s).unwrap()
+    }
+
+    #[test]
+    fn older_and_equal_minors_load_newer_and_other_majors_do_not() {
+        assert!(check_api_version(&v("1.0.0"), &v("1.2.0")).is_ok());
+        assert!(check_api_version(&v("1.2.5"), &v("1.2.0")).is_ok());
+        assert!(matches!(check_api_version(&v("1.3.0"), &v("1.2.0")), Err(LoadError::NewerMinor { .. })));
+        assert!(matches!(check_api_version(&v("2.0.0"), &v("1.2.0")), Err(LoadError::WrongMajor { .. })));
+    }
+
+    #[test]
+    fn plugin_names_are_lowercase_words() {
+        let info = |name: &str| PluginInfo {
+            name: name.into(),
+            version: "1.0.0".into(),
+            description: "".into(),
+            api_version: "1.0.0".into(),
+        };
+        assert!(validate_info(&info("say-hello2")).is_ok());
+        assert!(validate_info(&info("Say_Hello")).is_err());
+        assert!(validate_info(&info("")).is_err());
+    }
+}

@@ -1,0 +1,90 @@
+//! Where fink looks for plugins, first match wins:
+//! `--plugins-dir` (repeatable), `FINK_PLUGIN_PATH`, the project's `.fink/plugins/`, the user's
+//! data dir (`~/.local/share/fink/plugins` on Linux), and the install's `<prefix>/lib/fink/plugins`
+//! (the binary lives in `<prefix>/bin`).
+
+use std::path::{Path, PathBuf};
+
+/// One folder on the search path and why it is there.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SearchDir {
+    pub path: PathBuf,
+    pub origin: &'static str,
+}
+
+/// The search path, in priority order, without duplicates.
+pub fn search_dirs(cli_dirs: &[PathBuf], project_dir: &Path) -> Vec<SearchDir> {
+    let mut dirs = Vec::new();
+    for dir in cli_dirs {
+        dirs.push(SearchDir { path: dir.clone(), origin: "--plugins-dir" });
+    }
+    if let Some(value) = std::env::var_os("FINK_PLUGIN_PATH") {
+        for dir in std::env::split_paths(&value).filter(|p| !p.as_os_str().is_empty()) {
+            dirs.push(SearchDir { path: dir, origin: "FINK_PLUGIN_PATH" });
+        }
+    }
+    dirs.push(SearchDir { path: project_dir.join(".fink").join("plugins"), origin: "project" });
+    if let Some(data) = dirs::data_dir() {
+        dirs.push(SearchDir { path: data.join("fink").join("plugins"), origin: "user" });
+    }
+    if let Some(bundled) = bundled_dir() {
+        dirs.push(SearchDir { path: bundled, origin: "bundled" });
+    }
+    let mut seen = Vec::new();
+    dirs.retain(|d| {
+        let key = d.path.canonicalize().unwrap_or_else(|_| d.path.clone());
+        if seen.contains(&key) {
+            false
+        } else {
+            seen.push(key);
+            true
+        }
+    });
+    dirs
+}
+
+/// `<prefix>/lib/fink/plugins` for a binary at `<prefix>/bin/fink`.
+pub fn bundled_dir() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let prefix = exe.parent()?.parent()?;
+    Some(prefix.join("lib").join("fink").join("plugins"))
+}
+
+/// The plugin libraries in `dir` (`*.so` on Linux, `*.dylib` on macOS), sorted by file name.
+pub fn plugin_files(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = entries
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == std::env::consts::DLL_EXTENSION))
+        .collect();
+    files.sort();
+    files
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cli_dirs_come_first_and_duplicates_go() {
+        let tmp = tempfile::tempdir().unwrap();
+        let a = tmp.path().join("a");
+        std::fs::create_dir(&a).unwrap();
+        let dirs = search_dirs(&[a.clone(), a.clone()], tmp.path());
+        assert_eq!(dirs[0].path, a);
+        assert_eq!(dirs.iter().filter(|d| d.path == a).count(), 1);
+        assert!(dirs.iter().any(|d| d.path == tmp.path().join(".fink/plugins")));
+    }
+
+    #[test]
+    fn only_libraries_are_candidates() {
+        let tmp = tempfile::tempdir().unwrap();
+        let lib = format!("b.{}", std::env::consts::DLL_EXTENSION);
+        std::fs::write(tmp.path().join(&lib), b"x").unwrap();
+        std::fs::write(tmp.path().join("notes.txt"), b"x").unwrap();
+        assert_eq!(plugin_files(tmp.path()), vec![tmp.path().join(lib)]);
+    }
+}

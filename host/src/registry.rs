@@ -1,0 +1,195 @@
+//! The loaded plugins, the files that were rejected or shadowed, and what each plugin declared.
+
+use std::path::{Path, PathBuf};
+
+use fink_plugin_api::abi::{CommandRunnerBox, HandlerBox, Signal};
+use fink_plugin_api::ToolSpec;
+use serde_json::Value;
+
+use crate::error::LoadError;
+use crate::loader;
+use crate::plugin_path::{plugin_files, SearchDir};
+
+/// A handler subscribed to a signal.
+pub struct Subscription {
+    pub signal: Signal,
+    pub order: i32,
+    pub handler: HandlerBox,
+}
+
+/// A tool a plugin contributes.
+pub struct Tool {
+    pub spec: ToolSpec,
+    pub runner: CommandRunnerBox,
+}
+
+/// A config schema a plugin declares for a section such as `lambda` or `plugins.slack`.
+pub struct Schema {
+    pub section: String,
+    pub schema: Value,
+}
+
+/// A plugin that loaded and registered.
+pub struct Plugin {
+    pub name: String,
+    pub version: String,
+    pub description: String,
+    pub api_version: String,
+    pub path: PathBuf,
+    /// False once the project config says `plugins.<name>.enabled: false`.
+    pub enabled: bool,
+    pub subscriptions: Vec<Subscription>,
+    pub tools: Vec<Tool>,
+    pub schemas: Vec<Schema>,
+}
+
+/// A plugin file that was not loaded.
+pub struct Rejected {
+    pub path: PathBuf,
+    pub error: LoadError,
+}
+
+/// A plugin file skipped because an earlier file has the same plugin name.
+pub struct Shadowed {
+    pub path: PathBuf,
+    pub name: String,
+    pub winner: PathBuf,
+}
+
+/// Everything found on the plugin search path.
+#[derive(Default)]
+pub struct Registry {
+    pub search_dirs: Vec<SearchDir>,
+    pub plugins: Vec<Plugin>,
+    pub rejected: Vec<Rejected>,
+    pub shadowed: Vec<Shadowed>,
+}
+
+/// Names a tool may not take: the built-in commands.
+const BUILTIN_COMMANDS: &[&str] = &["version", "plugins", "config", "help"];
+
+impl Registry {
+    /// Loads every plugin file in `dirs`, first name wins.
+    pub fn load(dirs: Vec<SearchDir>) -> Registry {
+        let mut registry = Registry::default();
+        for dir in &dirs {
+            for path in plugin_files(&dir.path) {
+                registry.load_file(&path);
+            }
+        }
+        registry.search_dirs = dirs;
+        registry
+    }
+
+    fn load_file(&mut self, path: &Path) {
+        tracing::debug!("loading plugin file {}", path.display());
+        let (module, info) = match loader::open(path) {
+            Ok(found) => found,
+            Err(error) => return self.reject(path, error),
+        };
+        if let Some(winner) = self.plugins.iter().find(|p| p.name == info.name.as_str()) {
+            tracing::warn!(
+                "plugin '{}' found twice: using {}, ignoring {}",
+                info.name,
+                winner.path.display(),
+                path.display()
+            );
+            let winner = winner.path.clone();
+            self.shadowed.push(Shadowed { path: path.to_path_buf(), name: info.name.to_string(), winner });
+            return;
+        }
+        match loader::register(module, info, path.to_path_buf()).and_then(|l| self.to_plugin(l)) {
+            Ok(plugin) => self.plugins.push(plugin),
+            Err(error) => self.reject(path, error),
+        }
+    }
+
+    fn reject(&mut self, path: &Path, error: LoadError) {
+        self.rejected.push(Rejected { path: path.to_path_buf(), error });
+    }
+
+    fn to_plugin(&self, loaded: loader::Loaded) -> Result<Plugin, LoadError> {
+        let name = loaded.info.name.to_string();
+        let mut tools = Vec::new();
+        for (json, runner) in loaded.collected.tools {
+            let spec: ToolSpec = serde_json::from_str(&json)
+                .map_err(|e| LoadError::BadInfo(format!("plugin '{name}' declared an unreadable tool: {e}")))?;
+            crate::cli::check_tool_spec(&spec)
+                .map_err(|e| LoadError::BadInfo(format!("plugin '{name}' declares an unusable tool: {e}")))?;
+            if BUILTIN_COMMANDS.contains(&spec.name.as_str()) || spec.name.is_empty() {
+                return Err(LoadError::BadInfo(format!(
+                    "plugin '{name}' declares a tool named '{}', which is reserved",
+                    spec.name
+                )));
+            }
+            if let Some(owner) = self.tool_owner(&spec.name) {
+                return Err(LoadError::BadInfo(format!(
+                    "plugin '{name}' declares tool '{}', which plugin '{owner}' already provides",
+                    spec.name
+                )));
+            }
+            tools.push(Tool { spec, runner });
+        }
+        let mut schemas = Vec::new();
+        for (section, json) in loaded.collected.schemas {
+            let schema: Value = serde_json::from_str(&json).map_err(|e| {
+                LoadError::BadInfo(format!("plugin '{name}' declared an unreadable schema for '{section}': {e}"))
+            })?;
+            schemas.push(Schema { section, schema });
+        }
+        let subscriptions = loaded
+            .collected
+            .subscriptions
+            .into_iter()
+            .filter(|(signal, _, _)| {
+                let known = signal.name().is_some();
+                if !known {
+                    tracing::debug!("plugin '{name}' subscribed to unknown {signal}; ignored");
+                }
+                known
+            })
+            .map(|(signal, order, handler)| Subscription { signal, order, handler })
+            .collect();
+        Ok(Plugin {
+            version: loaded.info.version.to_string(),
+            description: loaded.info.description.to_string(),
+            api_version: loaded.info.api_version.to_string(),
+            path: loaded.path,
+            enabled: true,
+            subscriptions,
+            tools,
+            schemas,
+            name,
+        })
+    }
+
+    /// The plugin that provides `tool`.
+    pub fn tool_owner(&self, tool: &str) -> Option<&str> {
+        self.plugins
+            .iter()
+            .find(|p| p.tools.iter().any(|t| t.spec.name == tool))
+            .map(|p| p.name.as_str())
+    }
+
+    /// (plugin index, tool index) of `tool`.
+    pub fn find_tool(&self, tool: &str) -> Option<(usize, usize)> {
+        self.plugins.iter().enumerate().find_map(|(pi, p)| {
+            p.tools.iter().position(|t| t.spec.name == tool).map(|ti| (pi, ti))
+        })
+    }
+
+    /// The enabled subscriptions to `signal` as (plugin, subscription) indices: lower order first,
+    /// ties by plugin name.
+    pub fn subscribers(&self, signal: Signal) -> Vec<(usize, usize)> {
+        let mut found: Vec<(i32, &str, usize, usize)> = Vec::new();
+        for (pi, plugin) in self.plugins.iter().enumerate().filter(|(_, p)| p.enabled) {
+            for (si, sub) in plugin.subscriptions.iter().enumerate() {
+                if sub.signal == signal {
+                    found.push((sub.order, plugin.name.as_str(), pi, si));
+                }
+            }
+        }
+        found.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        found.into_iter().map(|(_, _, pi, si)| (pi, si)).collect()
+    }
+}

@@ -1,0 +1,189 @@
+//! config-reader: reads `fink_<env>.{json,yaml,yml,toml}` with its `baseconfig` chain and ignore patterns into the config.
+//!
+//! `files` picks the one env file, `formats` parses it, `chain` follows `baseconfig`, `merge` merges,
+//! `ignore_files` unions the ignore patterns. This file wires them to the `config_read_init` signal.
+// Tests may unwrap; the workspace denies it everywhere else.
+#![cfg_attr(test, allow(clippy::unwrap_used))]
+
+mod chain;
+mod files;
+mod formats;
+mod ignore_files;
+mod merge;
+
+use std::path::{Path, PathBuf};
+
+use fink_plugin_api::{debug, export_plugin, Error, Event, Registration, Result, Signal};
+use serde_json::{Map, Value};
+
+export_plugin! {
+    name: "config-reader",
+    description: "Reads fink_<env>.json/.yaml/.yml/.toml with baseconfig chains and ignore patterns",
+    register: register,
+}
+
+/// Lists everything this plugin does: one subscription.
+fn register(plugin: &mut Registration) -> Result<()> {
+    plugin.on(Signal::CONFIG_READ_INIT, read_config);
+    Ok(())
+}
+
+fn read_config(event: &mut Event) -> Result<()> {
+    let env = env_of(event)?.to_owned();
+    let dir = project_dir(event)?;
+    let home = dirs::home_dir();
+    apply(event.config_mut(), &dir, &env, home.as_deref())
+}
+
+/// Merges the env config of `dir` into `config` (file values win) and sets `ignore` to all patterns.
+fn apply(
+    config: &mut Map<String, Value>,
+    dir: &Path,
+    env: &str,
+    home: Option<&Path>,
+) -> Result<()> {
+    merge::deep_merge(config, chain::read_env_config(dir, env)?);
+    let patterns = ignore_files::collect(config, dir, home)?;
+    config.remove(ignore_files::GCDT_KEY);
+    config.insert(ignore_files::KEY.to_owned(), Value::from(patterns));
+    Ok(())
+}
+
+/// The env from the context; it becomes part of a file name, so it may not hold a path.
+fn env_of<'a>(event: &'a Event) -> Result<&'a str> {
+    let env = event.env().filter(|env| !env.is_empty()).ok_or_else(|| {
+        Error::new("no env in the context: cannot pick fink_<env>.json")
+            .with_help("set ENV, e.g. `ENV=dev fink cloud list`")
+    })?;
+    if env.contains(['/', '\\']) || env == "." || env == ".." {
+        return Err(Error::new(format!(
+            "env '{env}' is not a valid env name: it must not contain a path"
+        )));
+    }
+    Ok(env)
+}
+
+/// The project directory from the context, or the current directory when the host gave none.
+fn project_dir(event: &Event) -> Result<PathBuf> {
+    match event.project_dir() {
+        Some(dir) => Ok(PathBuf::from(dir)),
+        None => {
+            let dir = std::env::current_dir().map_err(|err| {
+                Error::new(format!(
+                    "no project_dir in the context and no current directory: {err}"
+                ))
+            })?;
+            debug!(
+                "no project_dir in the context; reading config from {}",
+                dir.display()
+            );
+            Ok(dir)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+    use std::fs;
+
+    fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        for (name, text) in files {
+            fs::write(dir.path().join(name), text).unwrap();
+        }
+        dir
+    }
+
+    fn run(context: Value, config: Value) -> Result<Value> {
+        let (context, config) = (context.to_string(), config.to_string());
+        let mut event = Event::new(Signal::CONFIG_READ_INIT, &context, &config);
+        read_config(&mut event)?;
+        let changed = event.into_changes().config.into_option().unwrap();
+        Ok(serde_json::from_str(changed.as_str()).unwrap())
+    }
+
+    #[test]
+    fn handler_merges_the_file_over_the_existing_config() {
+        let dir = project(&[
+            (
+                "fink_dev.json",
+                r#"{"baseconfig": "base", "cloud": {"stack": "dev"}, "ignore": ["*.pyc"]}"#,
+            ),
+            ("base.yaml", "cloud:\n  stack: base\n  region: eu-west-1\n"),
+        ]);
+        let context =
+            json!({"env": "dev", "project_dir": dir.path(), "tool": "cloud", "command": "deploy"});
+        let existing = json!({"cloud": {"stack": "default", "timeout": 30}, "defaults": true});
+        let config = run(context, existing).unwrap();
+        assert_eq!(
+            config["cloud"],
+            json!({"stack": "dev", "region": "eu-west-1", "timeout": 30})
+        );
+        assert_eq!(config["defaults"], json!(true));
+        assert_eq!(config["ignore"][0], json!("*.pyc"));
+        assert!(config.get("baseconfig").is_none());
+    }
+
+    #[test]
+    fn apply_always_sets_ignore_and_drops_gcdtignore() {
+        let dir = project(&[
+            ("gcdt_dev.json", r#"{"gcdtignore": ["trash"]}"#),
+            (".npmignore", "node_modules\n"),
+        ]);
+        let mut config = Map::new();
+        apply(&mut config, dir.path(), "dev", None).unwrap();
+        assert_eq!(
+            Value::Object(config),
+            json!({"ignore": ["trash", "node_modules"]})
+        );
+
+        let dir = project(&[("fink_dev.toml", "")]);
+        let mut config = Map::new();
+        apply(&mut config, dir.path(), "dev", None).unwrap();
+        assert_eq!(Value::Object(config), json!({"ignore": []}));
+    }
+
+    #[test]
+    fn apply_reads_the_home_pattern_file() {
+        let dir = project(&[("fink_dev.yml", "ignore: [a]\n")]);
+        let home = project(&[(".finkignore", "b\n")]);
+        let mut config = Map::new();
+        apply(&mut config, dir.path(), "dev", Some(home.path())).unwrap();
+        assert_eq!(config["ignore"], json!(["a", "b"]));
+    }
+
+    #[test]
+    fn missing_env_is_a_clear_error() {
+        let err = run(json!({"project_dir": "/nowhere"}), json!({})).unwrap_err();
+        assert_eq!(
+            err.message(),
+            "no env in the context: cannot pick fink_<env>.json"
+        );
+        assert!(err.help().unwrap().contains("ENV=dev"));
+    }
+
+    #[test]
+    fn env_may_not_be_a_path() {
+        let err = run(
+            json!({"env": "../dev", "project_dir": "/nowhere"}),
+            json!({}),
+        )
+        .unwrap_err();
+        assert_eq!(
+            err.message(),
+            "env '../dev' is not a valid env name: it must not contain a path"
+        );
+    }
+
+    #[test]
+    fn file_errors_reach_the_handler() {
+        let dir = project(&[("fink_dev.json", "[]")]);
+        let err = run(json!({"env": "dev", "project_dir": dir.path()}), json!({})).unwrap_err();
+        assert_eq!(
+            err.message(),
+            "fink_dev.json: the top level must be an object of keys and values, found a list"
+        );
+    }
+}

@@ -1,0 +1,98 @@
+//! Plugin discovery and every way a plugin file can be rejected.
+
+use crate::support::{plugin, Project};
+
+const RECORDERS: &[&str] = &["fink-fixture-alpha", "fink-fixture-beta"];
+
+#[test]
+fn plugins_lists_name_version_file_signals_and_tools() {
+    let project = Project::with(&["fink-fixture-alpha", "fink-plugin-say-hello"]);
+    let run = project.fink(&["plugins"]).ok();
+    let out = &run.stdout;
+    assert!(out.contains("alpha 0.3.1 [enabled]"), "{out}");
+    assert!(out.contains(&format!("file: {}", project.plugins_dir().join("libfink_fixture_alpha.so").display())), "{out}");
+    assert!(out.contains("signals: initialized (1000), config_read_init (1000)"), "{out}");
+    assert!(out.contains("tool: demo (run, nocfg)"), "{out}");
+    assert!(out.contains("say-hello 0.1.0 [enabled]"), "{out}");
+    assert!(out.contains("signals: initialized (1000), finalized (2000)"), "{out}");
+    assert!(out.contains("[--plugins-dir]"), "{out}");
+}
+
+#[test]
+fn random_bytes_named_so_are_rejected_as_not_a_library() {
+    let project = Project::with(&["fink-plugin-say-hello"]);
+    let junk = project.plugins_dir().join("junk.so");
+    std::fs::write(&junk, (0..4096u32).map(|i| (i * 7919 % 251) as u8).collect::<Vec<_>>()).unwrap();
+    let line = format!("{}: not a loadable library", junk.display());
+    project.fink(&["plugins"]).ok().stdout_has(&format!("{} [rejected]", junk.display()));
+    project.fink(&["version"]).ok().stdout_has(&format!("rejected: {line}"));
+    project
+        .fink(&["config", "-e", "dev"])
+        .code(2)
+        .stderr_has(&format!("error: plugin {line}"))
+        .stderr_has("1 plugin file could not be loaded; nothing was done");
+    // Nothing ran: say-hello did not greet.
+    let run = project.fink(&["config", "-e", "dev"]);
+    assert!(!run.stderr.contains("MoinMoin"), "{}", run.stderr);
+}
+
+#[test]
+fn a_plain_shared_library_is_not_a_fink_plugin() {
+    let project = Project::with(&["fink-fixture-plain"]);
+    let path = project.plugins_dir().join("libfink_fixture_plain.so");
+    project
+        .fink(&["config", "-e", "dev"])
+        .code(2)
+        .stderr_has(&format!("plugin {}: not a fink plugin", path.display()));
+    // -v adds abi_stable's detail.
+    project.fink(&["-v", "plugins"]).ok().stdout_has("detail: ");
+}
+
+#[test]
+fn a_panicking_register_rejects_the_plugin_with_its_message() {
+    let project = Project::with(RECORDERS).env("FINK_FIXTURE_ALPHA_PANIC_AT", "register");
+    let run = project.fink(&["plugins"]).ok();
+    assert!(run.stdout.contains("failed to register: panicked: alpha panics in register"), "{}", run.stdout);
+    assert!(run.stdout.contains("beta 0.3.1 [enabled]"), "{}", run.stdout);
+    let run = project.fink(&["config", "-e", "dev"]).code(2).stderr_has("failed to register: panicked: alpha panics in register");
+    assert!(!run.stderr.contains("thread '"), "the plugin's panic message must not leak: {}", run.stderr);
+    assert!(project.recorded().is_empty(), "no handler may run: {:?}", project.recorded());
+}
+
+#[test]
+fn the_first_of_two_plugins_with_one_name_wins_with_a_warning() {
+    let project = Project::with(&["fink-fixture-alpha"]);
+    let second_dir = project.dir().join(".fink/plugins");
+    let second = project.install_into(&second_dir, &plugin("fink-fixture-alpha"));
+    let first = project.plugins_dir().join("libfink_fixture_alpha.so");
+    let run = project.fink(&["plugins"]).ok();
+    assert!(
+        run.stderr.contains(&format!("plugin 'alpha' found twice: using {}, ignoring {}", first.display(), second.display())),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stdout.contains("[shadowed]"), "{}", run.stdout);
+    // A shadowed copy is not an error: the lifecycle runs with the first.
+    project.fink(&["config", "-e", "dev"]).ok();
+}
+
+#[test]
+fn plugin_path_variable_and_project_folder_are_searched() {
+    let project = Project::new();
+    let extra = project.dir().join("extra");
+    project.install_into(&extra, &plugin("fink-fixture-alpha"));
+    project.install_into(&project.dir().join(".fink/plugins"), &plugin("fink-plugin-say-hello"));
+    let project = project.env("FINK_PLUGIN_PATH", extra.to_str().unwrap());
+    let run = project.fink(&["plugins"]).ok();
+    assert!(run.stdout.contains("alpha 0.3.1 [enabled]"), "{}", run.stdout);
+    assert!(run.stdout.contains("say-hello 0.1.0 [enabled]"), "{}", run.stdout);
+    assert!(run.stdout.contains("[FINK_PLUGIN_PATH]"), "{}", run.stdout);
+}
+
+#[test]
+fn user_data_dir_is_searched() {
+    let project = Project::new();
+    let user_dir = project.home().join(".local/share/fink/plugins");
+    project.install_into(&user_dir, &plugin("fink-plugin-say-hello"));
+    project.fink(&["plugins"]).ok().stdout_has("say-hello 0.1.0 [enabled]");
+}

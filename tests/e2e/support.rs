@@ -1,0 +1,249 @@
+//! Test support: builds the real plugin libraries with cargo, lays out throwaway projects and runs
+//! the real `fink` binary in them.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Mutex, OnceLock};
+
+use serde_json::Value;
+
+/// Workspace crates built as plugins for the tests.
+const WORKSPACE_PLUGINS: &[&str] = &[
+    "fink-plugin-say-hello",
+    "fink-plugin-config-reader",
+    "fink-fixture-alpha",
+    "fink-fixture-beta",
+    "fink-fixture-plain",
+];
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("host/ has a parent").to_path_buf()
+}
+
+/// Runs `cargo build` with JSON messages and returns package name → library path.
+fn cargo_build(dir: &Path, args: &[&str]) -> HashMap<String, PathBuf> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let out = Command::new(cargo)
+        .current_dir(dir)
+        .arg("build")
+        .args(args)
+        .args(["--message-format=json-render-diagnostics"])
+        .output()
+        .expect("cargo runs");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "cargo build failed in {}:\n{}", dir.display(), String::from_utf8_lossy(&out.stderr));
+    let mut found = HashMap::new();
+    for line in stdout.lines() {
+        let Ok(msg) = serde_json::from_str::<Value>(line) else { continue };
+        if msg["reason"] != "compiler-artifact" {
+            continue;
+        }
+        let name = msg["target"]["name"].as_str().unwrap_or_default().replace('_', "-");
+        for file in msg["filenames"].as_array().into_iter().flatten().filter_map(Value::as_str) {
+            if file.ends_with(std::env::consts::DLL_SUFFIX) {
+                found.insert(name.clone(), PathBuf::from(file));
+            }
+        }
+    }
+    found
+}
+
+/// The path of a workspace plugin library, e.g. `plugin("fink-fixture-alpha")`.
+pub fn plugin(package: &str) -> PathBuf {
+    static BUILT: OnceLock<HashMap<String, PathBuf>> = OnceLock::new();
+    let built = BUILT.get_or_init(|| {
+        let mut args = Vec::new();
+        for p in WORKSPACE_PLUGINS {
+            args.extend(["-p", p]);
+        }
+        cargo_build(&repo_root(), &args)
+    });
+    built.get(package).unwrap_or_else(|| panic!("{package} was not built: {built:?}")).clone()
+}
+
+/// Builds the out-of-tree `legacy` fixture against the frozen 1.0.0 API copy, with its version
+/// rewritten to `api_version` (1.0.0 = unchanged).
+pub fn legacy_plugin(api_version: &str) -> PathBuf {
+    // One build at a time: the variants share a target dir.
+    static LOCK: Mutex<()> = Mutex::new(());
+    let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
+    let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
+    let work = tmp.join("compat").join(api_version);
+    let fixtures = repo_root().join("tests/fixtures");
+    copy_dir(&fixtures.join("api-1.0.0"), &work.join("api"));
+    copy_dir(&fixtures.join("out-of-tree/legacy"), &work.join("legacy"));
+    let manifest = work.join("api/Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, text.replacen("version = \"1.0.0\"", &format!("version = \"{api_version}\""), 1)).unwrap();
+    let manifest = work.join("legacy/Cargo.toml");
+    let text = std::fs::read_to_string(&manifest).unwrap();
+    std::fs::write(&manifest, text.replace("../../api-1.0.0", "../api")).unwrap();
+    // Same dependency versions as the workspace, so the shared target dir is reused.
+    std::fs::copy(repo_root().join("Cargo.lock"), work.join("legacy/Cargo.lock")).unwrap();
+    let target = tmp.join("compat-target");
+    let built = cargo_build(&work.join("legacy"), &["--target-dir", target.to_str().unwrap()]);
+    let lib = built.get("fink-fixture-legacy").expect("legacy plugin built");
+    // Variants share a file name: keep each under its own name.
+    let kept = work.join(lib.file_name().unwrap());
+    std::fs::copy(lib, &kept).unwrap();
+    kept
+}
+
+/// Builds the out-of-tree example plugin from `examples/hello-tool`.
+pub fn example_plugin() -> PathBuf {
+    static BUILT: OnceLock<PathBuf> = OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("compat-target");
+            let built = cargo_build(&repo_root().join("examples/hello-tool"), &["--target-dir", target.to_str().unwrap()]);
+            built.get("fink-plugin-hello-tool").expect("example built").clone()
+        })
+        .clone()
+}
+
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let dest = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            if entry.file_name() != "target" {
+                copy_dir(&entry.path(), &dest);
+            }
+        } else {
+            std::fs::copy(entry.path(), dest).unwrap();
+        }
+    }
+}
+
+/// What a fink run printed and returned.
+#[derive(Debug)]
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn ok(self) -> Self {
+        assert_eq!(self.code, 0, "expected success:\n{self:#?}");
+        self
+    }
+
+    pub fn code(self, code: i32) -> Self {
+        assert_eq!(self.code, code, "unexpected exit code:\n{self:#?}");
+        self
+    }
+
+    pub fn stderr_has(self, text: &str) -> Self {
+        assert!(self.stderr.contains(text), "stderr lacks {text:?}:\n{}", self.stderr);
+        self
+    }
+
+    pub fn stdout_has(self, text: &str) -> Self {
+        assert!(self.stdout.contains(text), "stdout lacks {text:?}:\n{}", self.stdout);
+        self
+    }
+
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| panic!("stdout is not JSON ({e}):\n{}", self.stdout))
+    }
+}
+
+/// A throwaway project with its own plugins folder and an empty home.
+pub struct Project {
+    root: tempfile::TempDir,
+    envs: Vec<(String, String)>,
+}
+
+impl Project {
+    pub fn new() -> Self {
+        let root = tempfile::tempdir().unwrap();
+        for dir in ["project", "plugins", "home"] {
+            std::fs::create_dir_all(root.path().join(dir)).unwrap();
+        }
+        Project { root, envs: Vec::new() }
+    }
+
+    /// A project with the given workspace plugins installed.
+    pub fn with(packages: &[&str]) -> Self {
+        let project = Project::new();
+        for p in packages {
+            project.install(&plugin(p));
+        }
+        project
+    }
+
+    pub fn dir(&self) -> PathBuf {
+        self.root.path().join("project")
+    }
+
+    pub fn plugins_dir(&self) -> PathBuf {
+        self.root.path().join("plugins")
+    }
+
+    pub fn home(&self) -> PathBuf {
+        self.root.path().join("home")
+    }
+
+    /// Copies a library into the plugins folder.
+    pub fn install(&self, lib: &Path) -> PathBuf {
+        self.install_into(&self.plugins_dir(), lib)
+    }
+
+    pub fn install_into(&self, dir: &Path, lib: &Path) -> PathBuf {
+        std::fs::create_dir_all(dir).unwrap();
+        let dest = dir.join(lib.file_name().unwrap());
+        std::fs::copy(lib, &dest).unwrap();
+        dest
+    }
+
+    /// Writes a file relative to the project dir.
+    pub fn file(&self, name: &str, content: &str) -> PathBuf {
+        let path = self.dir().join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(&path, content).unwrap();
+        path
+    }
+
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.envs.push((key.into(), value.into()));
+        self
+    }
+
+    pub fn record_file(&self) -> PathBuf {
+        self.root.path().join("record.txt")
+    }
+
+    /// The lines the recorder fixtures wrote.
+    pub fn recorded(&self) -> Vec<String> {
+        std::fs::read_to_string(self.record_file()).unwrap_or_default().lines().map(String::from).collect()
+    }
+
+    /// Runs `fink --plugins-dir <plugins> <args>` in the project dir.
+    pub fn fink(&self, args: &[&str]) -> Run {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_fink"));
+        cmd.current_dir(self.dir())
+            .arg("--plugins-dir")
+            .arg(self.plugins_dir())
+            .args(args)
+            .env("HOME", self.home())
+            .env("XDG_DATA_HOME", self.home().join(".local/share"))
+            .env("USER", "tester")
+            .env("FINK_FIXTURE_RECORD", self.record_file())
+            .env("NO_COLOR", "1")
+            .env_remove("ENV")
+            .env_remove("FINK_PLUGIN_PATH")
+            .env_remove("RUST_BACKTRACE");
+        for (k, v) in &self.envs {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().expect("fink runs");
+        Run {
+            code: out.status.code().unwrap_or(-1),
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}

@@ -159,6 +159,7 @@ fn clap_arg(spec: &ArgSpec) -> Arg {
             arg = arg.action(if spec.multiple { ArgAction::Append } else { ArgAction::Set });
         }
         ArgKind::Positional => {
+            arg = arg.value_name(spec.name.to_uppercase());
             if spec.multiple {
                 arg = arg.num_args(1..).action(ArgAction::Append);
             }

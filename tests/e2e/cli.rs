@@ -1,0 +1,82 @@
+//! The command line: built-in commands, tool help, usage errors and exit codes.
+
+use crate::support::Project;
+
+#[test]
+fn version_shows_host_api_tools_and_plugins() {
+    let project = Project::with(&["fink-fixture-alpha", "fink-plugin-say-hello"]);
+    let run = project.fink(&["version"]).ok();
+    assert!(run.stdout.starts_with(&format!("fink {} (plugin API 1.0.0)\n", env!("CARGO_PKG_VERSION"))), "{}", run.stdout);
+    assert!(run.stdout.contains("tools:\n  demo (plugin alpha 0.3.1)"), "{}", run.stdout);
+    assert!(run.stdout.contains("plugins:\n  alpha 0.3.1\n  say-hello 0.1.0\n"), "{}", run.stdout);
+    // Version skips the lifecycle: nobody greets.
+    assert!(!run.stderr.contains("MoinMoin"), "{}", run.stderr);
+    let verbose = project.fink(&["version", "-v"]).ok();
+    assert!(verbose.stdout.contains(&project.plugins_dir().join("libfink_fixture_alpha.so").display().to_string()));
+}
+
+#[test]
+fn tools_appear_in_help_and_their_commands_have_real_help() {
+    let project = Project::with(&["fink-fixture-alpha"]);
+    project.fink(&["--help"]).ok().stdout_has("demo     A demo tool for tests [plugin alpha]");
+    let run = project.fink(&["demo", "run", "--help"]).ok();
+    for text in ["Runs the demo command and records its arguments.", "-k, --keep", "--name <NAME>", "[possible values: fast, slow]", "[FILES]..."] {
+        assert!(run.stdout.contains(text), "help lacks {text:?}:\n{}", run.stdout);
+    }
+}
+
+#[test]
+fn unknown_tools_say_which_plugin_to_install() {
+    let project = Project::new();
+    project
+        .fink(&["cloud", "deploy"])
+        .code(2)
+        .stderr_has("error: unknown tool 'cloud'")
+        .stderr_has("comes with the plugin 'cloud'");
+    project.fink(&["frobnicate"]).code(2).stderr_has("unknown tool 'frobnicate'");
+}
+
+#[test]
+fn usage_errors_exit_with_2() {
+    let project = Project::with(&["fink-fixture-alpha"]);
+    project.fink(&["demo", "run", "-e", "dev", "--mode", "warp"]).code(2).stderr_has("invalid value 'warp'");
+    project.fink(&[]).code(2);
+    project.fink(&["-C", "/does/not/exist", "version"]).code(2).stderr_has("project directory /does/not/exist does not exist");
+}
+
+#[test]
+fn commands_that_need_config_require_an_env() {
+    let project = Project::with(&["fink-fixture-alpha"]);
+    project.fink(&["config"]).code(2).stderr_has("no environment given: pass --env <ENV> (e.g. -e dev) or set the ENV variable");
+    project.fink(&["demo", "nocfg"]).code(2).stderr_has("no environment given");
+}
+
+#[test]
+fn the_project_dir_can_be_given_with_c() {
+    let project = Project::with(&["fink-plugin-config-reader"]);
+    project.file("sub/fink_dev.json", r#"{"x": 1}"#);
+    let config = project.fink(&["-C", "sub", "config", "-e", "dev"]).ok().json();
+    assert_eq!(config["x"], 1);
+}
+
+#[test]
+fn say_hello_greets_and_says_goodbye_through_the_host_log() {
+    let project = Project::with(&["fink-plugin-say-hello", "fink-fixture-alpha"]);
+    let run = project.fink(&["config", "-e", "dev"]).ok();
+    assert!(run.stderr.starts_with("say-hello: MoinMoin tester!\n"), "{}", run.stderr);
+    assert!(run.stderr.ends_with("say-hello: Bye tester. Talk to you soon!\n"), "{}", run.stderr);
+    // -q hides normal output; the goodbye after a failure is different.
+    let quiet = project.fink(&["config", "-e", "dev", "-q"]).ok();
+    assert!(quiet.stderr.is_empty(), "{}", quiet.stderr);
+    let failing = project.env("FINK_FIXTURE_ALPHA_FAIL_AT", "initialized");
+    failing.fink(&["config", "-e", "dev"]).code(1).stderr_has("say-hello: Sorry it didn't work out this time, tester. Bye!");
+}
+
+#[test]
+fn plugin_debug_logs_appear_with_v() {
+    let project = Project::with(&["fink-plugin-config-reader"]);
+    project.file("fink_dev.json", "{}");
+    let run = project.fink(&["config", "-e", "dev"]).ok();
+    assert!(!run.stderr.contains("debug:"), "{}", run.stderr);
+    project.fink(&["config", "-e", "dev", "-v"]).ok().stderr_has("debug: config-reader");
+}

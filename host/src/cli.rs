@@ -191,12 +191,25 @@ pub fn check_tool_spec(spec: &ToolSpec) -> Result<(), String> {
     }
     let mut commands = Vec::new();
     for command in &spec.commands {
-        if !word(&command.name) || commands.contains(&command.name.as_str()) {
+        if !word(&command.name) || commands.contains(&command.name.as_str()) || command.name == "help" {
             return Err(format!("tool '{}': invalid or repeated command name '{}'", spec.name, command.name));
         }
         commands.push(command.name.as_str());
         let mut names = Vec::new();
         let mut shorts = Vec::new();
+        let positionals: Vec<&ArgSpec> = command.args.iter().filter(|a| a.kind == ArgKind::Positional).collect();
+        for (i, arg) in positionals.iter().enumerate() {
+            let at = format!("tool '{}' command '{}'", spec.name, command.name);
+            if arg.multiple && i + 1 < positionals.len() {
+                return Err(format!("{at}: the multi-valued positional '{}' must be the last positional", arg.name));
+            }
+            if arg.short.is_some() {
+                return Err(format!("{at}: the positional '{}' cannot have a short option", arg.name));
+            }
+            if arg.required && positionals[..i].iter().any(|p| !p.required) {
+                return Err(format!("{at}: the required positional '{}' follows an optional one", arg.name));
+            }
+        }
         for arg in &command.args {
             let at = format!("tool '{}' command '{}'", spec.name, command.name);
             if !word(&arg.name) || names.contains(&arg.name.as_str()) || RESERVED_NAMES.contains(&arg.name.as_str()) {
@@ -251,9 +264,9 @@ fn arguments(specs: &[ArgSpec], matches: &ArgMatches) -> Map<String, Value> {
     for spec in specs {
         let value = match spec.kind {
             ArgKind::Flag => Some(Value::Bool(matches.get_flag(&spec.name))),
-            _ if spec.multiple => matches
-                .get_many::<String>(&spec.name)
-                .map(|v| Value::Array(v.cloned().map(Value::String).collect())),
+            _ if spec.multiple => {
+                matches.get_many::<String>(&spec.name).map(|v| Value::Array(v.cloned().map(Value::String).collect()))
+            }
             _ => matches.get_one::<String>(&spec.name).cloned().map(Value::String),
         };
         if let Some(value) = value {
@@ -273,7 +286,8 @@ mod tests {
 
     #[test]
     fn early_scan_finds_dirs_and_verbosity_anywhere() {
-        let early = scan_early(&os(&["fink", "cloud", "deploy", "-vv", "--plugins-dir", "a", "--plugins-dir=b", "-C", "p"]));
+        let early =
+            scan_early(&os(&["fink", "cloud", "deploy", "-vv", "--plugins-dir", "a", "--plugins-dir=b", "-C", "p"]));
         assert_eq!(early.verbosity, 2);
         assert_eq!(early.plugins_dirs, vec![PathBuf::from("a"), PathBuf::from("b")]);
         assert_eq!(early.project_dir, Some(PathBuf::from("p")));
@@ -291,6 +305,22 @@ mod tests {
         let ok = ToolSpec::new("demo", "d")
             .command(fink_plugin_api::CommandSpec::new("run", "r").arg(ArgSpec::flag("force", "x").short('f')));
         assert!(check_tool_spec(&ok).is_ok());
+    }
+
+    #[test]
+    fn positional_layouts_clap_cannot_parse_are_refused() {
+        use fink_plugin_api::CommandSpec;
+        let spec = |cmd: CommandSpec| check_tool_spec(&ToolSpec::new("demo", "d").command(cmd));
+        assert!(spec(CommandSpec::new("help", "h")).is_err());
+        let many_then_one = CommandSpec::new("run", "r")
+            .arg(ArgSpec::positional("files", "f").multiple())
+            .arg(ArgSpec::positional("more", "m"));
+        assert!(spec(many_then_one).unwrap_err().contains("must be the last positional"));
+        assert!(spec(CommandSpec::new("run", "r").arg(ArgSpec::positional("x", "x").short('x'))).is_err());
+        let required_after_optional = CommandSpec::new("run", "r")
+            .arg(ArgSpec::positional("a", "a"))
+            .arg(ArgSpec::positional("b", "b").required());
+        assert!(spec(required_after_optional).is_err());
     }
 
     #[test]

@@ -181,7 +181,12 @@ impl<'r> Run<'r> {
     }
 
     /// Takes a handler's changes, or turns its error into a failure naming plugin and step.
-    fn absorb(&mut self, plugin: &str, origin: &Origin<'_>, result: RResult<Changes, PluginError>) -> Result<(), Failure> {
+    fn absorb(
+        &mut self,
+        plugin: &str,
+        origin: &Origin<'_>,
+        result: RResult<Changes, PluginError>,
+    ) -> Result<(), Failure> {
         let at = match origin {
             Origin::Signal(signal) => format!("{plugin} ({signal})"),
             Origin::Command { tool, command } => format!("{plugin} ({tool} {command})"),
@@ -218,9 +223,7 @@ impl<'r> Run<'r> {
                 None => continue,
                 Some(Value::Bool(b)) => *b,
                 Some(other) => {
-                    return Err(Failure::new(format!(
-                        "plugins.{name}.enabled: expected true or false, got {other}"
-                    )))
+                    return Err(Failure::new(format!("plugins.{name}.enabled: expected true or false, got {other}")))
                 }
             };
             match self.registry.plugins.iter_mut().find(|p| &p.name == name) {
@@ -233,13 +236,8 @@ impl<'r> Run<'r> {
                 None => tracing::warn!("the config has a section plugins.{name}, but no plugin '{name}' is installed"),
             }
         }
-        let names: Vec<Value> = self
-            .registry
-            .plugins
-            .iter()
-            .filter(|p| p.enabled)
-            .map(|p| Value::String(p.name.clone()))
-            .collect();
+        let names: Vec<Value> =
+            self.registry.plugins.iter().filter(|p| p.enabled).map(|p| Value::String(p.name.clone())).collect();
         if let Some(ctx) = self.context.value_mut().as_object_mut() {
             ctx.insert("plugins".into(), Value::Array(names));
         }

@@ -37,10 +37,9 @@ pub fn open(path: &Path) -> Result<(PluginModRef, PluginInfo), LoadError> {
         LibraryError::AbiInstability(_) | LibraryError::InvalidAbiHeader(_) | LibraryError::InvalidCAbi { .. } => {
             LoadError::AbiMismatch { host: host.to_string(), detail: first_lines(&e) }
         }
-        LibraryError::RootModule { err: RootModuleError::Unwound, .. } => LoadError::Register {
-            message: "its module panicked while loading".into(),
-            detail: String::new(),
-        },
+        LibraryError::RootModule { err: RootModuleError::Unwound, .. } => {
+            LoadError::Register { message: "its module panicked while loading".into(), detail: String::new() }
+        }
         other => LoadError::Register { message: "its module failed to load".into(), detail: first_lines(&other) },
     })?;
 

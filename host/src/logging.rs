@@ -76,11 +76,8 @@ pub fn plugin_record(level: Level, plugin: &str, target: &str, message: &str) {
     if level > max_level() || level == Level::OFF {
         return;
     }
-    let origin = if level >= Level::DEBUG && !target.is_empty() {
-        format!("{plugin} ({target})")
-    } else {
-        plugin.to_string()
-    };
+    let origin =
+        if level >= Level::DEBUG && !target.is_empty() { format!("{plugin} ({target})") } else { plugin.to_string() };
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "{}{}: {message}", prefix(level), paint(&origin, "1"));
 }

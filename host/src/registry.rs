@@ -165,17 +165,15 @@ impl Registry {
 
     /// The plugin that provides `tool`.
     pub fn tool_owner(&self, tool: &str) -> Option<&str> {
-        self.plugins
-            .iter()
-            .find(|p| p.tools.iter().any(|t| t.spec.name == tool))
-            .map(|p| p.name.as_str())
+        self.plugins.iter().find(|p| p.tools.iter().any(|t| t.spec.name == tool)).map(|p| p.name.as_str())
     }
 
     /// (plugin index, tool index) of `tool`.
     pub fn find_tool(&self, tool: &str) -> Option<(usize, usize)> {
-        self.plugins.iter().enumerate().find_map(|(pi, p)| {
-            p.tools.iter().position(|t| t.spec.name == tool).map(|ti| (pi, ti))
-        })
+        self.plugins
+            .iter()
+            .enumerate()
+            .find_map(|(pi, p)| p.tools.iter().position(|t| t.spec.name == tool).map(|ti| (pi, ti)))
     }
 
     /// The enabled subscriptions to `signal` as (plugin, subscription) indices: lower order first,

@@ -22,8 +22,7 @@ fn section_mut<'v>(config: &'v mut Value, path: &str) -> Option<&'v mut Value> {
 
 /// Fills missing keys from the schema's `default`s, recursing through `properties`.
 fn fill_defaults(schema: &Value, value: &mut Value) {
-    let (Some(props), Some(map)) = (schema.get("properties").and_then(Value::as_object), value.as_object_mut())
-    else {
+    let (Some(props), Some(map)) = (schema.get("properties").and_then(Value::as_object), value.as_object_mut()) else {
         return;
     };
     for (key, prop) in props {
@@ -32,7 +31,8 @@ fn fill_defaults(schema: &Value, value: &mut Value) {
             None => {
                 if let Some(default) = prop.get("default") {
                     map.insert(key.clone(), default.clone());
-                } else if prop.get("properties").is_some_and(has_defaults) && prop.get("type") == Some(&"object".into()) {
+                } else if prop.get("properties").is_some_and(has_defaults) && prop.get("type") == Some(&"object".into())
+                {
                     let mut nested = Value::Object(Map::new());
                     fill_defaults(prop, &mut nested);
                     map.insert(key.clone(), nested);
@@ -82,10 +82,8 @@ pub fn validate(registry: &Registry, config: &Value) -> Vec<String> {
             let validator = match jsonschema::validator_for(&schema.schema) {
                 Ok(v) => v,
                 Err(e) => {
-                    problems.push(format!(
-                        "{}: plugin '{}' declared an invalid schema: {e}",
-                        schema.section, plugin.name
-                    ));
+                    problems
+                        .push(format!("{}: plugin '{}' declared an invalid schema: {e}", schema.section, plugin.name));
                     continue;
                 }
             };

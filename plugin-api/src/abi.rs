@@ -10,10 +10,9 @@
 use abi_stable::{
     declare_root_module_statics,
     library::RootModule,
-    package_version_strings,
-    sabi_trait,
-    sabi_types::VersionStrings,
+    package_version_strings, sabi_trait,
     sabi_types::RMut,
+    sabi_types::VersionStrings,
     std_types::{RBox, ROption, RResult, RStr, RString},
     StableAbi,
 };
@@ -159,24 +158,14 @@ pub struct Changes {
 #[sabi_trait]
 pub trait Handler: Send {
     #[sabi(last_prefix_field)]
-    fn handle(
-        &mut self,
-        signal: Signal,
-        context: RStr<'_>,
-        config: RStr<'_>,
-    ) -> RResult<Changes, PluginError>;
+    fn handle(&mut self, signal: Signal, context: RStr<'_>, config: RStr<'_>) -> RResult<Changes, PluginError>;
 }
 
 /// The function behind a tool; the host calls it at the command step.
 #[sabi_trait]
 pub trait CommandRunner: Send {
     #[sabi(last_prefix_field)]
-    fn run(
-        &mut self,
-        command: RStr<'_>,
-        context: RStr<'_>,
-        config: RStr<'_>,
-    ) -> RResult<Changes, PluginError>;
+    fn run(&mut self, command: RStr<'_>, context: RStr<'_>, config: RStr<'_>) -> RResult<Changes, PluginError>;
 }
 
 /// Services the host offers a plugin for its whole life.
@@ -217,7 +206,8 @@ pub type RegistrarMut<'a> = Registrar_TO<'a, RMut<'a, ()>>;
 #[repr(C)]
 #[derive(StableAbi)]
 #[sabi(kind(Prefix(prefix_ref = PluginModRef)))]
-#[sabi(missing_field(panic))]
+// Fields added in later 1.x releases go after `register` and read as `None` from older plugins.
+#[sabi(missing_field(option))]
 pub struct PluginMod {
     /// Name, version, description, API version.
     pub info: extern "C" fn() -> PluginInfo,

@@ -24,9 +24,7 @@ impl<'a> Doc<'a> {
     }
 
     fn get(&self) -> &Value {
-        self.parsed.get_or_init(|| {
-            serde_json::from_str(self.raw).unwrap_or_else(|_| Value::Object(Map::new()))
-        })
+        self.parsed.get_or_init(|| serde_json::from_str(self.raw).unwrap_or_else(|_| Value::Object(Map::new())))
     }
 
     fn get_mut(&mut self) -> &mut Map<String, Value> {
@@ -49,8 +47,8 @@ impl<'a> Doc<'a> {
 
 /// Context and config, shared by [`Event`] and [`Invocation`].
 ///
-/// The context holds `tool`, `command`, `env`, `user`, `fink_version`, `plugins`, `arguments`,
-/// `project_dir`, `error` and whatever plugins add; keys starting with `_` are private (never sent to
+/// The context holds `tool`, `command`, `env`, `user`, `fink_version`, `api_version`, `plugins`,
+/// `arguments`, `project_dir`, `needs_aws`, `verbosity`, `error` and whatever plugins add; keys starting with `_` are private (never sent to
 /// notifications). The config is the project config: top level, tool sections, `plugins.<name>`.
 pub struct Data<'a> {
     context: Doc<'a>,

@@ -53,9 +53,7 @@ pub fn guard<T>(f: impl FnOnce() -> Result<T, Error>) -> RResult<T, PluginError>
         Ok(Ok(value)) => RResult::ROk(value),
         Ok(Err(err)) => RResult::RErr(err.into_abi()),
         Err(_) => {
-            let text = LAST_PANIC
-                .with(|last| last.borrow_mut().take())
-                .unwrap_or_else(|| "unknown panic".to_string());
+            let text = LAST_PANIC.with(|last| last.borrow_mut().take()).unwrap_or_else(|| "unknown panic".to_string());
             RResult::RErr(
                 Error::new(format!("panicked: {text}"))
                     .with_help("this is a bug in the plugin; please report it to its author")

@@ -48,11 +48,9 @@ pub use tracing::{debug, error, info, trace, warn};
 #[doc(hidden)]
 pub mod __private {
     pub use crate::register::run_register;
-    pub use abi_stable::library::{
-        CheckTypeLayout, LibHeader, RootModuleResult, __call_root_module_loader,
-    };
-    pub use abi_stable::std_types::RResult;
+    pub use abi_stable::library::{__call_root_module_loader, CheckTypeLayout, LibHeader, RootModuleResult};
     pub use abi_stable::prefix_type::PrefixTypeTrait;
+    pub use abi_stable::std_types::RResult;
 
     use crate::abi::PluginInfo;
 
@@ -71,9 +69,6 @@ pub mod __private {
 mod tests {
     #[test]
     fn export_symbol_matches_abi_stable() {
-        assert_eq!(
-            abi_stable::library::ROOT_MODULE_LOADER_NAME,
-            "_1as_0lib_1header_0root_bmodule_bloader"
-        );
+        assert_eq!(abi_stable::library::ROOT_MODULE_LOADER_NAME, "_1as_0lib_1header_0root_bmodule_bloader");
     }
 }

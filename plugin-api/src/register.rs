@@ -4,8 +4,8 @@ use abi_stable::sabi_trait::TD_Opaque;
 use abi_stable::std_types::{RResult, RStr};
 
 use crate::abi::{
-    Changes, CommandRunner, CommandRunnerBox, CommandRunner_TO, Handler, HandlerBox, Handler_TO,
-    HostBox, PluginError, RegistrarMut, Signal,
+    Changes, CommandRunner, CommandRunnerBox, CommandRunner_TO, Handler, HandlerBox, Handler_TO, HostBox, PluginError,
+    RegistrarMut, Signal,
 };
 use crate::event::{Event, Invocation};
 use crate::guard::guard;
@@ -18,9 +18,15 @@ pub const DEFAULT_ORDER: i32 = 1000;
 /// Lets a plugin subscribe handlers, contribute tools and declare config schemas.
 pub struct Registration<'a> {
     registrar: RegistrarMut<'a>,
+    name: &'static str,
 }
 
 impl<'a> Registration<'a> {
+    /// The plugin's name as given to [`crate::export_plugin!`], e.g. to find `plugins.<name>`.
+    pub fn name(&self) -> &'static str {
+        self.name
+    }
+
     /// Subscribes `handler` to `signal` with the default order (1000).
     pub fn on<F>(&mut self, signal: Signal, handler: F) -> &mut Self
     where
@@ -94,9 +100,10 @@ where
 pub fn run_register(
     host: HostBox,
     registrar: RegistrarMut<'_>,
+    name: &'static str,
     register: fn(&mut Registration<'_>) -> Result<(), Error>,
 ) -> RResult<(), PluginError> {
     logging::install(host);
-    let mut registration = Registration { registrar };
+    let mut registration = Registration { registrar, name };
     guard(|| register(&mut registration))
 }

@@ -6,7 +6,11 @@ use crate::support::Project;
 fn version_shows_host_api_tools_and_plugins() {
     let project = Project::with(&["fink-fixture-alpha", "fink-plugin-say-hello"]);
     let run = project.fink(&["version"]).ok();
-    assert!(run.stdout.starts_with(&format!("fink {} (plugin API 1.0.0)\n", env!("CARGO_PKG_VERSION"))), "{}", run.stdout);
+    assert!(
+        run.stdout.starts_with(&format!("fink {} (plugin API 1.0.0)\n", env!("CARGO_PKG_VERSION"))),
+        "{}",
+        run.stdout
+    );
     assert!(run.stdout.contains("tools:\n  demo (plugin alpha 0.3.1)"), "{}", run.stdout);
     assert!(run.stdout.contains("plugins:\n  alpha 0.3.1\n  say-hello 0.1.0\n"), "{}", run.stdout);
     // Version skips the lifecycle: nobody greets.
@@ -20,7 +24,13 @@ fn tools_appear_in_help_and_their_commands_have_real_help() {
     let project = Project::with(&["fink-fixture-alpha"]);
     project.fink(&["--help"]).ok().stdout_has("demo     A demo tool for tests [plugin alpha]");
     let run = project.fink(&["demo", "run", "--help"]).ok();
-    for text in ["Runs the demo command and records its arguments.", "-k, --keep", "--name <NAME>", "[possible values: fast, slow]", "[FILES]..."] {
+    for text in [
+        "Runs the demo command and records its arguments.",
+        "-k, --keep",
+        "--name <NAME>",
+        "[possible values: fast, slow]",
+        "[FILES]...",
+    ] {
         assert!(run.stdout.contains(text), "help lacks {text:?}:\n{}", run.stdout);
     }
 }
@@ -41,13 +51,19 @@ fn usage_errors_exit_with_2() {
     let project = Project::with(&["fink-fixture-alpha"]);
     project.fink(&["demo", "run", "-e", "dev", "--mode", "warp"]).code(2).stderr_has("invalid value 'warp'");
     project.fink(&[]).code(2);
-    project.fink(&["-C", "/does/not/exist", "version"]).code(2).stderr_has("project directory /does/not/exist does not exist");
+    project
+        .fink(&["-C", "/does/not/exist", "version"])
+        .code(2)
+        .stderr_has("project directory /does/not/exist does not exist");
 }
 
 #[test]
 fn commands_that_need_config_require_an_env() {
     let project = Project::with(&["fink-fixture-alpha"]);
-    project.fink(&["config"]).code(2).stderr_has("no environment given: pass --env <ENV> (e.g. -e dev) or set the ENV variable");
+    project
+        .fink(&["config"])
+        .code(2)
+        .stderr_has("no environment given: pass --env <ENV> (e.g. -e dev) or set the ENV variable");
     project.fink(&["demo", "nocfg"]).code(2).stderr_has("no environment given");
 }
 
@@ -69,7 +85,10 @@ fn say_hello_greets_and_says_goodbye_through_the_host_log() {
     let quiet = project.fink(&["config", "-e", "dev", "-q"]).ok();
     assert!(quiet.stderr.is_empty(), "{}", quiet.stderr);
     let failing = project.env("FINK_FIXTURE_ALPHA_FAIL_AT", "initialized");
-    failing.fink(&["config", "-e", "dev"]).code(1).stderr_has("say-hello: Sorry it didn't work out this time, tester. Bye!");
+    failing
+        .fink(&["config", "-e", "dev"])
+        .code(1)
+        .stderr_has("say-hello: Sorry it didn't work out this time, tester. Bye!");
 }
 
 #[test]

@@ -17,10 +17,10 @@ fn a_plugin_built_against_the_frozen_1_0_0_api_loads_and_runs() {
 fn a_plugin_needing_a_newer_api_minor_is_rejected() {
     let project = Project::new();
     let lib = project.install(&legacy_plugin("1.1.0"));
-    project
-        .fink(&["config", "-e", "dev"])
-        .code(2)
-        .stderr_has(&format!("plugin {}: needs plugin API 1.1.0, newer than this fink's 1.0.0; upgrade fink", lib.display()));
+    project.fink(&["config", "-e", "dev"]).code(2).stderr_has(&format!(
+        "plugin {}: needs plugin API 1.1.0, newer than this fink's 1.0.0; upgrade fink",
+        lib.display()
+    ));
 }
 
 #[test]

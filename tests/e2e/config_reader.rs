@@ -35,7 +35,9 @@ fn expected_config() -> serde_json::Value {
 fn json_yaml_yml_and_toml_give_the_same_config() {
     let yaml = "cloud:\n  stack: app\n  tags: [a, b]\n  size: 2\n  on: true\n";
     let toml = "[cloud]\nstack = \"app\"\ntags = [\"a\", \"b\"]\nsize = 2\non = true\n";
-    for (name, text) in [("fink_dev.json", EXPECTED_CLOUD), ("fink_dev.yaml", yaml), ("fink_dev.yml", yaml), ("fink_dev.toml", toml)] {
+    for (name, text) in
+        [("fink_dev.json", EXPECTED_CLOUD), ("fink_dev.yaml", yaml), ("fink_dev.yml", yaml), ("fink_dev.toml", toml)]
+    {
         let run = config_dev(&[(name, text)]).ok();
         assert_eq!(run.json(), expected_config(), "{name}");
     }
@@ -50,8 +52,14 @@ fn gcdt_prefixed_file_is_accepted() {
 fn baseconfig_chain_merges_deeply_with_the_nearer_file_winning() {
     let run = config_dev(&[
         ("fink_dev.json", r#"{"baseconfig": "common", "cloud": {"stack": "dev", "tags": ["d"]}, "level": "dev"}"#),
-        ("common.yaml", "baseconfig: root.toml\ncloud:\n  stack: common\n  region: eu-west-1\n  tags: [c1, c2]\nlevel: common\n"),
-        ("root.toml", "level = \"root\"\nowner = \"ops\"\n[cloud]\nregion = \"us-east-1\"\nsize = 3\n[cloud.nested]\nx = 1\n"),
+        (
+            "common.yaml",
+            "baseconfig: root.toml\ncloud:\n  stack: common\n  region: eu-west-1\n  tags: [c1, c2]\nlevel: common\n",
+        ),
+        (
+            "root.toml",
+            "level = \"root\"\nowner = \"ops\"\n[cloud]\nregion = \"us-east-1\"\nsize = 3\n[cloud.nested]\nx = 1\n",
+        ),
     ])
     .ok();
     assert_eq!(
@@ -67,7 +75,8 @@ fn baseconfig_chain_merges_deeply_with_the_nearer_file_winning() {
 
 #[test]
 fn baseconfig_cycle_is_reported_with_the_chain() {
-    let run = config_dev(&[("fink_dev.json", r#"{"baseconfig": "base"}"#), ("base.json", r#"{"baseconfig": "fink_dev"}"#)]);
+    let run =
+        config_dev(&[("fink_dev.json", r#"{"baseconfig": "base"}"#), ("base.json", r#"{"baseconfig": "fink_dev"}"#)]);
     fails_with(run, "baseconfig cycle: fink_dev.json -> base.json -> fink_dev.json");
 }
 
@@ -116,7 +125,10 @@ fn missing_config_file_lists_every_name_looked_for() {
 
 #[test]
 fn json_parse_error_has_file_line_and_column() {
-    fails_with(config_dev(&[("fink_dev.json", "{\n  \"a\": 1\n  \"b\": 2\n}")]), "fink_dev.json:3:3: expected `,` or `}`");
+    fails_with(
+        config_dev(&[("fink_dev.json", "{\n  \"a\": 1\n  \"b\": 2\n}")]),
+        "fink_dev.json:3:3: expected `,` or `}`",
+    );
 }
 
 #[test]
@@ -129,7 +141,10 @@ fn yaml_parse_error_has_file_line_and_column() {
 
 #[test]
 fn toml_parse_error_has_file_line_and_column() {
-    fails_with(config_dev(&[("fink_dev.toml", "a = 1\n[cloud]\nstack = \n")]), "fink_dev.toml:3:9: invalid string; expected `\"`, `'`");
+    fails_with(
+        config_dev(&[("fink_dev.toml", "a = 1\n[cloud]\nstack = \n")]),
+        "fink_dev.toml:3:9: invalid string; expected `\"`, `'`",
+    );
 }
 
 #[test]

@@ -121,7 +121,10 @@ fn a_panicking_handler_becomes_an_error_naming_plugin_and_signal() {
 #[test]
 fn a_panicking_command_is_reported_with_tool_and_command() {
     let project = project().env("FINK_FIXTURE_ALPHA_PANIC_AT", "command");
-    project.fink(&["demo", "run", "-e", "dev"]).code(1).stderr_has("error: alpha (demo run): panicked: alpha panics in command run");
+    project
+        .fink(&["demo", "run", "-e", "dev"])
+        .code(1)
+        .stderr_has("error: alpha (demo run): panicked: alpha panics in command run");
     let calls = calls(&project);
     assert!(!calls.contains(&("alpha".into(), "command_finalized".into())));
     assert!(calls.contains(&("alpha".into(), "error".into())));
@@ -130,17 +133,26 @@ fn a_panicking_command_is_reported_with_tool_and_command() {
 #[test]
 fn a_command_may_choose_its_exit_code() {
     let project = project().env("FINK_FIXTURE_ALPHA_FAIL_AT", "command");
-    project.fink(&["demo", "run", "-e", "dev"]).code(3).stderr_has("alpha (demo run): the demo command failed on purpose");
+    project
+        .fink(&["demo", "run", "-e", "dev"])
+        .code(3)
+        .stderr_has("alpha (demo run): the demo command failed on purpose");
 }
 
 #[test]
 fn a_command_gets_its_parsed_arguments_and_config() {
     let project = project();
     let run = project.fink(&["demo", "run", "-e", "dev", "--name", "x", "-k", "a.txt", "b.txt"]).ok();
-    assert!(run.stdout.contains(r#"demo run name=x keep=true files=["a.txt", "b.txt"] memorySize=128"#), "{}", run.stdout);
+    assert!(
+        run.stdout.contains(r#"demo run name=x keep=true files=["a.txt", "b.txt"] memorySize=128"#),
+        "{}",
+        run.stdout
+    );
     let lines = project.recorded();
     assert!(
-        lines.contains(&r#"alpha command run args={"files":["a.txt","b.txt"],"keep":true,"mode":"fast","name":"x"}"#.to_string()),
+        lines.contains(
+            &r#"alpha command run args={"files":["a.txt","b.txt"],"keep":true,"mode":"fast","name":"x"}"#.to_string()
+        ),
         "{lines:#?}"
     );
 }
@@ -170,7 +182,10 @@ fn a_tool_of_a_disabled_plugin_does_not_run() {
 fn a_non_boolean_switch_is_an_error_naming_the_key() {
     let project = Project::with(ALL);
     project.file("fink_dev.json", r#"{"plugins": {"beta": {"enabled": "no"}}}"#);
-    project.fink(&["config", "-e", "dev"]).code(1).stderr_has("plugins.beta.enabled: expected true or false, got \"no\"");
+    project
+        .fink(&["config", "-e", "dev"])
+        .code(1)
+        .stderr_has("plugins.beta.enabled: expected true or false, got \"no\"");
 }
 
 #[test]

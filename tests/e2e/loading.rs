@@ -10,7 +10,10 @@ fn plugins_lists_name_version_file_signals_and_tools() {
     let run = project.fink(&["plugins"]).ok();
     let out = &run.stdout;
     assert!(out.contains("alpha 0.3.1 [enabled]"), "{out}");
-    assert!(out.contains(&format!("file: {}", project.plugins_dir().join("libfink_fixture_alpha.so").display())), "{out}");
+    assert!(
+        out.contains(&format!("file: {}", project.plugins_dir().join("libfink_fixture_alpha.so").display())),
+        "{out}"
+    );
     assert!(out.contains("signals: initialized (1000), config_read_init (1000)"), "{out}");
     assert!(out.contains("tool: demo (run, nocfg)"), "{out}");
     assert!(out.contains("say-hello 0.1.0 [enabled]"), "{out}");
@@ -40,10 +43,7 @@ fn random_bytes_named_so_are_rejected_as_not_a_library() {
 fn a_plain_shared_library_is_not_a_fink_plugin() {
     let project = Project::with(&["fink-fixture-plain"]);
     let path = project.plugins_dir().join("libfink_fixture_plain.so");
-    project
-        .fink(&["config", "-e", "dev"])
-        .code(2)
-        .stderr_has(&format!("plugin {}: not a fink plugin", path.display()));
+    project.fink(&["config", "-e", "dev"]).code(2).stderr_has(&format!("plugin {}: not a fink plugin", path.display()));
     // -v adds abi_stable's detail.
     project.fink(&["-v", "plugins"]).ok().stdout_has("detail: ");
 }
@@ -54,7 +54,10 @@ fn a_panicking_register_rejects_the_plugin_with_its_message() {
     let run = project.fink(&["plugins"]).ok();
     assert!(run.stdout.contains("failed to register: panicked: alpha panics in register"), "{}", run.stdout);
     assert!(run.stdout.contains("beta 0.3.1 [enabled]"), "{}", run.stdout);
-    let run = project.fink(&["config", "-e", "dev"]).code(2).stderr_has("failed to register: panicked: alpha panics in register");
+    let run = project
+        .fink(&["config", "-e", "dev"])
+        .code(2)
+        .stderr_has("failed to register: panicked: alpha panics in register");
     assert!(!run.stderr.contains("thread '"), "the plugin's panic message must not leak: {}", run.stderr);
     assert!(project.recorded().is_empty(), "no handler may run: {:?}", project.recorded());
 }
@@ -67,7 +70,11 @@ fn the_first_of_two_plugins_with_one_name_wins_with_a_warning() {
     let first = project.plugins_dir().join("libfink_fixture_alpha.so");
     let run = project.fink(&["plugins"]).ok();
     assert!(
-        run.stderr.contains(&format!("plugin 'alpha' found twice: using {}, ignoring {}", first.display(), second.display())),
+        run.stderr.contains(&format!(
+            "plugin 'alpha' found twice: using {}, ignoring {}",
+            first.display(),
+            second.display()
+        )),
         "{}",
         run.stderr
     );

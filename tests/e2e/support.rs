@@ -75,7 +75,8 @@ pub fn legacy_plugin(api_version: &str) -> PathBuf {
     copy_dir(&fixtures.join("out-of-tree/legacy"), &work.join("legacy"));
     let manifest = work.join("api/Cargo.toml");
     let text = std::fs::read_to_string(&manifest).unwrap();
-    std::fs::write(&manifest, text.replacen("version = \"1.0.0\"", &format!("version = \"{api_version}\""), 1)).unwrap();
+    std::fs::write(&manifest, text.replacen("version = \"1.0.0\"", &format!("version = \"{api_version}\""), 1))
+        .unwrap();
     let manifest = work.join("legacy/Cargo.toml");
     let text = std::fs::read_to_string(&manifest).unwrap();
     std::fs::write(&manifest, text.replace("../../api-1.0.0", "../api")).unwrap();
@@ -96,7 +97,8 @@ pub fn example_plugin() -> PathBuf {
     BUILT
         .get_or_init(|| {
             let target = Path::new(env!("CARGO_TARGET_TMPDIR")).join("compat-target");
-            let built = cargo_build(&repo_root().join("examples/hello-tool"), &["--target-dir", target.to_str().unwrap()]);
+            let built =
+                cargo_build(&repo_root().join("examples/hello-tool"), &["--target-dir", target.to_str().unwrap()]);
             built.get("fink-plugin-hello-tool").expect("example built").clone()
         })
         .clone()

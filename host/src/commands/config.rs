@@ -17,6 +17,6 @@ pub fn run(registry: &mut Registry, session: &Session) -> Result<(), Failure> {
         return Err(failure);
     }
     let text = serde_json::to_string_pretty(run.config()).map_err(|e| Failure::new(e.to_string()))?;
-    println!("{text}");
+    super::emit(&format!("{text}\n"));
     run.finish()
 }

@@ -1,9 +1,19 @@
 //! The built-in commands and the runner for tool commands.
 
+/// Appends a line to a `String` buffer (commands print their report in one write).
+macro_rules! outln {
+    ($out:ident, $($arg:tt)*) => {{
+        use std::fmt::Write as _;
+        let _ = writeln!($out, $($arg)*);
+    }};
+}
+
 pub mod config;
 pub mod plugins;
 pub mod tool;
 pub mod version;
+
+use std::io::Write as _;
 
 use crate::error::Failure;
 use crate::logging;
@@ -27,4 +37,9 @@ pub fn ensure_plugins_loaded(registry: &Registry) -> Result<(), Failure> {
         if n == 1 { "" } else { "s" }
     ))
     .with_help("fix or remove the files above (`fink plugins` lists them; -v shows details)"))
+}
+
+/// Writes a command's report to stdout; a closed pipe (`fink plugins | head`) is not an error.
+pub fn emit(text: &str) {
+    let _ = std::io::stdout().lock().write_all(text.as_bytes());
 }

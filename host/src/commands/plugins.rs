@@ -12,11 +12,15 @@ use crate::session::Session;
 /// switches off show as disabled.
 pub fn run(registry: &mut Registry, session: &Session) {
     let mut note = None;
+    let mut out = String::new();
     if session.env.is_some() {
         let context = session.context(registry, None, "plugins", Default::default(), false);
         let mut run = Run::new(registry, context);
         if let Err(failure) = run.read_config() {
-            note = Some(format!("could not read the project config ({}); per-project switches not shown", failure.message));
+            note = Some(format!(
+                "could not read the project config ({}); per-project switches not shown",
+                failure.message
+            ));
         }
     } else {
         note = Some("pass --env (or set ENV) to see which plugins the project config switches off".to_string());
@@ -24,12 +28,12 @@ pub fn run(registry: &mut Registry, session: &Session) {
 
     for plugin in &registry.plugins {
         let status = if plugin.enabled { "enabled" } else { "disabled by project config" };
-        println!("{} {} [{status}]", plugin.name, plugin.version);
+        outln!(out, "{} {} [{status}]", plugin.name, plugin.version);
         if !plugin.description.is_empty() {
-            println!("  {}", plugin.description);
+            outln!(out, "  {}", plugin.description);
         }
-        println!("  file: {}", plugin.path.display());
-        println!("  built against plugin API {}", plugin.api_version);
+        outln!(out, "  file: {}", plugin.path.display());
+        outln!(out, "  built against plugin API {}", plugin.api_version);
         let mut subs: Vec<(usize, &str, i32)> = plugin
             .subscriptions
             .iter()
@@ -41,34 +45,42 @@ pub fn run(registry: &mut Registry, session: &Session) {
         subs.sort();
         if !subs.is_empty() {
             let list: Vec<String> = subs.iter().map(|(_, name, order)| format!("{name} ({order})")).collect();
-            println!("  signals: {}", list.join(", "));
+            outln!(out, "  signals: {}", list.join(", "));
         }
         for tool in &plugin.tools {
             let commands: Vec<&str> = tool.spec.commands.iter().map(|c| c.name.as_str()).collect();
-            println!("  tool: {} ({})", tool.spec.name, commands.join(", "));
+            outln!(out, "  tool: {} ({})", tool.spec.name, commands.join(", "));
         }
         for schema in &plugin.schemas {
-            println!("  config schema: {}", schema.section);
+            outln!(out, "  config schema: {}", schema.section);
         }
     }
     if registry.plugins.is_empty() {
-        println!("no plugins found");
+        outln!(out, "no plugins found");
     }
     for shadowed in &registry.shadowed {
-        println!("{} [shadowed]\n  file: {}\n  the plugin '{}' from {} is used instead", shadowed.name, shadowed.path.display(), shadowed.name, shadowed.winner.display());
+        outln!(
+            out,
+            "{} [shadowed]\n  file: {}\n  the plugin '{}' from {} is used instead",
+            shadowed.name,
+            shadowed.path.display(),
+            shadowed.name,
+            shadowed.winner.display()
+        );
     }
     for rejected in &registry.rejected {
-        println!("{} [rejected]\n  {}", rejected.path.display(), rejected.error);
+        outln!(out, "{} [rejected]\n  {}", rejected.path.display(), rejected.error);
         if let Some(detail) = rejected.error.detail().filter(|_| logging::verbose()) {
-            println!("  detail: {detail}");
+            outln!(out, "  detail: {detail}");
         }
     }
-    println!("search path:");
+    outln!(out, "search path:");
     for dir in &registry.search_dirs {
         let exists = if dir.path.is_dir() { "" } else { " (missing)" };
-        println!("  {} [{}]{exists}", dir.path.display(), dir.origin);
+        outln!(out, "  {} [{}]{exists}", dir.path.display(), dir.origin);
     }
     if let Some(note) = note {
-        println!("note: {note}");
+        outln!(out, "note: {note}");
     }
+    super::emit(&out);
 }

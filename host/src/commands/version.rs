@@ -7,27 +7,29 @@ use crate::registry::Registry;
 /// Prints versions; `-v` adds file paths.
 pub fn run(registry: &Registry) {
     let verbose = logging::verbose();
-    println!("fink {} (plugin API {})", env!("CARGO_PKG_VERSION"), host_api_version());
+    let mut out = String::new();
+    outln!(out, "fink {} (plugin API {})", env!("CARGO_PKG_VERSION"), host_api_version());
     let tools: Vec<String> = registry
         .plugins
         .iter()
         .flat_map(|p| p.tools.iter().map(move |t| format!("  {} (plugin {} {})", t.spec.name, p.name, p.version)))
         .collect();
     if !tools.is_empty() {
-        println!("tools:");
-        tools.iter().for_each(|t| println!("{t}"));
+        outln!(out, "tools:");
+        tools.iter().for_each(|t| outln!(out, "{t}"));
     }
     if !registry.plugins.is_empty() {
-        println!("plugins:");
+        outln!(out, "plugins:");
     }
     for plugin in &registry.plugins {
         if verbose {
-            println!("  {} {}  {}", plugin.name, plugin.version, plugin.path.display());
+            outln!(out, "  {} {}  {}", plugin.name, plugin.version, plugin.path.display());
         } else {
-            println!("  {} {}", plugin.name, plugin.version);
+            outln!(out, "  {} {}", plugin.name, plugin.version);
         }
     }
     for rejected in &registry.rejected {
-        println!("rejected: {}: {}", rejected.path.display(), rejected.error);
+        outln!(out, "rejected: {}: {}", rejected.path.display(), rejected.error);
     }
+    super::emit(&out);
 }

@@ -35,10 +35,7 @@ fn read_chain(dir: &Path, first: PathBuf) -> Result<Vec<Map<String, Value>>> {
         let identity = fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
         if seen.iter().any(|(other, _)| *other == identity) {
             let chain: Vec<&str> = seen.iter().map(|(_, name)| name.as_str()).collect();
-            return Err(Error::new(format!(
-                "baseconfig cycle: {} -> {name}",
-                chain.join(" -> ")
-            )));
+            return Err(Error::new(format!("baseconfig cycle: {} -> {name}", chain.join(" -> "))));
         }
         let mut config = formats::read(&path, &name)?;
         debug!("read config {name}");
@@ -90,10 +87,7 @@ mod tests {
     }
 
     fn message(dir: &tempfile::TempDir) -> String {
-        read_env_config(dir.path(), "dev")
-            .unwrap_err()
-            .message()
-            .to_owned()
+        read_env_config(dir.path(), "dev").unwrap_err().message().to_owned()
     }
 
     #[test]
@@ -117,44 +111,27 @@ mod tests {
     #[test]
     fn a_file_without_baseconfig_is_read_as_is() {
         let dir = project(&[("gcdt_dev.yml", "ramuda:\n  name: fn\n")]);
-        assert_eq!(
-            Value::Object(read_env_config(dir.path(), "dev").unwrap()),
-            json!({"ramuda": {"name": "fn"}})
-        );
+        assert_eq!(Value::Object(read_env_config(dir.path(), "dev").unwrap()), json!({"ramuda": {"name": "fn"}}));
     }
 
     #[test]
     fn cycle_is_reported_with_the_chain() {
-        let dir = project(&[
-            ("fink_dev.json", r#"{"baseconfig": "base"}"#),
-            ("base.json", r#"{"baseconfig": "fink_dev"}"#),
-        ]);
-        assert_eq!(
-            message(&dir),
-            "baseconfig cycle: fink_dev.json -> base.json -> fink_dev.json"
-        );
+        let dir =
+            project(&[("fink_dev.json", r#"{"baseconfig": "base"}"#), ("base.json", r#"{"baseconfig": "fink_dev"}"#)]);
+        assert_eq!(message(&dir), "baseconfig cycle: fink_dev.json -> base.json -> fink_dev.json");
     }
 
     #[test]
     fn a_file_naming_itself_is_a_cycle() {
         let dir = project(&[("fink_dev.toml", "baseconfig = \"fink_dev.toml\"\n")]);
-        assert_eq!(
-            message(&dir),
-            "baseconfig cycle: fink_dev.toml -> fink_dev.toml"
-        );
+        assert_eq!(message(&dir), "baseconfig cycle: fink_dev.toml -> fink_dev.toml");
     }
 
     #[test]
     fn missing_base_names_the_file_that_referenced_it() {
-        let dir = project(&[
-            ("fink_dev.json", r#"{"baseconfig": "base"}"#),
-            ("base.json", r#"{"baseconfig": "gone"}"#),
-        ]);
-        assert!(
-            message(&dir).starts_with("base.json: baseconfig 'gone' not found in "),
-            "{}",
-            message(&dir)
-        );
+        let dir =
+            project(&[("fink_dev.json", r#"{"baseconfig": "base"}"#), ("base.json", r#"{"baseconfig": "gone"}"#)]);
+        assert!(message(&dir).starts_with("base.json: baseconfig 'gone' not found in "), "{}", message(&dir));
     }
 
     #[test]
@@ -168,18 +145,9 @@ mod tests {
 
     #[test]
     fn errors_in_a_base_name_the_base() {
-        let dir = project(&[
-            ("fink_dev.json", r#"{"baseconfig": "base"}"#),
-            ("base.yaml", "a: [1\n"),
-        ]);
+        let dir = project(&[("fink_dev.json", r#"{"baseconfig": "base"}"#), ("base.yaml", "a: [1\n")]);
         assert!(message(&dir).starts_with("base.yaml:"), "{}", message(&dir));
-        let dir = project(&[
-            ("fink_dev.json", r#"{"baseconfig": "base"}"#),
-            ("base.json", r#"{"ignore": 1}"#),
-        ]);
-        assert_eq!(
-            message(&dir),
-            "base.json: 'ignore' must be a list of strings, found a number"
-        );
+        let dir = project(&[("fink_dev.json", r#"{"baseconfig": "base"}"#), ("base.json", r#"{"ignore": 1}"#)]);
+        assert_eq!(message(&dir), "base.json: 'ignore' must be a list of strings, found a number");
     }
 }

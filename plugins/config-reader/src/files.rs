@@ -12,14 +12,7 @@ const PREFIXES: [&str; 2] = ["fink", "gcdt"];
 
 /// The file names that may hold the config of `env`, e.g. `fink_dev.json` ... `gcdt_dev.toml`.
 pub fn env_candidates(env: &str) -> Vec<String> {
-    PREFIXES
-        .iter()
-        .flat_map(|prefix| {
-            EXTENSIONS
-                .iter()
-                .map(move |ext| format!("{prefix}_{env}.{ext}"))
-        })
-        .collect()
+    PREFIXES.iter().flat_map(|prefix| EXTENSIONS.iter().map(move |ext| format!("{prefix}_{env}.{ext}"))).collect()
 }
 
 /// The file names a `baseconfig` value may mean: the name itself when it already has a config
@@ -28,18 +21,12 @@ pub fn base_candidates(name: &str) -> Vec<String> {
     if has_config_extension(name) {
         vec![name.to_owned()]
     } else {
-        EXTENSIONS
-            .iter()
-            .map(|ext| format!("{name}.{ext}"))
-            .collect()
+        EXTENSIONS.iter().map(|ext| format!("{name}.{ext}")).collect()
     }
 }
 
 fn has_config_extension(name: &str) -> bool {
-    Path::new(name)
-        .extension()
-        .and_then(|ext| ext.to_str())
-        .is_some_and(|ext| EXTENSIONS.contains(&ext))
+    Path::new(name).extension().and_then(|ext| ext.to_str()).is_some_and(|ext| EXTENSIONS.contains(&ext))
 }
 
 /// The one config file of `env` in `dir`.
@@ -52,9 +39,7 @@ pub fn find_env_file(dir: &Path, env: &str) -> Result<PathBuf> {
             dir.display(),
             names.join(", ")
         ))
-        .with_help(format!(
-            "create fink_{env}.json (or .yaml, .yml, .toml) there, or set ENV to another env"
-        ))),
+        .with_help(format!("create fink_{env}.json (or .yaml, .yml, .toml) there, or set ENV to another env"))),
         found => Err(Error::new(format!(
             "{} config files for env '{env}': {}; keep one",
             count_word(found.len()),
@@ -83,11 +68,7 @@ pub fn find_base_file(dir: &Path, name: &str, referrer: &str) -> Result<PathBuf>
 
 /// The names of `names` that are files in `dir`, in the order given.
 fn existing(dir: &Path, names: &[String]) -> Vec<String> {
-    names
-        .iter()
-        .filter(|name| dir.join(name).is_file())
-        .cloned()
-        .collect()
+    names.iter().filter(|name| dir.join(name).is_file()).cloned().collect()
 }
 
 /// `a`, `a and b`, `a, b and c`.
@@ -100,12 +81,8 @@ fn and_list(items: &[String]) -> String {
 }
 
 fn count_word(n: usize) -> String {
-    const WORDS: [&str; 9] = [
-        "no", "one", "two", "three", "four", "five", "six", "seven", "eight",
-    ];
-    WORDS
-        .get(n)
-        .map_or_else(|| n.to_string(), |word| (*word).to_owned())
+    const WORDS: [&str; 9] = ["no", "one", "two", "three", "four", "five", "six", "seven", "eight"];
+    WORDS.get(n).map_or_else(|| n.to_string(), |word| (*word).to_owned())
 }
 
 #[cfg(test)]
@@ -133,10 +110,7 @@ mod tests {
         for name in ["fink_dev.yml", "gcdt_dev.yaml", "fink_dev.toml"] {
             let dir = tempfile::tempdir().unwrap();
             touch(dir.path(), &[name, "fink_prod.json"]);
-            assert_eq!(
-                find_env_file(dir.path(), "dev").unwrap(),
-                dir.path().join(name)
-            );
+            assert_eq!(find_env_file(dir.path(), "dev").unwrap(), dir.path().join(name));
         }
     }
 
@@ -145,19 +119,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         touch(dir.path(), &["fink_dev.json", "fink_dev.yaml"]);
         let err = find_env_file(dir.path(), "dev").unwrap_err();
-        assert_eq!(
-            err.message(),
-            "two config files for env 'dev': fink_dev.json and fink_dev.yaml; keep one"
-        );
+        assert_eq!(err.message(), "two config files for env 'dev': fink_dev.json and fink_dev.yaml; keep one");
     }
 
     #[test]
     fn three_env_files_across_prefixes_name_all() {
         let dir = tempfile::tempdir().unwrap();
-        touch(
-            dir.path(),
-            &["fink_dev.json", "fink_dev.toml", "gcdt_dev.json"],
-        );
+        touch(dir.path(), &["fink_dev.json", "fink_dev.toml", "gcdt_dev.json"]);
         let err = find_env_file(dir.path(), "dev").unwrap_err();
         assert_eq!(
             err.message(),
@@ -182,37 +150,22 @@ mod tests {
     fn a_directory_is_not_a_config_file() {
         let dir = tempfile::tempdir().unwrap();
         fs::create_dir(dir.path().join("fink_dev.json")).unwrap();
-        assert!(find_env_file(dir.path(), "dev")
-            .unwrap_err()
-            .message()
-            .starts_with("no config file"));
+        assert!(find_env_file(dir.path(), "dev").unwrap_err().message().starts_with("no config file"));
     }
 
     #[test]
     fn base_name_may_carry_its_extension() {
         assert_eq!(base_candidates("base.yaml"), vec!["base.yaml"]);
         assert_eq!(base_candidates("base").len(), 4);
-        assert_eq!(
-            base_candidates("base.v2"),
-            vec![
-                "base.v2.json",
-                "base.v2.yaml",
-                "base.v2.yml",
-                "base.v2.toml"
-            ]
-        );
+        assert_eq!(base_candidates("base.v2"), vec!["base.v2.json", "base.v2.yaml", "base.v2.yml", "base.v2.toml"]);
     }
 
     #[test]
     fn missing_base_names_the_referring_file() {
         let dir = tempfile::tempdir().unwrap();
         let err = find_base_file(dir.path(), "base", "fink_dev.json").unwrap_err();
-        assert!(err
-            .message()
-            .starts_with("fink_dev.json: baseconfig 'base' not found in "));
-        assert!(err
-            .message()
-            .ends_with("looked for base.json, base.yaml, base.yml, base.toml"));
+        assert!(err.message().starts_with("fink_dev.json: baseconfig 'base' not found in "));
+        assert!(err.message().ends_with("looked for base.json, base.yaml, base.yml, base.toml"));
     }
 
     #[test]
@@ -224,9 +177,6 @@ mod tests {
             err.message(),
             "fink_dev.json: baseconfig 'base' matches two files: base.json and base.toml; keep one"
         );
-        assert_eq!(
-            find_base_file(dir.path(), "base.toml", "x").unwrap(),
-            dir.path().join("base.toml")
-        );
+        assert_eq!(find_base_file(dir.path(), "base.toml", "x").unwrap(), dir.path().join("base.toml"));
     }
 }

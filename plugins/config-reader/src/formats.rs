@@ -28,13 +28,9 @@ impl Format {
 
 /// Reads and parses the config file at `path`; `name` is how messages call it.
 pub fn read(path: &Path, name: &str) -> Result<Map<String, Value>> {
-    let format = Format::of(path).ok_or_else(|| {
-        Error::new(format!(
-            "{name}: unknown config format; use .json, .yaml, .yml or .toml"
-        ))
-    })?;
-    let text = fs::read_to_string(path)
-        .map_err(|err| Error::new(format!("{name}: cannot read: {err}")))?;
+    let format = Format::of(path)
+        .ok_or_else(|| Error::new(format!("{name}: unknown config format; use .json, .yaml, .yml or .toml")))?;
+    let text = fs::read_to_string(path).map_err(|err| Error::new(format!("{name}: cannot read: {err}")))?;
     parse(&text, format, name)
 }
 
@@ -69,9 +65,7 @@ pub fn describe(value: &Value) -> &'static str {
 fn parse_json(text: &str, name: &str) -> Result<Value> {
     serde_json::from_str(text).map_err(|err| {
         let (line, column) = (err.line(), err.column());
-        let message = err
-            .to_string()
-            .replacen(&format!(" at line {line} column {column}"), "", 1);
+        let message = err.to_string().replacen(&format!(" at line {line} column {column}"), "", 1);
         // serde_json says column 0 for "before the first character"; editors count from 1.
         located(name, (line > 0).then_some((line, column.max(1))), &message)
     })
@@ -87,11 +81,8 @@ fn parse_yaml(text: &str, name: &str) -> Result<Value> {
         located(name, location, &message)
     })?;
     // `<<: *anchor` merge keys are part of YAML 1.1 configs in the wild; serde_yaml leaves them to us.
-    value
-        .apply_merge()
-        .map_err(|err| Error::new(format!("{name}: {}", one_line(&err.to_string()))))?;
-    serde_json::to_value(value)
-        .map_err(|err| Error::new(format!("{name}: {}", one_line(&err.to_string()))))
+    value.apply_merge().map_err(|err| Error::new(format!("{name}: {}", one_line(&err.to_string()))))?;
+    serde_json::to_value(value).map_err(|err| Error::new(format!("{name}: {}", one_line(&err.to_string()))))
 }
 
 fn parse_toml(text: &str, name: &str) -> Result<Value> {
@@ -107,11 +98,10 @@ fn toml_to_json(value: toml::Value, name: &str, path: &str) -> Result<Value> {
     Ok(match value {
         toml::Value::String(s) => Value::String(s),
         toml::Value::Integer(i) => Value::from(i),
-        toml::Value::Float(f) => Value::Number(Number::from_f64(f).ok_or_else(|| {
-            Error::new(format!(
-                "{name}: '{path}' is {f}, which a JSON config cannot hold"
-            ))
-        })?),
+        toml::Value::Float(f) => Value::Number(
+            Number::from_f64(f)
+                .ok_or_else(|| Error::new(format!("{name}: '{path}' is {f}, which a JSON config cannot hold")))?,
+        ),
         toml::Value::Boolean(b) => Value::Bool(b),
         toml::Value::Datetime(d) => Value::String(d.to_string()),
         toml::Value::Array(items) => Value::Array(
@@ -125,11 +115,7 @@ fn toml_to_json(value: toml::Value, name: &str, path: &str) -> Result<Value> {
             table
                 .into_iter()
                 .map(|(key, item)| {
-                    let inner = if path.is_empty() {
-                        key.clone()
-                    } else {
-                        format!("{path}.{key}")
-                    };
+                    let inner = if path.is_empty() { key.clone() } else { format!("{path}.{key}") };
                     Ok((key, toml_to_json(item, name, &inner)?))
                 })
                 .collect::<Result<_>>()?,
@@ -155,12 +141,7 @@ fn located(name: &str, location: Option<(usize, usize)>, message: &str) -> Error
 }
 
 fn one_line(message: &str) -> String {
-    message
-        .lines()
-        .map(str::trim)
-        .filter(|line| !line.is_empty())
-        .collect::<Vec<_>>()
-        .join("; ")
+    message.lines().map(str::trim).filter(|line| !line.is_empty()).collect::<Vec<_>>().join("; ")
 }
 
 #[cfg(test)]
@@ -185,8 +166,7 @@ mod tests {
 
     #[test]
     fn each_format_reads_the_same_config() {
-        let expected =
-            json!({"cloud": {"stack": "app", "tags": ["a", "b"], "size": 2, "on": true}});
+        let expected = json!({"cloud": {"stack": "app", "tags": ["a", "b"], "size": 2, "on": true}});
         let json = r#"{"cloud": {"stack": "app", "tags": ["a", "b"], "size": 2, "on": true}}"#;
         let yaml = "cloud:\n  stack: app\n  tags: [a, b]\n  size: 2\n  on: true\n";
         let toml = "[cloud]\nstack = \"app\"\ntags = [\"a\", \"b\"]\nsize = 2\non = true\n";
@@ -197,35 +177,22 @@ mod tests {
 
     #[test]
     fn json_parse_error_has_line_and_column() {
-        let message = err(
-            "{\n  \"a\": 1\n  \"b\": 2\n}",
-            Format::Json,
-            "fink_dev.json",
-        );
+        let message = err("{\n  \"a\": 1\n  \"b\": 2\n}", Format::Json, "fink_dev.json");
         assert_eq!(message, "fink_dev.json:3:3: expected `,` or `}`");
-        assert_eq!(
-            err("", Format::Json, "fink_dev.json"),
-            "fink_dev.json:1:1: EOF while parsing a value"
-        );
+        assert_eq!(err("", Format::Json, "fink_dev.json"), "fink_dev.json:1:1: EOF while parsing a value");
     }
 
     #[test]
     fn yaml_parse_error_has_line_and_column() {
         let message = err("a: 1\nb: [1, 2\nc: 3\n", Format::Yaml, "fink_dev.yaml");
-        assert!(
-            message.starts_with("fink_dev.yaml:3:2: did not find expected ',' or ']'"),
-            "{message}"
-        );
+        assert!(message.starts_with("fink_dev.yaml:3:2: did not find expected ',' or ']'"), "{message}");
         assert!(!message.contains('\n'));
     }
 
     #[test]
     fn toml_parse_error_has_line_and_column() {
         let message = err("a = 1\n[cloud]\nstack = \n", Format::Toml, "fink_dev.toml");
-        assert_eq!(
-            message,
-            "fink_dev.toml:3:9: invalid string; expected `\"`, `'`"
-        );
+        assert_eq!(message, "fink_dev.toml:3:9: invalid string; expected `\"`, `'`");
         assert!(!message.contains('\n'));
     }
 
@@ -253,10 +220,7 @@ mod tests {
 
     #[test]
     fn toml_dates_become_strings() {
-        assert_eq!(
-            ok("when = 1979-05-27T07:32:00Z", Format::Toml),
-            json!({"when": "1979-05-27T07:32:00Z"})
-        );
+        assert_eq!(ok("when = 1979-05-27T07:32:00Z", Format::Toml), json!({"when": "1979-05-27T07:32:00Z"}));
         assert_eq!(
             err("a = { b = nan }", Format::Toml, "t.toml"),
             "t.toml: 'a.b' is NaN, which a JSON config cannot hold"
@@ -266,13 +230,7 @@ mod tests {
     #[test]
     fn read_names_the_file_it_cannot_read() {
         let dir = tempfile::tempdir().unwrap();
-        let message = read(&dir.path().join("fink_dev.json"), "fink_dev.json")
-            .unwrap_err()
-            .message()
-            .to_owned();
-        assert!(
-            message.starts_with("fink_dev.json: cannot read: "),
-            "{message}"
-        );
+        let message = read(&dir.path().join("fink_dev.json"), "fink_dev.json").unwrap_err().message().to_owned();
+        assert!(message.starts_with("fink_dev.json: cannot read: "), "{message}");
     }
 }

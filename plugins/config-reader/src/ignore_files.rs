@@ -23,11 +23,7 @@ const PROJECT_FILES: [&str; 3] = [".finkignore", ".gcdtignore", ".npmignore"];
 const HOME_FILE: &str = ".finkignore";
 
 /// All patterns: `config`'s `ignore` (and `gcdtignore`) lists first, then the pattern files; each once.
-pub fn collect(
-    config: &Map<String, Value>,
-    dir: &Path,
-    home: Option<&Path>,
-) -> Result<Vec<String>> {
+pub fn collect(config: &Map<String, Value>, dir: &Path, home: Option<&Path>) -> Result<Vec<String>> {
     let mut lists = vec![config_patterns(config, "config")?];
     for (path, name) in pattern_files(dir, home) {
         if let Some(patterns) = file_patterns(&path, &name)? {
@@ -70,9 +66,7 @@ pub fn config_patterns(config: &Map<String, Value>, origin: &str) -> Result<Vec<
 
 /// The pattern files to look at, with the names messages use.
 fn pattern_files(dir: &Path, home: Option<&Path>) -> Vec<(PathBuf, String)> {
-    let project = PROJECT_FILES
-        .iter()
-        .map(|name| (dir.join(name), (*name).to_owned()));
+    let project = PROJECT_FILES.iter().map(|name| (dir.join(name), (*name).to_owned()));
     let home = home.map(|home| (home.join(HOME_FILE), format!("~/{HOME_FILE}")));
     project.chain(home).collect()
 }
@@ -82,19 +76,13 @@ fn file_patterns(path: &Path, name: &str) -> Result<Option<Vec<String>>> {
     match fs::read_to_string(path) {
         Ok(text) => Ok(Some(parse_lines(&text))),
         Err(err) if err.kind() == ErrorKind::NotFound => Ok(None),
-        Err(err) => Err(Error::new(format!(
-            "{name}: cannot read ignore patterns: {err}"
-        ))),
+        Err(err) => Err(Error::new(format!("{name}: cannot read ignore patterns: {err}"))),
     }
 }
 
 /// One pattern per line; blank lines and `#` comments are skipped.
 fn parse_lines(text: &str) -> Vec<String> {
-    text.lines()
-        .map(str::trim)
-        .filter(|line| !line.is_empty() && !line.starts_with('#'))
-        .map(str::to_owned)
-        .collect()
+    text.lines().map(str::trim).filter(|line| !line.is_empty() && !line.starts_with('#')).map(str::to_owned).collect()
 }
 
 /// The lists joined in order, keeping the first of each repeated pattern.
@@ -133,49 +121,27 @@ mod tests {
         fs::write(home.path().join(".finkignore"), ".DS_Store\na\n").unwrap();
         let config = map(json!({"ignore": ["conf", "*.pyc"]}));
         let patterns = collect(&config, project.path(), Some(home.path())).unwrap();
-        assert_eq!(
-            patterns,
-            vec![
-                "conf",
-                "*.pyc",
-                "a",
-                "shared",
-                "b",
-                "node_modules",
-                ".DS_Store"
-            ]
-        );
+        assert_eq!(patterns, vec!["conf", "*.pyc", "a", "shared", "b", "node_modules", ".DS_Store"]);
     }
 
     #[test]
     fn no_lists_and_no_files_give_no_patterns() {
         let project = tempfile::tempdir().unwrap();
-        assert!(collect(&Map::new(), project.path(), None)
-            .unwrap()
-            .is_empty());
+        assert!(collect(&Map::new(), project.path(), None).unwrap().is_empty());
     }
 
     #[test]
     fn gcdtignore_key_is_read_after_ignore() {
         let config = map(json!({"gcdtignore": ["x", "y"], "ignore": ["y", "z"]}));
-        assert_eq!(
-            union(vec![config_patterns(&config, "c").unwrap()]),
-            vec!["y", "z", "x"]
-        );
+        assert_eq!(union(vec![config_patterns(&config, "c").unwrap()]), vec!["y", "z", "x"]);
     }
 
     #[test]
     fn non_list_ignore_names_the_key_and_origin() {
         let err = config_patterns(&map(json!({"ignore": "*.pyc"})), "fink_dev.json").unwrap_err();
-        assert_eq!(
-            err.message(),
-            "fink_dev.json: 'ignore' must be a list of strings, found a string"
-        );
+        assert_eq!(err.message(), "fink_dev.json: 'ignore' must be a list of strings, found a string");
         let err = config_patterns(&map(json!({"gcdtignore": ["a", 3]})), "base.yaml").unwrap_err();
-        assert_eq!(
-            err.message(),
-            "base.yaml: 'gcdtignore' must be a list of strings, item 2 is a number"
-        );
+        assert_eq!(err.message(), "base.yaml: 'gcdtignore' must be a list of strings, item 2 is a number");
     }
 
     #[test]
@@ -183,11 +149,6 @@ mod tests {
         let project = tempfile::tempdir().unwrap();
         fs::create_dir(project.path().join(".npmignore")).unwrap();
         let err = collect(&Map::new(), project.path(), None).unwrap_err();
-        assert!(
-            err.message()
-                .starts_with(".npmignore: cannot read ignore patterns: "),
-            "{}",
-            err.message()
-        );
+        assert!(err.message().starts_with(".npmignore: cannot read ignore patterns: "), "{}", err.message());
     }
 }

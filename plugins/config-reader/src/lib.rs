@@ -36,12 +36,7 @@ fn read_config(event: &mut Event) -> Result<()> {
 }
 
 /// Merges the env config of `dir` into `config` (file values win) and sets `ignore` to all patterns.
-fn apply(
-    config: &mut Map<String, Value>,
-    dir: &Path,
-    env: &str,
-    home: Option<&Path>,
-) -> Result<()> {
+fn apply(config: &mut Map<String, Value>, dir: &Path, env: &str, home: Option<&Path>) -> Result<()> {
     merge::deep_merge(config, chain::read_env_config(dir, env)?);
     let patterns = ignore_files::collect(config, dir, home)?;
     config.remove(ignore_files::GCDT_KEY);
@@ -56,9 +51,7 @@ fn env_of<'a>(event: &'a Event) -> Result<&'a str> {
             .with_help("set ENV, e.g. `ENV=dev fink cloud list`")
     })?;
     if env.contains(['/', '\\']) || env == "." || env == ".." {
-        return Err(Error::new(format!(
-            "env '{env}' is not a valid env name: it must not contain a path"
-        )));
+        return Err(Error::new(format!("env '{env}' is not a valid env name: it must not contain a path")));
     }
     Ok(env)
 }
@@ -68,15 +61,9 @@ fn project_dir(event: &Event) -> Result<PathBuf> {
     match event.project_dir() {
         Some(dir) => Ok(PathBuf::from(dir)),
         None => {
-            let dir = std::env::current_dir().map_err(|err| {
-                Error::new(format!(
-                    "no project_dir in the context and no current directory: {err}"
-                ))
-            })?;
-            debug!(
-                "no project_dir in the context; reading config from {}",
-                dir.display()
-            );
+            let dir = std::env::current_dir()
+                .map_err(|err| Error::new(format!("no project_dir in the context and no current directory: {err}")))?;
+            debug!("no project_dir in the context; reading config from {}", dir.display());
             Ok(dir)
         }
     }
@@ -107,20 +94,13 @@ mod tests {
     #[test]
     fn handler_merges_the_file_over_the_existing_config() {
         let dir = project(&[
-            (
-                "fink_dev.json",
-                r#"{"baseconfig": "base", "cloud": {"stack": "dev"}, "ignore": ["*.pyc"]}"#,
-            ),
+            ("fink_dev.json", r#"{"baseconfig": "base", "cloud": {"stack": "dev"}, "ignore": ["*.pyc"]}"#),
             ("base.yaml", "cloud:\n  stack: base\n  region: eu-west-1\n"),
         ]);
-        let context =
-            json!({"env": "dev", "project_dir": dir.path(), "tool": "cloud", "command": "deploy"});
+        let context = json!({"env": "dev", "project_dir": dir.path(), "tool": "cloud", "command": "deploy"});
         let existing = json!({"cloud": {"stack": "default", "timeout": 30}, "defaults": true});
         let config = run(context, existing).unwrap();
-        assert_eq!(
-            config["cloud"],
-            json!({"stack": "dev", "region": "eu-west-1", "timeout": 30})
-        );
+        assert_eq!(config["cloud"], json!({"stack": "dev", "region": "eu-west-1", "timeout": 30}));
         assert_eq!(config["defaults"], json!(true));
         assert_eq!(config["ignore"][0], json!("*.pyc"));
         assert!(config.get("baseconfig").is_none());
@@ -128,16 +108,10 @@ mod tests {
 
     #[test]
     fn apply_always_sets_ignore_and_drops_gcdtignore() {
-        let dir = project(&[
-            ("gcdt_dev.json", r#"{"gcdtignore": ["trash"]}"#),
-            (".npmignore", "node_modules\n"),
-        ]);
+        let dir = project(&[("gcdt_dev.json", r#"{"gcdtignore": ["trash"]}"#), (".npmignore", "node_modules\n")]);
         let mut config = Map::new();
         apply(&mut config, dir.path(), "dev", None).unwrap();
-        assert_eq!(
-            Value::Object(config),
-            json!({"ignore": ["trash", "node_modules"]})
-        );
+        assert_eq!(Value::Object(config), json!({"ignore": ["trash", "node_modules"]}));
 
         let dir = project(&[("fink_dev.toml", "")]);
         let mut config = Map::new();
@@ -157,33 +131,20 @@ mod tests {
     #[test]
     fn missing_env_is_a_clear_error() {
         let err = run(json!({"project_dir": "/nowhere"}), json!({})).unwrap_err();
-        assert_eq!(
-            err.message(),
-            "no env in the context: cannot pick fink_<env>.json"
-        );
+        assert_eq!(err.message(), "no env in the context: cannot pick fink_<env>.json");
         assert!(err.help().unwrap().contains("ENV=dev"));
     }
 
     #[test]
     fn env_may_not_be_a_path() {
-        let err = run(
-            json!({"env": "../dev", "project_dir": "/nowhere"}),
-            json!({}),
-        )
-        .unwrap_err();
-        assert_eq!(
-            err.message(),
-            "env '../dev' is not a valid env name: it must not contain a path"
-        );
+        let err = run(json!({"env": "../dev", "project_dir": "/nowhere"}), json!({})).unwrap_err();
+        assert_eq!(err.message(), "env '../dev' is not a valid env name: it must not contain a path");
     }
 
     #[test]
     fn file_errors_reach_the_handler() {
         let dir = project(&[("fink_dev.json", "[]")]);
         let err = run(json!({"env": "dev", "project_dir": dir.path()}), json!({})).unwrap_err();
-        assert_eq!(
-            err.message(),
-            "fink_dev.json: the top level must be an object of keys and values, found a list"
-        );
+        assert_eq!(err.message(), "fink_dev.json: the top level must be an object of keys and values, found a list");
     }
 }

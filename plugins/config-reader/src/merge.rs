@@ -20,9 +20,7 @@ mod tests {
     use serde_json::json;
 
     fn merged(base: Value, top: Value) -> Value {
-        let (Value::Object(mut base), Value::Object(top)) = (base, top) else {
-            panic!("objects only")
-        };
+        let (Value::Object(mut base), Value::Object(top)) = (base, top) else { panic!("objects only") };
         deep_merge(&mut base, top);
         Value::Object(base)
     }
@@ -41,9 +39,6 @@ mod tests {
     fn lists_and_scalars_are_replaced_not_merged() {
         let base = json!({"tags": ["a", "b"], "size": {"min": 1}, "name": "x"});
         let top = json!({"tags": ["c"], "size": 3, "name": {"first": "y"}});
-        assert_eq!(
-            merged(base, top),
-            json!({"tags": ["c"], "size": 3, "name": {"first": "y"}})
-        );
+        assert_eq!(merged(base, top), json!({"tags": ["c"], "size": 3, "name": {"first": "y"}}));
     }
 }

@@ -1,0 +1,149 @@
+//! Benchmarks with targets from the foundation issue:
+//! - median wall time of `fink version` with all bundled plugins installed (target ≤ 20 ms);
+//! - median time of the 16-signal lifecycle with 10 plugins subscribed to every signal (≤ 1 ms).
+//!
+//! Run with `cargo bench -p fink --bench lifecycle`. Plugins are built in release mode by cargo.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use fink::lifecycle::Run;
+use fink::plugin_path::SearchDir;
+use fink::registry::Registry;
+use fink_plugin_api::Signal;
+use serde_json::{json, Map, Value};
+
+const BUNDLED: &[&str] = &["fink-plugin-say-hello", "fink-plugin-config-reader"];
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("repo root").to_path_buf()
+}
+
+/// Builds packages in release mode and returns their plugin libraries (not proc-macro ones).
+fn build(packages: &[&str], envs: &[(&str, &str)]) -> Vec<PathBuf> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(repo_root()).args(["build", "--release", "--message-format=json-render-diagnostics"]);
+    for p in packages {
+        cmd.args(["-p", p]);
+    }
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("cargo runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["kind"][0] == "cdylib")
+        .flat_map(|m| m["filenames"].as_array().cloned().unwrap_or_default())
+        .filter_map(|f| f.as_str().map(PathBuf::from))
+        .filter(|f| f.to_string_lossy().ends_with(std::env::consts::DLL_SUFFIX))
+        .collect()
+}
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+fn report(what: &str, value: Duration, target: Duration) -> bool {
+    let ok = value <= target;
+    println!(
+        "{what}: median {:.3} ms (target <= {:.0} ms): {}",
+        value.as_secs_f64() * 1000.0,
+        target.as_secs_f64() * 1000.0,
+        if ok { "OK" } else { "MISSED" }
+    );
+    ok
+}
+
+fn bench_version(tmp: &Path) -> bool {
+    // Lay out an install: <prefix>/bin/fink and <prefix>/lib/fink/plugins/*.so.
+    let prefix = tmp.join("prefix");
+    let plugins = prefix.join("lib/fink/plugins");
+    std::fs::create_dir_all(prefix.join("bin")).expect("bin dir");
+    std::fs::create_dir_all(&plugins).expect("plugins dir");
+    for lib in build(BUNDLED, &[]) {
+        std::fs::copy(&lib, plugins.join(lib.file_name().expect("file name"))).expect("copy plugin");
+    }
+    let fink = prefix.join("bin/fink");
+    std::fs::copy(env!("CARGO_BIN_EXE_fink"), &fink).expect("copy fink");
+    let home = tmp.join("home");
+    let run = || {
+        let status = Command::new(&fink)
+            .arg("version")
+            .env("HOME", &home)
+            .env_remove("FINK_PLUGIN_PATH")
+            .current_dir(tmp)
+            .stdout(std::process::Stdio::null())
+            .status()
+            .expect("fink runs");
+        assert!(status.success());
+    };
+    let listed = Command::new(&fink).arg("version").env("HOME", &home).output().expect("fink runs");
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert!(
+        listed.contains("say-hello") && listed.contains("config-reader") && !listed.contains("rejected"),
+        "{listed}"
+    );
+    for _ in 0..5 {
+        run();
+    }
+    let samples = (0..50)
+        .map(|_| {
+            let start = Instant::now();
+            run();
+            start.elapsed()
+        })
+        .collect();
+    report(&format!("fink version with {} bundled plugins", BUNDLED.len()), median(samples), Duration::from_millis(20))
+}
+
+fn bench_lifecycle(tmp: &Path) -> bool {
+    let dir = tmp.join("bench-plugins");
+    std::fs::create_dir_all(&dir).expect("plugin dir");
+    for i in 0..10 {
+        let name = format!("bench-{i}");
+        let lib = build(&["fink-fixture-bench"], &[("FINK_BENCH_PLUGIN_NAME", &name)]);
+        let lib = lib.first().expect("bench plugin built");
+        std::fs::copy(lib, dir.join(format!("lib{name}.{}", std::env::consts::DLL_EXTENSION))).expect("copy");
+    }
+    fink::logging::init(fink_plugin_api::Level::WARN);
+    let mut registry = Registry::load(vec![SearchDir { path: dir, origin: "bench" }]);
+    let reasons: Vec<String> =
+        registry.rejected.iter().map(|r| format!("{}: {} {:?}", r.path.display(), r.error, r.error.detail())).collect();
+    assert_eq!(registry.plugins.len(), 10, "rejected: {reasons:#?}");
+    let context: Map<String, Value> = json!({"tool": "cloud", "command": "deploy", "env": "dev", "user": "bench",
+        "arguments": {}, "plugins": (0..10).map(|i| format!("bench-{i}")).collect::<Vec<_>>()})
+    .as_object()
+    .cloned()
+    .unwrap_or_default();
+    let mut once = || {
+        let mut run = Run::new(&mut registry, context.clone());
+        let start = Instant::now();
+        for signal in Signal::ALL {
+            run.fire(*signal).expect("handlers succeed");
+        }
+        start.elapsed()
+    };
+    for _ in 0..20 {
+        once();
+    }
+    let samples = (0..500).map(|_| once()).collect();
+    report("16-signal lifecycle, 10 plugins on every signal", median(samples), Duration::from_millis(1))
+}
+
+fn main() {
+    // `cargo bench` passes --bench; a plain `cargo test --benches` run only checks it builds.
+    if !std::env::args().any(|a| a == "--bench") {
+        return;
+    }
+    let tmp = tempfile::tempdir().expect("temp dir");
+    let a = bench_version(tmp.path());
+    let b = bench_lifecycle(tmp.path());
+    if !(a && b) {
+        std::process::exit(1);
+    }
+}

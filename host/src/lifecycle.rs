@@ -115,7 +115,11 @@ impl<'r> Run<'r> {
         if !problems.is_empty() {
             let count = problems.len();
             let noun = if count == 1 { "problem" } else { "problems" };
-            return Err(Failure::new(format!("invalid config ({count} {noun}):\n  {}", problems.join("\n  "))));
+            let file = match self.context.value.get("config_file").and_then(Value::as_str) {
+                Some(file) => format!(" in {file}"),
+                None => String::new(),
+            };
+            return Err(Failure::new(format!("invalid config{file} ({count} {noun}):\n  {}", problems.join("\n  "))));
         }
         self.fire(Signal::CONFIG_VALIDATION_INIT)?;
         self.fire(Signal::CONFIG_VALIDATION_FINALIZED)

@@ -203,7 +203,8 @@ fn every_schema_violation_is_reported_with_its_path() {
         "fink_dev.json",
         r#"{"demo": {"memorySize": "128", "timeout": 1.5, "mode": "turbo"}, "plugins": {"beta": {"greeting": 5}}}"#,
     );
-    let run = project.fink(&["config", "-e", "dev"]).code(1).stderr_has("invalid config (4 problems):");
+    let run =
+        project.fink(&["config", "-e", "dev"]).code(1).stderr_has("invalid config in fink_dev.json (4 problems):");
     for line in [
         r#"demo.memorySize: expected integer, got "128""#,
         "demo.timeout: expected integer, got 1.5",

@@ -32,7 +32,12 @@ fn read_config(event: &mut Event) -> Result<()> {
     let env = env_of(event)?.to_owned();
     let dir = project_dir(event)?;
     let home = dirs::home_dir();
-    apply(event.config_mut(), &dir, &env, home.as_deref())
+    apply(event.config_mut(), &dir, &env, home.as_deref())?;
+    // Later messages (e.g. the host's schema validation) name the file the config came from.
+    let file = files::find_env_file(&dir, &env)?;
+    let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    event.set_context("config_file", name);
+    Ok(())
 }
 
 /// Merges the env config of `dir` into `config` (file values win) and sets `ignore` to all patterns.

@@ -21,12 +21,13 @@ pub struct Early {
 /// Reads `-v`/`-q`, `--plugins-dir` and `-C` wherever they appear; clap re-checks them later.
 pub fn scan_early(args: &[OsString]) -> Early {
     let mut early = Early::default();
+    let mut quiet = false;
     let mut iter = args.iter().skip(1).map(|a| a.to_string_lossy().into_owned());
     while let Some(arg) = iter.next() {
         match arg.as_str() {
             "--" => break,
             "--verbose" => early.verbosity += 1,
-            "-q" | "--quiet" => early.verbosity = -1,
+            "-q" | "--quiet" => quiet = true,
             "--plugins-dir" => early.plugins_dirs.extend(iter.next().map(PathBuf::from)),
             "-C" => early.project_dir = iter.next().map(PathBuf::from),
             _ => {
@@ -34,11 +35,19 @@ pub fn scan_early(args: &[OsString]) -> Early {
                     early.plugins_dirs.push(PathBuf::from(dir));
                 } else if let Some(dir) = arg.strip_prefix("-C").filter(|d| !d.is_empty()) {
                     early.project_dir = Some(PathBuf::from(dir));
-                } else if arg.len() > 1 && arg.starts_with('-') && arg[1..].chars().all(|c| c == 'v') {
-                    early.verbosity += (arg.len() - 1) as i8;
+                } else if arg.len() > 1 && arg.starts_with('-') && !arg.starts_with("--") {
+                    // Combined short flags, e.g. -vv or -vq.
+                    let flags = &arg[1..];
+                    if flags.chars().all(|c| c == 'v' || c == 'q') {
+                        early.verbosity += flags.chars().filter(|c| *c == 'v').count() as i8;
+                        quiet |= flags.contains('q');
+                    }
                 }
             }
         }
+    }
+    if quiet {
+        early.verbosity = -1;
     }
     early
 }
@@ -48,7 +57,7 @@ pub fn scan_early(args: &[OsString]) -> Early {
 pub enum Action {
     Version,
     Plugins,
-    Config,
+    Config { show_secrets: bool },
     Tool { tool: String, command: String, arguments: Map<String, Value> },
     UnknownTool(String),
 }
@@ -120,7 +129,12 @@ pub fn build(registry: &Registry) -> Command {
         .subcommand(Command::new("version").about("Show the versions of fink, the plugin API, tools and plugins"))
         .subcommand(Command::new("plugins").about("List plugins: version, file, status, signals and tools"))
         .subcommand(
-            Command::new("config").about("Read, resolve and validate the config for an env and print it as JSON"),
+            Command::new("config").about("Read, resolve and validate the config for an env and print it as JSON").arg(
+                Arg::new("show-secrets")
+                    .long("show-secrets")
+                    .action(ArgAction::SetTrue)
+                    .help("Print values that lookups marked secret instead of ****"),
+            ),
         );
     for plugin in &registry.plugins {
         for tool in &plugin.tools {
@@ -240,7 +254,7 @@ pub fn action(matches: &ArgMatches, registry: &Registry) -> (Globals, Action) {
     let action = match matches.subcommand() {
         Some(("version", _)) => Action::Version,
         Some(("plugins", _)) => Action::Plugins,
-        Some(("config", _)) => Action::Config,
+        Some(("config", args)) => Action::Config { show_secrets: args.get_flag("show-secrets") },
         Some((tool, sub)) => match (registry.find_tool(tool), sub.subcommand()) {
             (Some((pi, ti)), Some((command, args))) => {
                 let spec = &registry.plugins[pi].tools[ti].spec;
@@ -292,6 +306,9 @@ mod tests {
         assert_eq!(early.plugins_dirs, vec![PathBuf::from("a"), PathBuf::from("b")]);
         assert_eq!(early.project_dir, Some(PathBuf::from("p")));
         assert_eq!(scan_early(&os(&["fink", "--", "-v"])).verbosity, 0);
+        // Quiet wins, as in the full parser.
+        assert_eq!(scan_early(&os(&["fink", "-q", "-v"])).verbosity, -1);
+        assert_eq!(scan_early(&os(&["fink", "-vq"])).verbosity, -1);
     }
 
     #[test]

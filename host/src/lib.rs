@@ -69,7 +69,7 @@ fn run_inner(args: Vec<OsString>, early: cli::Early) -> Result<(), Failure> {
             commands::plugins::run(&mut registry, &session);
             Ok(())
         }
-        Action::Config => commands::config::run(&mut registry, &session),
+        Action::Config { show_secrets } => commands::config::run(&mut registry, &session, show_secrets),
         Action::Tool { tool, command, arguments } => {
             commands::tool::run(&mut registry, &session, &tool, &command, arguments)
         }

@@ -11,6 +11,7 @@ use fink_plugin_api::abi::{Changes, PluginError, Signal};
 use serde_json::{Map, Value};
 
 use crate::error::Failure;
+use crate::logging;
 use crate::registry::Registry;
 use crate::schema;
 
@@ -73,6 +74,14 @@ impl<'r> Run<'r> {
     /// The config as it is now.
     pub fn config(&self) -> &Value {
         &self.config.value
+    }
+
+    /// The values plugins marked secret (context key `_secrets`).
+    pub fn secrets(&self) -> Vec<String> {
+        match self.context.value.get(fink_plugin_api::SECRETS_KEY) {
+            Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).map(String::from).collect(),
+            _ => Vec::new(),
+        }
     }
 
     /// The context as it is now.
@@ -201,6 +210,7 @@ impl<'r> Run<'r> {
                     self.context
                         .replace(text.into_string())
                         .map_err(|e| Failure::new(format!("{at}: returned an invalid context: {e}")))?;
+                    logging::set_secrets(self.secrets());
                 }
                 if let ROption::RSome(text) = changes.config {
                     self.config
@@ -223,21 +233,21 @@ impl<'r> Run<'r> {
             return Ok(());
         };
         for (name, section) in sections {
-            let enabled = match section.get("enabled") {
-                None => continue,
-                Some(Value::Bool(b)) => *b,
-                Some(other) => {
-                    return Err(Failure::new(format!("plugins.{name}.enabled: expected true or false, got {other}")))
-                }
+            let Some(plugin) = self.registry.plugins.iter_mut().find(|p| &p.name == name) else {
+                tracing::warn!("the config has a section plugins.{name}, but no plugin '{name}' is installed");
+                continue;
             };
-            match self.registry.plugins.iter_mut().find(|p| &p.name == name) {
-                Some(plugin) => {
+            match section.get("enabled") {
+                None => {}
+                Some(Value::Bool(enabled)) => {
                     if !enabled {
                         tracing::debug!("plugin '{name}' disabled by the project config");
                     }
-                    plugin.enabled = enabled;
+                    plugin.enabled = *enabled;
                 }
-                None => tracing::warn!("the config has a section plugins.{name}, but no plugin '{name}' is installed"),
+                Some(other) => {
+                    return Err(Failure::new(format!("plugins.{name}.enabled: expected true or false, got {other}")))
+                }
             }
         }
         let names: Vec<Value> =

@@ -101,11 +101,15 @@ fn validate_info(info: &PluginInfo) -> Result<(), LoadError> {
     Ok(())
 }
 
-/// abi_stable's errors are multi-line and start with a newline; keep them short for `-v`.
+/// abi_stable's errors are multi-line and start with a newline; one line for `-v`, with the
+/// reason (e.g. dlerror's text) kept but layout dumps cut short.
 fn first_lines(err: &LibraryError) -> String {
     let text = err.to_string();
-    let lines: Vec<&str> = text.lines().map(str::trim).filter(|l| !l.is_empty()).take(3).collect();
-    lines.join(" ")
+    let line: String = text.lines().map(str::trim).filter(|l| !l.is_empty()).collect::<Vec<_>>().join(" ");
+    match line.char_indices().nth(400) {
+        Some((cut, _)) => format!("{}...", &line[..cut]),
+        None => line,
+    }
 }
 
 #[cfg(test)]

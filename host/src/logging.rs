@@ -4,6 +4,7 @@
 use std::fmt;
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::RwLock;
 
 use fink_plugin_api::Level;
 use tracing::{Event, Subscriber};
@@ -13,6 +14,26 @@ use tracing_subscriber::registry::LookupSpan;
 
 static MAX_LEVEL: AtomicU8 = AtomicU8::new(3);
 static COLOR: AtomicU8 = AtomicU8::new(0);
+static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
+
+/// Values that must never be printed (from the context's `_secrets`).
+pub fn set_secrets(mut values: Vec<String>) {
+    values.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    if let Ok(mut secrets) = SECRETS.write() {
+        *secrets = values;
+    }
+}
+
+/// `text` with every secret value replaced by `****`.
+pub fn scrub(text: &str) -> String {
+    let mut out = text.to_string();
+    if let Ok(secrets) = SECRETS.read() {
+        for secret in secrets.iter().filter(|s| !s.is_empty()) {
+            out = out.replace(secret.as_str(), "****");
+        }
+    }
+    out
+}
 
 /// The level shown for a verbosity: -1 quiet (warnings), 0 normal, 1 `-v`, 2 `-vv`.
 pub fn level_for(verbosity: i8) -> Level {
@@ -78,12 +99,14 @@ pub fn plugin_record(level: Level, plugin: &str, target: &str, message: &str) {
     }
     let origin =
         if level >= Level::DEBUG && !target.is_empty() { format!("{plugin} ({target})") } else { plugin.to_string() };
+    let message = scrub(message);
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "{}{}: {message}", prefix(level), paint(&origin, "1"));
 }
 
 /// Prints an error for the user: `error: message`, then `help:` lines.
 pub fn print_error(message: &str, help: Option<&str>) {
+    let message = scrub(message);
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "{}{message}", prefix(Level::ERROR));
     if let Some(help) = help {

@@ -45,6 +45,9 @@ impl<'a> Doc<'a> {
     }
 }
 
+/// The private context key that lists secret values.
+pub const SECRETS_KEY: &str = "_secrets";
+
 /// Context and config, shared by [`Event`] and [`Invocation`].
 ///
 /// The context holds `tool`, `command`, `env`, `user`, `fink_version`, `api_version`, `plugins`,
@@ -114,6 +117,34 @@ impl<'a> Data<'a> {
     /// The config for changing; later handlers see the change.
     pub fn config_mut(&mut self) -> &mut Map<String, Value> {
         self.config.get_mut()
+    }
+
+    /// The whole config as a value, for changes by JSON pointer.
+    pub fn config_mut_value(&mut self) -> &mut Value {
+        self.config.get_mut();
+        self.config.parsed.get_mut().expect("parsed above")
+    }
+
+    /// Marks a value as secret: the host masks it in `fink config` (unless `--show-secrets`) and
+    /// in log output, and notifications leave it out. Kept in the private context key `_secrets`.
+    pub fn mark_secret(&mut self, value: &str) {
+        if value.is_empty() {
+            return;
+        }
+        let list = self.context_mut().entry(SECRETS_KEY).or_insert_with(|| Value::Array(Vec::new()));
+        if let Value::Array(items) = list {
+            if !items.iter().any(|v| v.as_str() == Some(value)) {
+                items.push(Value::String(value.to_string()));
+            }
+        }
+    }
+
+    /// The values marked secret so far.
+    pub fn secrets(&self) -> Vec<&str> {
+        match self.context().get(SECRETS_KEY) {
+            Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).collect(),
+            _ => Vec::new(),
+        }
     }
 
     /// A config value by dotted path, e.g. `config_at("plugins.slack.channel")`.

@@ -34,7 +34,7 @@ mod tool;
 
 pub use abi::{Level, Signal, API_VERSION};
 pub use error::{Error, Result};
-pub use event::{Data, Event, Invocation};
+pub use event::{Data, Event, Invocation, SECRETS_KEY};
 pub use guard::guard;
 pub use register::{Registration, DEFAULT_ORDER};
 pub use tool::{ArgKind, ArgSpec, CommandSpec, ToolSpec};

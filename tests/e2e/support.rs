@@ -15,6 +15,8 @@ const WORKSPACE_PLUGINS: &[&str] = &[
     "fink-fixture-alpha",
     "fink-fixture-beta",
     "fink-fixture-plain",
+    "fink-plugin-lookups",
+    "fink-plugin-credentials",
 ];
 
 pub fn repo_root() -> PathBuf {
@@ -209,6 +211,12 @@ impl Project {
         path
     }
 
+    /// Points the run at a moto server (endpoint, dummy credentials, region).
+    pub fn aws(mut self, moto: &fink_test_support::Moto) -> Self {
+        self.envs.extend(moto.env());
+        self
+    }
+
     pub fn env(mut self, key: &str, value: &str) -> Self {
         self.envs.push((key.into(), value.into()));
         self
@@ -237,9 +245,28 @@ impl Project {
             .env("NO_COLOR", "1")
             .env_remove("ENV")
             .env_remove("FINK_PLUGIN_PATH")
-            .env_remove("RUST_BACKTRACE");
+            .env_remove("RUST_BACKTRACE")
+            .env("AWS_EC2_METADATA_DISABLED", "true");
+        for key in [
+            "AWS_CONFIG_FILE",
+            "AWS_SHARED_CREDENTIALS_FILE",
+            "AWS_ENDPOINT_URL",
+            "AWS_ACCESS_KEY_ID",
+            "AWS_SECRET_ACCESS_KEY",
+            "AWS_SESSION_TOKEN",
+            "AWS_PROFILE",
+            "AWS_REGION",
+            "AWS_DEFAULT_REGION",
+        ] {
+            cmd.env_remove(key);
+        }
         for (k, v) in &self.envs {
-            cmd.env(k, v);
+            // An empty value in a test means "unset".
+            if v.is_empty() {
+                cmd.env_remove(k);
+            } else {
+                cmd.env(k, v);
+            }
         }
         let out = cmd.output().expect("fink runs");
         Run {

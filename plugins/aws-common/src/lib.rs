@@ -1,0 +1,105 @@
+//! Shared by fink's AWS plugins: the one place that turns the standard AWS settings (profiles,
+//! SSO, env vars, `AWS_REGION`, `AWS_ENDPOINT_URL`) into an SDK config, a runtime to run SDK calls
+//! in, and AWS errors turned into one clear line.
+//!
+//! Each plugin library owns its own tokio runtime: runtimes cannot cross the plugin boundary.
+
+use std::fmt::Display;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_sdk_sts::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use fink_plugin_api::Error;
+
+pub use aws_config;
+
+/// A runtime for one handler call: SDK calls are IO-bound, so one thread serves many in flight.
+pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::new(format!("cannot start the async runtime: {e}")))
+}
+
+/// Loads the SDK config the standard way; `region` overrides the configured region.
+pub async fn load(region: Option<&str>) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(region) = region {
+        loader = loader.region(Region::new(region.to_string()));
+    }
+    loader.load().await
+}
+
+/// The same config for another region.
+pub fn in_region(config: &SdkConfig, region: &str) -> SdkConfig {
+    config.to_builder().region(Region::new(region.to_string())).build()
+}
+
+/// The configured region, or an error saying how to set one.
+pub fn region(config: &SdkConfig) -> Result<String, Error> {
+    config.region().map(|r| r.to_string()).filter(|r| !r.trim().is_empty()).ok_or_else(|| {
+        Error::new("no AWS region configured")
+            .with_help("set AWS_REGION (or AWS_DEFAULT_REGION), or `region` in your AWS profile")
+    })
+}
+
+/// The AWS error code (e.g. `ValidationError`), if the service sent one.
+pub fn code<E: ProvideErrorMetadata>(err: &SdkError<E>) -> Option<&str> {
+    match err {
+        SdkError::ServiceError(service) => service.err().code(),
+        _ => None,
+    }
+}
+
+/// One line for the user: what went wrong and, for credential problems, what to set.
+pub fn explain<E>(err: &SdkError<E>) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    let full = DisplayErrorContext(err).to_string();
+    let lower = full.to_lowercase();
+    if lower.contains("no credentials") || lower.contains("credentials provider") && lower.contains("not") {
+        return Error::new("no AWS credentials found").with_help(
+            "set AWS_PROFILE (and run `aws sso login` for SSO profiles) or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+        );
+    }
+    if let SdkError::ServiceError(service) = err {
+        let code = service.err().code().unwrap_or("error");
+        let message = service.err().message().unwrap_or("");
+        if matches!(code, "ExpiredToken" | "ExpiredTokenException" | "RequestExpired") {
+            return Error::new(format!("AWS credentials expired ({code})"))
+                .with_help("refresh them (e.g. `aws sso login`) and try again");
+        }
+        if matches!(code, "InvalidClientTokenId" | "UnrecognizedClientException" | "SignatureDoesNotMatch") {
+            return Error::new(format!("AWS rejected the credentials ({code}: {message})"))
+                .with_help("check AWS_PROFILE / AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
+        }
+        return Error::new(one_line(format!("{code}: {message}")));
+    }
+    if matches!(err, SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)) {
+        return Error::new(one_line(format!("cannot reach AWS: {full}")))
+            .with_help("check your network, AWS_ENDPOINT_URL and AWS_REGION");
+    }
+    Error::new(one_line(full))
+}
+
+fn one_line(text: impl Display) -> String {
+    text.to_string().split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The caller's identity, as the credentials check records it.
+pub struct Identity {
+    pub account: String,
+    pub arn: String,
+    pub region: String,
+}
+
+/// Verifies credentials with STS GetCallerIdentity.
+pub async fn identity(config: &SdkConfig) -> Result<Identity, Error> {
+    let region = region(config)?;
+    let out = aws_sdk_sts::Client::new(config).get_caller_identity().send().await.map_err(|e| explain(&e))?;
+    Ok(Identity {
+        account: out.account().unwrap_or_default().to_string(),
+        arn: out.arn().unwrap_or_default().to_string(),
+        region,
+    })
+}

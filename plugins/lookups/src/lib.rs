@@ -1,0 +1,157 @@
+//! lookups: at `lookup_init`, replaces every `lookup:...` string in the config (anywhere in the
+//! tree) with the value it names: stack outputs, SSM parameters, Secrets Manager secrets, ACM
+//! certificate ARNs, in the default or a given region.
+//!
+//! `grammar` parses, `collect` finds, `fetch` batches the AWS calls, `resolve` picks values.
+
+mod collect;
+mod fetch;
+mod grammar;
+mod resolve;
+
+use std::collections::BTreeSet;
+
+use fink_plugin_api::{debug, export_plugin, json, warn, Error, Event, Registration, Result, Signal, Value};
+
+use crate::collect::Found;
+use crate::fetch::Plan;
+use crate::grammar::{Kind, Lookup, TYPES};
+use crate::resolve::Resolved;
+
+export_plugin! {
+    name: "lookups",
+    description: "Resolves lookup:stack/parameter/secret/acm/region values in the config",
+    register: register,
+}
+
+/// One subscription, and the schema of `plugins.lookups`.
+fn register(plugin: &mut Registration) -> Result<()> {
+    plugin.on(Signal::LOOKUP_INIT, resolve_lookups);
+    plugin.config_schema(
+        "plugins.lookups",
+        json!({"type": "object", "properties": {
+            "lookups": {"type": "array", "items": {"enum": TYPES}, "default": TYPES}
+        }}),
+    );
+    Ok(())
+}
+
+fn resolve_lookups(event: &mut Event) -> Result<()> {
+    let enabled = enabled_types(event.config());
+    let mut errors = Vec::new();
+    let mut active: Vec<(Found, Lookup)> = Vec::new();
+    for found in collect::collect(event.config()) {
+        match found.parsed.clone() {
+            Err(problem) => errors.push(format!("{}: {}: {problem}", found.path, found.raw)),
+            Ok(lookup) if !enabled.contains(lookup.kind.type_name()) => {
+                debug!(
+                    "{}: {} left as is: lookup type '{}' is not enabled",
+                    found.path,
+                    found.raw,
+                    lookup.kind.type_name()
+                );
+            }
+            Ok(lookup) => active.push((found, lookup)),
+        }
+    }
+    // Malformed lookups fail before any AWS call.
+    if !errors.is_empty() {
+        return Err(report(errors));
+    }
+    if active.is_empty() {
+        return Ok(());
+    }
+
+    let tool = event.tool().map(String::from);
+    let runtime = fink_aws::runtime()?;
+    // The SDK's own trace logs could show fetched values before they are marked secret: keep it
+    // silent while fetching, at every verbosity.
+    let silent = tracing::subscriber::NoSubscriber::default();
+    let (regions, fetched, plan) = tracing::subscriber::with_default(silent, || {
+        runtime.block_on(async {
+            let base = fink_aws::load(None).await;
+            let default_region = fink_aws::region(&base).ok();
+            let mut plan = Plan::default();
+            let mut regions = Vec::new();
+            for (found, lookup) in &active {
+                let region = resolve::region_of(lookup, tool.as_deref(), default_region.as_deref());
+                match &region {
+                    Some(region) => resolve::plan(&mut plan, lookup, region),
+                    None => errors.push(format!(
+                        "{}: {}: no AWS region configured (set AWS_REGION or use lookup:region:<region>:...)",
+                        found.path, found.raw
+                    )),
+                }
+                regions.push(region);
+            }
+            let fetched = if errors.is_empty() { fetch::fetch(&base, &plan).await } else { Default::default() };
+            (regions, fetched, plan)
+        })
+    });
+    debug!(
+        "resolved {} lookups with {} stacks, {} parameters, {} secrets, {} ACM regions",
+        active.len(),
+        plan.stacks.len(),
+        plan.parameters.values().map(BTreeSet::len).sum::<usize>(),
+        plan.secrets.len(),
+        plan.acm_regions.len()
+    );
+    if !errors.is_empty() {
+        return Err(report(errors));
+    }
+
+    for ((found, lookup), region) in active.iter().zip(regions) {
+        let Some(region) = region else { continue };
+        let value = match resolve::resolve(lookup, &region, &fetched) {
+            Resolved::Value { value, secret } => {
+                if secret {
+                    if let Some(text) = value.as_str() {
+                        event.mark_secret(text);
+                    }
+                }
+                value
+            }
+            Resolved::Missing(why) if lookup.optional => {
+                warn!("{}: {}: {why}; using an empty value (CONTINUE_IF_NOT_FOUND)", found.path, found.raw);
+                empty_value(lookup)
+            }
+            Resolved::Missing(why) | Resolved::Failed(why) => {
+                errors.push(format!("{}: {}: {why}", found.path, found.raw));
+                continue;
+            }
+        };
+        if let Some(slot) = event.config_mut_value().pointer_mut(&found.pointer) {
+            *slot = value;
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(report(errors))
+    }
+}
+
+/// `plugins.lookups.lookups`, default: every type.
+fn enabled_types(config: &Value) -> BTreeSet<String> {
+    match config.pointer("/plugins/lookups/lookups").and_then(Value::as_array) {
+        Some(list) => list.iter().filter_map(Value::as_str).map(String::from).collect(),
+        None => TYPES.iter().map(|t| t.to_string()).collect(),
+    }
+}
+
+/// What a missing optional lookup becomes: `{}` for all outputs of a stack, `""` otherwise.
+fn empty_value(lookup: &Lookup) -> Value {
+    match lookup.kind {
+        Kind::Stack { output: None, .. } => json!({}),
+        _ => Value::String(String::new()),
+    }
+}
+
+/// One line for one failure; a headline and one line each for several.
+fn report(errors: Vec<String>) -> Error {
+    if errors.len() == 1 {
+        Error::new(errors.into_iter().next().unwrap_or_default())
+    } else {
+        Error::new(format!("{} lookups failed:\n  {}", errors.len(), errors.join("\n  ")))
+    }
+}

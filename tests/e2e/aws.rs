@@ -1,0 +1,107 @@
+//! Seeding moto with the resources lookups read: stacks with outputs, SSM parameters, secrets and
+//! imported ACM certificates. Names carry a per-test prefix, so tests share one server.
+
+use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use aws_sdk_ssm::types::ParameterType;
+use fink_test_support::{block_on, Moto};
+
+/// A prefix unique in this test run, valid in stack, parameter and secret names.
+pub fn unique(tag: &str) -> String {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    format!("t{}x{}-{tag}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
+pub fn stack(moto: &Moto, region: &str, name: &str, outputs: &[(&str, &str)]) {
+    let outputs: serde_json::Map<String, serde_json::Value> =
+        outputs.iter().map(|(k, v)| (k.to_string(), serde_json::json!({"Value": v}))).collect();
+    let template = serde_json::json!({
+        "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
+        "Outputs": outputs,
+    });
+    block_on(async {
+        let config = moto.sdk_config(region).await;
+        aws_sdk_cloudformation::Client::new(&config)
+            .create_stack()
+            .stack_name(name)
+            .template_body(template.to_string())
+            .send()
+            .await
+            .expect("create stack");
+    });
+}
+
+pub fn parameter(moto: &Moto, region: &str, name: &str, value: &str, kind: ParameterType) {
+    block_on(async {
+        let config = moto.sdk_config(region).await;
+        aws_sdk_ssm::Client::new(&config)
+            .put_parameter()
+            .name(name)
+            .value(value)
+            .r#type(kind)
+            .send()
+            .await
+            .expect("put parameter");
+    });
+}
+
+pub fn secret(moto: &Moto, region: &str, name: &str, value: &str) {
+    block_on(async {
+        let config = moto.sdk_config(region).await;
+        aws_sdk_secretsmanager::Client::new(&config)
+            .create_secret()
+            .name(name)
+            .secret_string(value)
+            .send()
+            .await
+            .expect("create secret");
+    });
+}
+
+/// Imports a self-signed certificate for `names` valid for `days`; returns its ARN.
+pub fn certificate(moto: &Moto, region: &str, names: &[&str], days: u32) -> String {
+    let (cert, key) = self_signed(names, days);
+    block_on(async {
+        let config = moto.sdk_config(region).await;
+        aws_sdk_acm::Client::new(&config)
+            .import_certificate()
+            .certificate(aws_sdk_acm::primitives::Blob::new(cert))
+            .private_key(aws_sdk_acm::primitives::Blob::new(key))
+            .send()
+            .await
+            .expect("import certificate")
+            .certificate_arn()
+            .expect("an ARN")
+            .to_string()
+    })
+}
+
+/// A self-signed certificate and key (PEM), made with the `cryptography` package moto brings.
+fn self_signed(names: &[&str], days: u32) -> (Vec<u8>, Vec<u8>) {
+    let python = crate::support::repo_root().join(".venv/bin/python");
+    let script = r#"
+import sys, datetime
+from cryptography import x509
+from cryptography.x509.oid import NameOID
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+names, days = sys.argv[1].split(","), int(sys.argv[2])
+key = ec.generate_private_key(ec.SECP256R1())
+subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])])
+now = datetime.datetime.now(datetime.timezone.utc)
+cert = (x509.CertificateBuilder().subject_name(subject).issuer_name(subject).public_key(key.public_key())
+    .serial_number(x509.random_serial_number()).not_valid_before(now).not_valid_after(now + datetime.timedelta(days=days))
+    .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False)
+    .sign(key, hashes.SHA256()))
+sys.stdout.write(cert.public_bytes(serialization.Encoding.PEM).decode())
+sys.stdout.write("|")
+sys.stdout.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.TraditionalOpenSSL, serialization.NoEncryption()).decode())
+"#;
+    let out =
+        Command::new(python).args(["-c", script, &names.join(","), &days.to_string()]).output().expect("python runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let text = String::from_utf8(out.stdout).expect("PEM text");
+    let (cert, key) = text.split_once('|').expect("cert|key");
+    (cert.as_bytes().to_vec(), key.as_bytes().to_vec())
+}

@@ -1,0 +1,47 @@
+//! The credentials plugin: verifies AWS access before anything else talks to AWS.
+
+use fink_test_support::Moto;
+
+use crate::support::Project;
+
+const PLUGINS: &[&str] = &["fink-plugin-config-reader", "fink-plugin-credentials", "fink-fixture-alpha"];
+
+fn project() -> Project {
+    let project = Project::with(PLUGINS);
+    project.file("fink_dev.json", r#"{"demo": {}}"#);
+    project
+}
+
+#[test]
+fn account_arn_and_region_are_recorded_in_the_context() {
+    let moto = Moto::shared();
+    let run = project().aws(moto).fink(&["demo", "run", "-e", "dev"]).ok();
+    assert!(run.stdout.contains("aws account 123456789012 region eu-west-1"), "{}", run.stdout);
+}
+
+#[test]
+fn missing_credentials_fail_with_one_clear_line_before_lookups() {
+    let project = project().env("AWS_REGION", "eu-west-1");
+    let run = project
+        .fink(&["demo", "run", "-e", "dev"])
+        .code(1)
+        .stderr_has("error: credentials (check_credentials_init): no AWS credentials found")
+        .stderr_has("help: set AWS_PROFILE");
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+    let signals: Vec<String> =
+        project.recorded().iter().filter_map(|l| l.split(' ').nth(1).map(String::from)).collect();
+    assert!(!signals.contains(&"lookup_init".to_string()), "{signals:?}");
+    assert!(signals.contains(&"error".to_string()) && signals.contains(&"finalized".to_string()));
+}
+
+#[test]
+fn a_missing_region_is_named() {
+    let moto = Moto::shared();
+    let project = project().aws(moto).env("AWS_REGION", "").env("AWS_DEFAULT_REGION", "");
+    project.fink(&["demo", "run", "-e", "dev"]).code(1).stderr_has("no AWS region configured");
+}
+
+#[test]
+fn commands_that_need_no_aws_skip_the_check() {
+    project().fink(&["demo", "nocfg", "-e", "dev"]).ok();
+}

@@ -1,0 +1,166 @@
+//! Test support for fink: a real AWS-compatible server (moto in server mode) on a free loopback
+//! port, started once per test binary (or privately, for tests that count requests), warmed up,
+//! and the environment that points fink and the AWS SDK at it.
+//!
+//! moto is installed into the repo's `.venv` by `scripts/moto.sh` (the test script runs it);
+//! `FINK_MOTO_SERVER` may name another `moto_server` executable.
+
+mod recorder;
+
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+
+pub use recorder::Call;
+
+/// The region tests run in unless they say otherwise.
+pub const REGION: &str = "eu-west-1";
+
+/// A running moto server. The process ends with the test binary (a watchdog) or when dropped.
+pub struct Moto {
+    port: u16,
+    child: Child,
+}
+
+impl Moto {
+    /// The server shared by every test in this test binary. Isolate tests by unique names.
+    pub fn shared() -> &'static Moto {
+        static SHARED: OnceLock<Moto> = OnceLock::new();
+        SHARED.get_or_init(Moto::start)
+    }
+
+    /// A server of one's own, e.g. to count the requests a command makes.
+    pub fn start() -> Moto {
+        let server = moto_server();
+        let port = free_port();
+        let parent = std::process::id();
+        // The watchdog stops moto when the test binary exits, even if nothing drops this value.
+        let script = format!(
+            "\"{}\" -H 127.0.0.1 -p {port} >/dev/null 2>&1 & m=$!; \
+             while kill -0 {parent} 2>/dev/null && kill -0 $m 2>/dev/null; do sleep 0.5; done; kill $m 2>/dev/null",
+            server.display()
+        );
+        let mut cmd = Command::new("sh");
+        cmd.args(["-c", &script]).stdin(Stdio::null()).stdout(Stdio::null()).stderr(Stdio::null());
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        let child = cmd.spawn().expect("sh starts moto_server");
+        let moto = Moto { port, child };
+        moto.wait_until_up();
+        moto.post("/moto-api/config", r#"{"lambda": {"use_docker": false}}"#);
+        moto.warm_up();
+        moto
+    }
+
+    /// `http://127.0.0.1:<port>` (127.0.0.1, not localhost: S3 path-style addressing).
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The environment fink and the SDK need: endpoint, dummy credentials, region. (Runs should also
+    /// use a HOME of their own, so nothing comes from the developer's `~/.aws`.)
+    pub fn env(&self) -> Vec<(String, String)> {
+        [
+            ("AWS_ENDPOINT_URL", self.endpoint()),
+            ("AWS_ACCESS_KEY_ID", "testing".into()),
+            ("AWS_SECRET_ACCESS_KEY", "testing".into()),
+            ("AWS_REGION", REGION.into()),
+            ("AWS_DEFAULT_REGION", REGION.into()),
+            ("AWS_EC2_METADATA_DISABLED", "true".into()),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect()
+    }
+
+    /// SDK config for seeding test data in `region`.
+    pub async fn sdk_config(&self, region: &str) -> aws_config::SdkConfig {
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(self.endpoint())
+            .region(aws_config::Region::new(region.to_string()))
+            .credentials_provider(aws_sdk_sts::config::Credentials::new("testing", "testing", None, None, "test"))
+            .load()
+            .await
+    }
+
+    /// POSTs to moto's own API (`/moto-api/...`) and returns the body.
+    pub fn post(&self, path: &str, body: &str) -> String {
+        ureq::post(&format!("{}{path}", self.endpoint()))
+            .set("Content-Type", "application/json")
+            .send_string(body)
+            .unwrap_or_else(|e| panic!("moto {path}: {e}"))
+            .into_string()
+            .unwrap_or_default()
+    }
+
+    /// GETs from moto's own API.
+    pub fn get(&self, path: &str) -> String {
+        ureq::get(&format!("{}{path}", self.endpoint()))
+            .call()
+            .unwrap_or_else(|e| panic!("moto {path}: {e}"))
+            .into_string()
+            .unwrap_or_default()
+    }
+
+    /// Runs `f` while moto records requests, and returns the AWS calls made meanwhile.
+    pub fn record<T>(&self, f: impl FnOnce() -> T) -> (T, Vec<Call>) {
+        self.post("/moto-api/recorder/reset-recording", "");
+        self.post("/moto-api/recorder/start-recording", "");
+        let value = f();
+        self.post("/moto-api/recorder/stop-recording", "");
+        let log = self.get("/moto-api/recorder/download-recording");
+        (value, recorder::parse(&log))
+    }
+
+    fn wait_until_up(&self) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < deadline {
+            if TcpStream::connect(("127.0.0.1", self.port)).is_ok()
+                && ureq::get(&format!("{}/moto-api/data.json", self.endpoint())).call().is_ok()
+            {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("moto_server did not answer on port {} within 60 s", self.port);
+    }
+
+    /// The first call to each service is slow (moto loads it lazily); make it here.
+    fn warm_up(&self) {
+        block_on(async {
+            let config = self.sdk_config(REGION).await;
+            let _ = aws_sdk_sts::Client::new(&config).get_caller_identity().send().await;
+            let _ = aws_sdk_cloudformation::Client::new(&config).list_stacks().send().await;
+            let _ = aws_sdk_ssm::Client::new(&config).describe_parameters().send().await;
+            let _ = aws_sdk_secretsmanager::Client::new(&config).list_secrets().send().await;
+            let _ = aws_sdk_acm::Client::new(&config).list_certificates().send().await;
+        });
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        // Kill the watchdog's process group: the shell and moto.
+        let _ = Command::new("kill").args(["-TERM", "--", &format!("-{}", self.child.id())]).status();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs a future to completion on a fresh runtime (tests are synchronous).
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime").block_on(future)
+}
+
+fn moto_server() -> PathBuf {
+    if let Some(path) = std::env::var_os("FINK_MOTO_SERVER") {
+        return PathBuf::from(path);
+    }
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../.venv/bin/moto_server");
+    assert!(path.exists(), "moto is not installed at {}: run `bash scripts/moto.sh` first", path.display());
+    path
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free loopback port")
+}

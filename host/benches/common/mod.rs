@@ -1,0 +1,52 @@
+//! Helpers shared by the benchmarks: building plugins in release mode and reporting figures.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::Value;
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("repo root").to_path_buf()
+}
+
+/// Builds packages in release mode and returns their plugin libraries (not proc-macro ones).
+pub fn build(packages: &[&str], envs: &[(&str, &str)]) -> Vec<PathBuf> {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut cmd = Command::new(cargo);
+    cmd.current_dir(repo_root()).args(["build", "--release", "--message-format=json-render-diagnostics"]);
+    for p in packages {
+        cmd.args(["-p", p]);
+    }
+    for (k, v) in envs {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("cargo runs");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|m| m["reason"] == "compiler-artifact" && m["target"]["kind"][0] == "cdylib")
+        .flat_map(|m| m["filenames"].as_array().cloned().unwrap_or_default())
+        .filter_map(|f| f.as_str().map(PathBuf::from))
+        .filter(|f| f.to_string_lossy().ends_with(std::env::consts::DLL_SUFFIX))
+        .collect()
+}
+
+pub fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+pub fn report(what: &str, value: Duration, target: Duration) -> bool {
+    let ok = value <= target;
+    println!(
+        "{what}: median {:.3} ms (target <= {:.0} ms): {}",
+        value.as_secs_f64() * 1000.0,
+        target.as_secs_f64() * 1000.0,
+        if ok { "OK" } else { "MISSED" }
+    );
+    ok
+}
+

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # A five-minute tour on a fresh machine: installs fink and its bundled plugins into target/demo,
-# creates a project with per-env config files, and runs the main commands, including what
-# happens with a broken config and a broken plugin. Needs only the Rust toolchain.
+# starts moto (a local AWS-compatible server) on 127.0.0.1 with a stack, parameters and a secret,
+# creates a project with per-env config files that look those up, and runs the main commands,
+# including what happens with a broken config and a broken plugin.
+# Needs only the Rust toolchain and python3.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
@@ -12,7 +14,33 @@ mkdir -p "$demo"
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
 run() { step "$*"; "$@" || echo "(exit code $?)"; }
 
+bash scripts/moto.sh
 bash scripts/install.sh --prefix "$demo/prefix" --debug >/dev/null
+
+# A local AWS: moto on a free loopback port, stopped when the tour ends.
+port=$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+.venv/bin/moto_server -H 127.0.0.1 -p "$port" >"$demo/moto.log" 2>&1 &
+moto_pid=$!
+trap 'kill $moto_pid 2>/dev/null' EXIT
+export AWS_ENDPOINT_URL="http://127.0.0.1:$port" AWS_ACCESS_KEY_ID=demo AWS_SECRET_ACCESS_KEY=demo \
+    AWS_REGION=eu-west-1 AWS_DEFAULT_REGION=eu-west-1 AWS_EC2_METADATA_DISABLED=true
+.venv/bin/python - <<'PY'
+import json, os, time, urllib.request
+import boto3
+url = os.environ["AWS_ENDPOINT_URL"]
+for _ in range(100):
+    try:
+        urllib.request.urlopen(url + "/moto-api/data.json"); break
+    except OSError:
+        time.sleep(0.2)
+template = {"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
+            "Outputs": {"VpcId": {"Value": "vpc-0demo"}, "SubnetIds": {"Value": "subnet-a,subnet-b"}}}
+boto3.client("cloudformation").create_stack(StackName="infra", TemplateBody=json.dumps(template))
+ssm = boto3.client("ssm")
+ssm.put_parameter(Name="/demo/db.host", Value="db.internal", Type="String")
+ssm.put_parameter(Name="/demo/db.password", Value="s3cr3t-from-ssm", Type="SecureString")
+boto3.client("secretsmanager").create_secret(Name="slack", SecretString=json.dumps({"webhook": "https://hooks.example/T0"}))
+PY
 # A third-party plugin built out of tree, installed into the project's own plugins folder.
 cargo build --quiet --manifest-path examples/hello-tool/Cargo.toml --target-dir target/examples
 project="$demo/project"
@@ -32,9 +60,22 @@ YAML
 cat > "$project/fink_dev.json" <<'JSON'
 {
   "baseconfig": "base",
-  "cloud": {"parameters": {"InstanceType": "t3.nano"}},
+  "cloud": {
+    "parameters": {
+      "InstanceType": "t3.nano",
+      "VpcId": "lookup:stack:infra:VpcId",
+      "Subnets": "lookup:stack:infra:SubnetIds",
+      "DbHost": "lookup:parameter:/demo/db.host",
+      "DbPassword": "lookup:parameter:/demo/db.password",
+      "Debug": "lookup:parameter:/demo/debug:CONTINUE_IF_NOT_FOUND"
+    }
+  },
+  "notify": {"webhook": "lookup:secret:slack.webhook"},
   "ignore": ["*.pyc"]
 }
+JSON
+cat > "$project/fink_stage.json" <<'JSON'
+{"cloud": {"parameters": {"VpcId": "lookup:stack:infra:VpcID", "Db": "lookup:parameter:/stage/db"}}}
 JSON
 cat > "$project/fink_prod.toml" <<'TOML'
 baseconfig = "base"
@@ -51,6 +92,9 @@ cd "$project"
 run "$fink" version
 run "$fink" plugins -e dev
 run "$fink" config -e dev
+run "$fink" config -e dev --show-secrets
+step "$fink config -e stage   # lookups that fail are all reported, with their key paths"
+"$fink" config -e stage || echo "(exit code $?)"
 run "$fink" hello greet -e dev --name reader
 run "$fink" hello greet --help
 step "$fink config -e prod   # a wrong type in the config"

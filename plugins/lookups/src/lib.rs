@@ -112,7 +112,7 @@ fn resolve_lookups(event: &mut Event) -> Result<()> {
                 value
             }
             Resolved::Missing(why) if lookup.optional => {
-                warn!("{}: {}: {why}; using an empty value (CONTINUE_IF_NOT_FOUND)", found.path, found.raw);
+                warn!("{}: {}: {why}; using an empty value", found.path, found.raw);
                 empty_value(lookup)
             }
             Resolved::Missing(why) | Resolved::Failed(why) => {

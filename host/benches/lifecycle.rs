@@ -18,8 +18,20 @@ use fink::registry::Registry;
 use fink_plugin_api::Signal;
 use serde_json::{json, Map, Value};
 
-
-const BUNDLED: &[&str] = &["fink-plugin-say-hello", "fink-plugin-config-reader"];
+/// Every plugin crate under plugins/ (the bundled plugins, as scripts/install.sh installs them).
+fn bundled() -> Vec<String> {
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(common::repo_root().join("plugins")).expect("plugins/").flatten() {
+        let manifest = std::fs::read_to_string(entry.path().join("Cargo.toml")).unwrap_or_default();
+        if !manifest.contains("\"cdylib\"") {
+            continue;
+        }
+        let name = manifest.lines().find_map(|l| l.strip_prefix("name = \"")).map(|n| n.trim_end_matches('"'));
+        names.extend(name.map(String::from));
+    }
+    names.sort();
+    names
+}
 
 fn bench_version(tmp: &Path) -> bool {
     // Lay out an install: <prefix>/bin/fink and <prefix>/lib/fink/plugins/*.so.
@@ -27,7 +39,9 @@ fn bench_version(tmp: &Path) -> bool {
     let plugins = prefix.join("lib/fink/plugins");
     std::fs::create_dir_all(prefix.join("bin")).expect("bin dir");
     std::fs::create_dir_all(&plugins).expect("plugins dir");
-    for lib in build(BUNDLED, &[]) {
+    let bundled = bundled();
+    let packages: Vec<&str> = bundled.iter().map(String::as_str).collect();
+    for lib in build(&packages, &[]) {
         std::fs::copy(&lib, plugins.join(lib.file_name().expect("file name"))).expect("copy plugin");
     }
     let fink = prefix.join("bin/fink");
@@ -60,7 +74,7 @@ fn bench_version(tmp: &Path) -> bool {
             start.elapsed()
         })
         .collect();
-    report(&format!("fink version with {} bundled plugins", BUNDLED.len()), median(samples), Duration::from_millis(20))
+    report(&format!("fink version with {} bundled plugins", bundled.len()), median(samples), Duration::from_millis(20))
 }
 
 fn bench_lifecycle(tmp: &Path) -> bool {

@@ -99,7 +99,8 @@ fn main() {
         .into_iter()
         .enumerate()
         .map(|(i, (is_stack, name, output))| {
-            let lookup = if is_stack { format!("lookup:stack:{name}:{output}") } else { format!("lookup:parameter:{name}") };
+            let lookup =
+                if is_stack { format!("lookup:stack:{name}:{output}") } else { format!("lookup:parameter:{name}") };
             (format!("k{i}"), Value::String(lookup))
         })
         .collect();

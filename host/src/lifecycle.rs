@@ -172,7 +172,7 @@ impl<'r> Run<'r> {
         }
         for signal in [Signal::ERROR, Signal::FINALIZED] {
             if let Err(e) = self.fire(signal) {
-                tracing::warn!("{}", e.message);
+                logging::warn(&e.message);
             }
         }
     }

@@ -24,15 +24,30 @@ pub fn set_secrets(mut values: Vec<String>) {
     }
 }
 
+/// Secrets shorter than this are masked only where they are a whole value: replacing every
+/// occurrence of a short text would garble unrelated output.
+pub const MIN_EMBEDDED_SECRET: usize = 6;
+
 /// `text` with every secret value replaced by `****`.
 pub fn scrub(text: &str) -> String {
     let mut out = text.to_string();
     if let Ok(secrets) = SECRETS.read() {
-        for secret in secrets.iter().filter(|s| !s.is_empty()) {
-            out = out.replace(secret.as_str(), "****");
+        for secret in secrets.iter() {
+            if out == *secret {
+                return "****".to_string();
+            }
+            if secret.len() >= MIN_EMBEDDED_SECRET {
+                out = out.replace(secret.as_str(), "****");
+            }
         }
     }
     out
+}
+
+/// Prints a warning from the host itself, secrets scrubbed.
+pub fn warn(message: &str) {
+    let mut err = std::io::stderr().lock();
+    let _ = writeln!(err, "{}{}", prefix(Level::WARN), scrub(message));
 }
 
 /// The level shown for a verbosity: -1 quiet (warnings), 0 normal, 1 `-v`, 2 `-vv`.
@@ -110,7 +125,7 @@ pub fn print_error(message: &str, help: Option<&str>) {
     let mut err = std::io::stderr().lock();
     let _ = writeln!(err, "{}{message}", prefix(Level::ERROR));
     if let Some(help) = help {
-        let _ = writeln!(err, "  {} {help}", paint("help:", "1;36"));
+        let _ = writeln!(err, "  {} {}", paint("help:", "1;36"), scrub(help));
     }
 }
 

@@ -48,17 +48,14 @@ fn has_defaults(props: &Value) -> bool {
     })
 }
 
-/// Applies every enabled plugin's schema defaults. Tool sections get defaults only when the
-/// project has the section (a missing tool section stays missing); `plugins.<name>` sections are
-/// created so a plugin's defaults (such as slack's webhook lookup) apply without any config.
+/// Applies every enabled plugin's schema defaults to the sections the project has. A missing
+/// section stays missing: a tool section must be written to use the tool, and a plugin section
+/// (e.g. `plugins.slack: {}`) opts into a plugin's defaulted behaviour, such as slack's webhook
+/// lookup, so projects without it make no AWS calls for it.
 pub fn apply_defaults(registry: &Registry, config: &mut Value) {
     for plugin in registry.plugins.iter().filter(|p| p.enabled) {
         for schema in &plugin.schemas {
-            let is_plugin_section = schema.section.starts_with("plugins.");
-            if !is_plugin_section && section(config, &schema.section).is_none() {
-                continue;
-            }
-            if is_plugin_section && !schema.schema.get("properties").is_some_and(has_defaults) {
+            if section(config, &schema.section).is_none() {
                 continue;
             }
             if let Some(target) = section_mut(config, &schema.section) {

@@ -27,7 +27,7 @@ macro_rules! export_plugin {
                 host: $crate::abi::HostBox,
                 registrar: $crate::abi::RegistrarMut<'_>,
             ) -> $crate::__private::RResult<(), $crate::abi::PluginError> {
-                $crate::__private::run_register(host, registrar, $name, $register)
+                $crate::__private::run_register(host, registrar, $name, module_path!(), $register)
             }
             fn __fink_root_module() -> $crate::abi::PluginModRef {
                 use $crate::__private::PrefixTypeTrait;

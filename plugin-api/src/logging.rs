@@ -16,6 +16,9 @@ use crate::abi::{HostBox, Level};
 
 struct HostLayer {
     host: HostBox,
+    /// The plugin crate's name: records from other crates (the AWS SDK, hyper, ...) are demoted
+    /// one level, so `-v` shows the plugin's own detail and `-vv` everything.
+    own: &'static str,
 }
 
 /// Collects an event's message and fields into one line: `message key=value ...`.
@@ -70,14 +73,20 @@ impl<S: Subscriber> Layer<S> for HostLayer {
         event.record(&mut line);
         line.message.push_str(&line.fields);
         let meta = event.metadata();
-        self.host.log(to_abi(meta.level()), RStr::from_str(meta.target()), RStr::from_str(&line.message));
+        let target = meta.target();
+        let mut level = to_abi(meta.level());
+        let own = target == self.own || target.strip_prefix(self.own).is_some_and(|rest| rest.starts_with("::"));
+        if !own && level >= Level::INFO {
+            level = Level(level.0 + 1).min(Level::TRACE);
+        }
+        self.host.log(level, RStr::from_str(target), RStr::from_str(&line.message));
     }
 }
 
 /// Routes this plugin's `tracing` events to the host. Called once, at registration.
-pub(crate) fn install(host: HostBox) {
+pub(crate) fn install(host: HostBox, own: &'static str) {
     let filter = to_filter(host.max_level());
-    let subscriber = tracing_subscriber::registry().with(HostLayer { host }).with(filter);
+    let subscriber = tracing_subscriber::registry().with(HostLayer { host, own }).with(filter);
     // Fails only if the plugin installed its own subscriber first; then that one wins.
     let _ = tracing::subscriber::set_global_default(subscriber);
 }

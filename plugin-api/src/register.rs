@@ -101,9 +101,10 @@ pub fn run_register(
     host: HostBox,
     registrar: RegistrarMut<'_>,
     name: &'static str,
+    module: &'static str,
     register: fn(&mut Registration<'_>) -> Result<(), Error>,
 ) -> RResult<(), PluginError> {
-    logging::install(host);
+    logging::install(host, module.split("::").next().unwrap_or(module));
     let mut registration = Registration { registrar, name };
     guard(|| register(&mut registration))
 }

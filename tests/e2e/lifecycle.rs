@@ -189,11 +189,16 @@ fn a_non_boolean_switch_is_an_error_naming_the_key() {
 }
 
 #[test]
-fn schema_defaults_are_applied_to_tool_and_plugin_sections() {
-    let project = project();
+fn schema_defaults_are_applied_to_the_sections_a_project_has() {
+    let project = Project::with(ALL);
+    project.file("fink_dev.json", r#"{"demo": {"timeout": 30}, "plugins": {"beta": {}}}"#);
     let config = project.fink(&["config", "-e", "dev"]).ok().json();
     assert_eq!(config["demo"], json!({"timeout": 30, "memorySize": 128}));
     assert_eq!(config["plugins"]["beta"], json!({"greeting": "hi"}));
+    // Sections a project doesn't have stay absent.
+    project.file("fink_dev.json", "{}");
+    let config = project.fink(&["config", "-e", "dev"]).ok().json();
+    assert!(config.get("demo").is_none() && config.get("plugins").is_none(), "{config}");
 }
 
 #[test]

@@ -131,6 +131,19 @@ fn every_failing_lookup_is_reported_with_its_key_path() {
 }
 
 #[test]
+fn acm_lookups_for_the_api_tool_use_us_east_1() {
+    let moto = Moto::shared();
+    let p = unique("edge");
+    let host = format!("api.{p}.example.com");
+    let east = certificate(moto, "us-east-1", &[&host], 60);
+    certificate(moto, REGION, &[&host], 90);
+    let project = Project::with(&["fink-plugin-config-reader", "fink-plugin-lookups", "fink-fixture-beta"]).aws(moto);
+    project.file("fink_dev.json", &json!({"api": {"cert": format!("lookup:acm:{host}")}}).to_string());
+    let run = project.fink(&["api", "show", "-e", "dev"]).ok();
+    assert_eq!(run.stdout.trim(), json!({"cert": east}).to_string());
+}
+
+#[test]
 fn malformed_and_unknown_lookups_fail_before_any_aws_call() {
     let moto = Moto::start();
     let project = project(

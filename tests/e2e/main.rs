@@ -3,11 +3,14 @@
 
 mod aws;
 mod support;
+mod webhook;
 
 mod cli;
+mod cloud;
 mod compat;
 mod config_reader;
 mod credentials;
 mod lifecycle;
 mod loading;
 mod lookups;
+mod slack;

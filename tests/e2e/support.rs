@@ -17,6 +17,8 @@ const WORKSPACE_PLUGINS: &[&str] = &[
     "fink-fixture-plain",
     "fink-plugin-lookups",
     "fink-plugin-credentials",
+    "fink-plugin-slack",
+    "fink-plugin-cloud",
 ];
 
 pub fn repo_root() -> PathBuf {

@@ -49,4 +49,3 @@ pub fn report(what: &str, value: Duration, target: Duration) -> bool {
     );
     ok
 }
-

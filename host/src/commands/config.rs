@@ -5,6 +5,7 @@ use serde_json::Value;
 use crate::commands::ensure_plugins_loaded;
 use crate::error::Failure;
 use crate::lifecycle::Run;
+use crate::logging;
 use crate::registry::Registry;
 use crate::session::Session;
 
@@ -32,12 +33,15 @@ pub fn run(registry: &mut Registry, session: &Session, show_secrets: bool) -> Re
     run.finish()
 }
 
-/// Replaces secret values (and secrets inside longer strings) with `****`.
+/// Replaces secret values with `****`, and secrets inside longer strings when they are long
+/// enough to be told apart from ordinary text.
 fn mask(value: &mut Value, secrets: &[String]) {
     match value {
         Value::String(s) => {
             for secret in secrets.iter().filter(|x| !x.is_empty()) {
-                if s.contains(secret.as_str()) {
+                if s == secret {
+                    *s = "****".to_string();
+                } else if secret.len() >= logging::MIN_EMBEDDED_SECRET && s.contains(secret.as_str()) {
                     *s = s.replace(secret.as_str(), "****");
                 }
             }
@@ -58,6 +62,9 @@ mod tests {
         let mut config = json!({"a": "s3cr3t", "b": ["x", "postgres://u:s3cr3t@h"], "c": {"d": 1}});
         mask(&mut config, &["s3cr3t".to_string()]);
         assert_eq!(config, json!({"a": "****", "b": ["x", "postgres://u:****@h"], "c": {"d": 1}}));
+        let mut short = json!(["ab", "cab"]);
+        mask(&mut short, &["ab".to_string()]);
+        assert_eq!(short, json!(["****", "cab"]));
         let mut nested = json!("ssm-secret");
         mask(&mut nested, &["ssm-secret".to_string(), "sm-secret".to_string()]);
         assert_eq!(nested, json!("****"));

@@ -55,13 +55,6 @@ pub fn explain<E>(err: &SdkError<E>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
-    let full = DisplayErrorContext(err).to_string();
-    let lower = full.to_lowercase();
-    if lower.contains("no credentials") || lower.contains("credentials provider") && lower.contains("not") {
-        return Error::new("no AWS credentials found").with_help(
-            "set AWS_PROFILE (and run `aws sso login` for SSO profiles) or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
-        );
-    }
     if let SdkError::ServiceError(service) = err {
         let code = service.err().code().unwrap_or("error");
         let message = service.err().message().unwrap_or("");
@@ -75,11 +68,22 @@ where
         }
         return Error::new(one_line(format!("{code}: {message}")));
     }
+    // Not a service answer: the request never got out. The innermost cause says why.
+    let full = DisplayErrorContext(err).to_string().to_lowercase();
+    if full.contains("credential") {
+        return Error::new("no AWS credentials found").with_help(
+            "set AWS_PROFILE (and run `aws sso login` for SSO profiles) or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+        );
+    }
+    let mut cause: &dyn std::error::Error = err;
+    while let Some(inner) = cause.source() {
+        cause = inner;
+    }
     if matches!(err, SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)) {
-        return Error::new(one_line(format!("cannot reach AWS: {full}")))
+        return Error::new(one_line(format!("cannot reach AWS: {cause}")))
             .with_help("check your network, AWS_ENDPOINT_URL and AWS_REGION");
     }
-    Error::new(one_line(full))
+    Error::new(one_line(format!("AWS request failed: {cause}")))
 }
 
 fn one_line(text: impl Display) -> String {

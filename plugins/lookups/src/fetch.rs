@@ -6,8 +6,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use aws_config::SdkConfig;
-use aws_sdk_acm::types::CertificateStatus;
+use aws_sdk_acm::types::{CertificateStatus, Filters, KeyAlgorithm};
 use aws_sdk_ssm::types::ParameterType;
+use fink_plugin_api::Error;
 use futures::future::BoxFuture;
 use futures::{FutureExt, StreamExt};
 
@@ -51,8 +52,8 @@ pub struct Certificate {
     pub not_after: i64,
 }
 
-/// `Ok(None)`: does not exist. `Err`: the call failed (message for the user).
-pub type Fetch<T> = Result<Option<T>, String>;
+/// `Ok(None)`: does not exist. `Err`: the call failed (message and hint for the user).
+pub type Fetch<T> = Result<Option<T>, Error>;
 
 /// Everything fetched in this run.
 #[derive(Debug, Default)]
@@ -60,14 +61,14 @@ pub struct Fetched {
     pub stacks: HashMap<Key, Fetch<Vec<(String, String)>>>,
     pub parameters: HashMap<Key, Fetch<Parameter>>,
     pub secrets: HashMap<Key, Fetch<String>>,
-    pub certificates: HashMap<String, Result<Vec<Certificate>, String>>,
+    pub certificates: HashMap<String, Result<Vec<Certificate>, Error>>,
 }
 
 enum Outcome {
     Stack(Key, Fetch<Vec<(String, String)>>),
-    Parameters(String, Vec<String>, Result<Vec<(String, Parameter)>, String>),
+    Parameters(String, Vec<String>, Result<Vec<(String, Parameter)>, Error>),
     Secret(Key, Fetch<String>),
-    Certificates(String, Result<Vec<Certificate>, String>),
+    Certificates(String, Result<Vec<Certificate>, Error>),
 }
 
 struct Clients {
@@ -137,9 +138,9 @@ pub async fn fetch(base: &SdkConfig, plan: &Plan) -> Fetched {
                         fetched.parameters.insert((region.clone(), name), Ok(value));
                     }
                 }
-                Err(message) => {
+                Err(error) => {
                     for name in names {
-                        fetched.parameters.insert((region.clone(), name), Err(message.clone()));
+                        fetched.parameters.insert((region.clone(), name), Err(error.clone()));
                     }
                 }
             },
@@ -173,20 +174,20 @@ async fn stack_outputs(client: &aws_sdk_cloudformation::Client, stack: &str) -> 
             if missing {
                 Ok(None)
             } else {
-                Err(fink_aws::explain(&err).to_string())
+                Err(fink_aws::explain(&err))
             }
         }
     }
 }
 
-async fn parameters(client: &aws_sdk_ssm::Client, names: &[String]) -> Result<Vec<(String, Parameter)>, String> {
+async fn parameters(client: &aws_sdk_ssm::Client, names: &[String]) -> Result<Vec<(String, Parameter)>, Error> {
     let out = client
         .get_parameters()
         .set_names(Some(names.to_vec()))
         .with_decryption(true)
         .send()
         .await
-        .map_err(|e| fink_aws::explain(&e).to_string())?;
+        .map_err(|e| fink_aws::explain(&e))?;
     Ok(out
         .parameters()
         .iter()
@@ -202,26 +203,32 @@ async fn secret(client: &aws_sdk_secretsmanager::Client, name: &str) -> Fetch<St
     match client.get_secret_value().secret_id(name).send().await {
         Ok(out) => match out.secret_string() {
             Some(s) => Ok(Some(s.to_string())),
-            None => Err(format!("secret '{name}' is binary; only string secrets can be looked up")),
+            None => Err(Error::new(format!("secret '{name}' is binary; only string secrets can be looked up"))),
         },
         Err(err) if fink_aws::code(&err) == Some("ResourceNotFoundException") => Ok(None),
-        Err(err) => Err(fink_aws::explain(&err).to_string()),
+        Err(err) => Err(fink_aws::explain(&err)),
     }
 }
 
 /// One listing of ISSUED certificates (all pages). Where the listing lacks the alternative names
 /// (moto leaves them out) each certificate is described.
-async fn certificates(client: &aws_sdk_acm::Client) -> Result<Vec<Certificate>, String> {
+async fn certificates(client: &aws_sdk_acm::Client) -> Result<Vec<Certificate>, Error> {
     let mut certs = Vec::new();
     let mut token = None;
     loop {
         let out = client
             .list_certificates()
             .certificate_statuses(CertificateStatus::Issued)
+            // Without a key-type filter AWS lists only RSA-1024/2048 certificates.
+            .includes(
+                Filters::builder()
+                    .set_key_types(Some(KeyAlgorithm::values().iter().map(|k| KeyAlgorithm::from(*k)).collect()))
+                    .build(),
+            )
             .set_next_token(token)
             .send()
             .await
-            .map_err(|e| fink_aws::explain(&e).to_string())?;
+            .map_err(|e| fink_aws::explain(&e))?;
         for summary in out.certificate_summary_list() {
             let Some(arn) = summary.certificate_arn() else { continue };
             let mut names: Vec<String> = summary.subject_alternative_name_summaries().to_vec();
@@ -235,7 +242,7 @@ async fn certificates(client: &aws_sdk_acm::Client) -> Result<Vec<Certificate>, 
                     .certificate_arn(arn)
                     .send()
                     .await
-                    .map_err(|e| fink_aws::explain(&e).to_string())?;
+                    .map_err(|e| fink_aws::explain(&e))?;
                 if let Some(cert) = detail.certificate() {
                     names = cert.subject_alternative_names().to_vec();
                     not_after = not_after.or(cert.not_after().map(|t| t.secs()));

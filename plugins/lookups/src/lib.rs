@@ -100,8 +100,13 @@ fn resolve_lookups(event: &mut Event) -> Result<()> {
         return Err(report(errors));
     }
 
+    let mut help = None;
     for ((found, lookup), region) in active.iter().zip(regions) {
-        let Some(region) = region else { continue };
+        let Some(region) = region else {
+            warn!("{}: {}: no AWS region configured; using an empty value", found.path, found.raw);
+            set(event, &found.pointer, empty_value(lookup));
+            continue;
+        };
         let value = match resolve::resolve(lookup, &region, &fetched) {
             Resolved::Value { value, secret } => {
                 if secret {
@@ -115,19 +120,33 @@ fn resolve_lookups(event: &mut Event) -> Result<()> {
                 warn!("{}: {}: {why}; using an empty value", found.path, found.raw);
                 empty_value(lookup)
             }
-            Resolved::Missing(why) | Resolved::Failed(why) => {
+            // CONTINUE_IF_NOT_FOUND also carries on when AWS can't be asked at all.
+            Resolved::Failed(error) if lookup.optional => {
+                warn!("{}: {}: {}; using an empty value", found.path, found.raw, error.message());
+                empty_value(lookup)
+            }
+            Resolved::Missing(why) => {
                 errors.push(format!("{}: {}: {why}", found.path, found.raw));
                 continue;
             }
+            Resolved::Failed(error) => {
+                errors.push(format!("{}: {}: {}", found.path, found.raw, error.message()));
+                help = help.or(error.help().map(String::from));
+                continue;
+            }
         };
-        if let Some(slot) = event.config_mut_value().pointer_mut(&found.pointer) {
-            *slot = value;
-        }
+        set(event, &found.pointer, value);
     }
-    if errors.is_empty() {
-        Ok(())
-    } else {
-        Err(report(errors))
+    match (errors.is_empty(), help) {
+        (true, _) => Ok(()),
+        (false, Some(help)) => Err(report(errors).with_help(help)),
+        (false, None) => Err(report(errors)),
+    }
+}
+
+fn set(event: &mut Event, pointer: &str, value: Value) {
+    if let Some(slot) = event.config_mut_value().pointer_mut(pointer) {
+        *slot = value;
     }
 }
 

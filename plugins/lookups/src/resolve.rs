@@ -1,5 +1,6 @@
 //! Turns fetched data into the value of each lookup, or says why there is none.
 
+use fink_plugin_api::Error;
 use serde_json::{Map, Value};
 
 use crate::fetch::{Certificate, Fetched, Plan};
@@ -16,7 +17,7 @@ pub enum Resolved {
     /// Nothing there; CONTINUE_IF_NOT_FOUND turns this into an empty value.
     Missing(String),
     /// The AWS call failed.
-    Failed(String),
+    Failed(Error),
 }
 
 /// The region a lookup runs in.
@@ -75,13 +76,13 @@ pub fn resolve(lookup: &Lookup, region: &str, fetched: &Fetched) -> Resolved {
             },
             Some(Ok(None)) => Resolved::Missing(format!("stack '{stack}' does not exist in {region}")),
             Some(Err(e)) => Resolved::Failed(e.clone()),
-            None => Resolved::Failed("not fetched".into()),
+            None => Resolved::Failed(Error::new("not fetched")),
         },
         Kind::Parameter { name } => match fetched.parameters.get(&key(name)) {
             Some(Ok(Some(p))) => Resolved::Value { value: Value::String(p.value.clone()), secret: p.secure },
             Some(Ok(None)) => Resolved::Missing(format!("parameter '{name}' not found in {region}")),
             Some(Err(e)) => Resolved::Failed(e.clone()),
-            None => Resolved::Failed("not fetched".into()),
+            None => Resolved::Failed(Error::new("not fetched")),
         },
         Kind::Secret { name } => secret(name, region, fetched),
         Kind::Acm { hosts } => match fetched.certificates.get(region) {
@@ -90,7 +91,7 @@ pub fn resolve(lookup: &Lookup, region: &str, fetched: &Fetched) -> Resolved {
                 None => Resolved::Missing(format!("no ISSUED certificate in {region} covers {}", hosts.join(", "))),
             },
             Some(Err(e)) => Resolved::Failed(e.clone()),
-            None => Resolved::Failed("not fetched".into()),
+            None => Resolved::Failed(Error::new("not fetched")),
         },
     }
 }

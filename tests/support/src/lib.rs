@@ -37,9 +37,12 @@ impl Moto {
         let port = free_port();
         let parent = std::process::id();
         // The watchdog stops moto when the test binary exits, even if nothing drops this value.
+        // Each server records requests into its own file (moto's default is ./moto_recording).
+        let recording = std::env::temp_dir().join(format!("fink-moto-recording-{parent}-{port}"));
         let script = format!(
-            "\"{}\" -H 127.0.0.1 -p {port} >/dev/null 2>&1 & m=$!; \
+            "MOTO_RECORDER_FILEPATH=\"{}\" \"{}\" -H 127.0.0.1 -p {port} >/dev/null 2>&1 & m=$!; \
              while kill -0 {parent} 2>/dev/null && kill -0 $m 2>/dev/null; do sleep 0.5; done; kill $m 2>/dev/null",
+            recording.display(),
             server.display()
         );
         let mut cmd = Command::new("sh");

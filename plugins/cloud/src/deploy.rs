@@ -1,0 +1,246 @@
+//! `cloud deploy` and `cloud preview`: create or update through a change set.
+
+use std::path::Path;
+
+use aws_config::SdkConfig;
+use aws_sdk_cloudformation::Client;
+use comfy_table::Table;
+use fink_plugin_api::{info, Error, Result, Value};
+use serde_json::Map;
+use sha2::{Digest, Sha256};
+
+use crate::events::{self, Watcher};
+use crate::parameters;
+use crate::policy;
+use crate::settings::Settings;
+use crate::stack::{self, Change, Planned, Source};
+use crate::template::Template;
+
+/// CloudFormation's limit for an inline template body.
+pub const INLINE_LIMIT: usize = 51_200;
+
+/// What a deploy did.
+pub enum Deployed {
+    /// The stack's outputs after a create or update.
+    Outputs(Vec<(String, String)>),
+    NoChanges,
+}
+
+/// Creates or updates the stack; prints the plan, the events and the outputs.
+pub async fn deploy(
+    config: &SdkConfig,
+    dir: &Path,
+    settings: &Settings,
+    template: &Template,
+    override_policy: bool,
+) -> Result<Deployed> {
+    let params = parameters::for_stack(template, settings)?;
+    let stack_policy = policy::stack_policy(dir, settings)?;
+    let during_update = policy::during_update(dir, settings, override_policy)?;
+    let client = Client::new(config);
+    let name = settings.stack_name.as_str();
+    let current = stack::current(&client, name).await?.filter(|c| c.status != "REVIEW_IN_PROGRESS");
+    if let Some(current) = &current {
+        if current.status.ends_with("_IN_PROGRESS") {
+            return Err(Error::new(format!(
+                "stack '{name}' is busy ({}); try again when it has settled",
+                current.status
+            )));
+        }
+        if current.status == "ROLLBACK_COMPLETE" {
+            return Err(Error::new(format!("stack '{name}' is in ROLLBACK_COMPLETE: its creation failed"))
+                .with_help("delete it (`fink cloud delete -f`) and deploy again"));
+        }
+        if unchanged(&client, current, settings, template, &params).await? {
+            info!("stack '{name}' is up to date: no changes to deploy");
+            return Ok(Deployed::NoChanges);
+        }
+        print_parameter_diff(&current.parameters, &params, &parameters::no_echo(template));
+    }
+    let source = source(config, settings, template).await?;
+    let mut watcher = Watcher::new(&client, name).await;
+    if current.is_none() {
+        print_changes(&template_additions(template));
+        stack::create(&client, settings, &source, &params, &stack_policy).await?;
+        info!("creating stack '{name}'");
+    } else {
+        // The change set shows what the update will do; the update itself carries the stack
+        // policy for its duration, which executing a change set cannot.
+        match stack::create_change_set(&client, settings, &source, &params, false).await? {
+            Planned::NoChanges => {
+                info!("stack '{name}' is up to date: no changes to deploy");
+                return Ok(Deployed::NoChanges);
+            }
+            Planned::Ready { name: change_set, changes } => {
+                print_changes(&changes);
+                stack::delete_change_set(&client, name, &change_set).await;
+            }
+        }
+        if !stack::update(&client, settings, &source, &params, &stack_policy, during_update.as_deref()).await? {
+            info!("stack '{name}' is up to date: no changes to deploy");
+            return Ok(Deployed::NoChanges);
+        }
+        info!("updating stack '{name}'");
+    }
+    let settled = watcher.wait(&client, name).await?;
+    if !settled.ok() {
+        return Err(events::failure(name, &settled));
+    }
+    let outputs = stack::current(&client, name).await?.map(|c| c.outputs).unwrap_or_default();
+    print_outputs(&outputs);
+    Ok(Deployed::Outputs(outputs))
+}
+
+/// Prints what a deploy would change, then removes the change set (and, for a new stack, the
+/// empty REVIEW_IN_PROGRESS stack the change set created).
+pub async fn preview(config: &SdkConfig, settings: &Settings, template: &Template) -> Result<()> {
+    let params = parameters::for_stack(template, settings)?;
+    let client = Client::new(config);
+    let name = settings.stack_name.as_str();
+    let current = stack::current(&client, name).await?;
+    let create = current.as_ref().is_none_or(|c| c.status == "REVIEW_IN_PROGRESS");
+    if let Some(current) = current.as_ref().filter(|_| !create) {
+        print_parameter_diff(&current.parameters, &params, &parameters::no_echo(template));
+    }
+    let source = source(config, settings, template).await?;
+    let planned = stack::create_change_set(&client, settings, &source, &params, create).await;
+    let result = match planned? {
+        Planned::NoChanges => {
+            println!("stack '{name}': no changes");
+            Ok(())
+        }
+        Planned::Ready { name: change_set, changes } => {
+            print_changes(&changes);
+            stack::delete_change_set(&client, name, &change_set).await;
+            Ok(())
+        }
+    };
+    if create {
+        // The change set made an empty stack in REVIEW_IN_PROGRESS; remove it again.
+        client.delete_stack().stack_name(name).send().await.map_err(|e| fink_aws::explain(&e))?;
+    }
+    result
+}
+
+/// A new stack adds every resource of the template.
+fn template_additions(template: &Template) -> Vec<Change> {
+    template
+        .resources()
+        .iter()
+        .map(|(id, r)| Change {
+            action: "Add".into(),
+            logical_id: id.clone(),
+            resource_type: r.get("Type").and_then(Value::as_str).unwrap_or_default().to_string(),
+            replacement: String::new(),
+        })
+        .collect()
+}
+
+/// Same template, parameters, tags, role and notifications as deployed: nothing to do. NoEcho
+/// parameters can't be compared (the API masks them), so their presence means "maybe changed".
+async fn unchanged(
+    client: &Client,
+    current: &stack::Current,
+    settings: &Settings,
+    template: &Template,
+    params: &[(String, String)],
+) -> Result<bool> {
+    if !parameters::no_echo(template).is_empty() {
+        return Ok(false);
+    }
+    let mut old = current.parameters.clone();
+    let mut new = params.to_vec();
+    old.sort();
+    new.sort();
+    // Parameters left at their defaults are reported by the API but not sent by us.
+    let defaults: Vec<(String, String)> = template
+        .parameters()
+        .iter()
+        .filter(|(k, _)| !settings.parameters.contains_key(*k))
+        .filter_map(|(k, spec)| crate::settings::parameter_string(spec.get("Default")?).ok().map(|d| (k.clone(), d)))
+        .collect();
+    old.retain(|p| !defaults.contains(p));
+    let tags: Vec<(String, String)> = settings.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+    let mut old_tags = current.tags.clone();
+    old_tags.sort();
+    let same_settings = old == new
+        && old_tags == tags
+        && current.role_arn == settings.role_arn
+        && settings.notification_arns.as_ref().is_none_or(|n| *n == current.notification_arns);
+    Ok(same_settings && stack::template_body(client, &settings.stack_name).await?.trim() == template.body.trim())
+}
+
+/// Inline below CloudFormation's limit; above it, uploaded to `stack.artifactBucket`.
+async fn source(config: &SdkConfig, settings: &Settings, template: &Template) -> Result<Source> {
+    if template.body.len() <= INLINE_LIMIT {
+        return Ok(Source::Body(template.body.clone()));
+    }
+    let bucket = settings.artifact_bucket.as_deref().ok_or_else(|| {
+        Error::new(format!(
+            "the template is {} bytes, more than CloudFormation's inline limit of {INLINE_LIMIT}",
+            template.body.len()
+        ))
+        .with_help("set cloud.stack.artifactBucket to an S3 bucket fink may upload the template to")
+    })?;
+    let digest = Sha256::digest(template.body.as_bytes());
+    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+    let key = format!("fink/cloud/{}/{hex}.template", settings.stack_name);
+    aws_sdk_s3::Client::new(config)
+        .put_object()
+        .bucket(bucket)
+        .key(&key)
+        .body(template.body.clone().into_bytes().into())
+        .send()
+        .await
+        .map_err(|e| Error::new(format!("uploading the template to s3://{bucket}/{key}: {}", fink_aws::explain(&e))))?;
+    let region = fink_aws::region(config)?;
+    info!("template uploaded to s3://{bucket}/{key}");
+    Ok(Source::Url(format!("https://{bucket}.s3.{region}.amazonaws.com/{key}")))
+}
+
+fn print_parameter_diff(
+    old: &[(String, String)],
+    new: &[(String, String)],
+    hidden: &std::collections::BTreeSet<String>,
+) {
+    let diff = parameters::diff(old, new, hidden);
+    if diff.is_empty() {
+        return;
+    }
+    let mut table = Table::new();
+    table.set_header(["Parameter", "Old", "New"]);
+    for (k, o, n) in diff {
+        table.add_row([k, o, n]);
+    }
+    println!("Parameter changes:\n{table}");
+}
+
+fn print_changes(changes: &[Change]) {
+    if changes.is_empty() {
+        println!("Changes: no resource changes");
+        return;
+    }
+    let mut table = Table::new();
+    table.set_header(["Action", "Resource", "Type", "Replacement"]);
+    for c in changes {
+        table.add_row([c.action.as_str(), c.logical_id.as_str(), c.resource_type.as_str(), c.replacement.as_str()]);
+    }
+    println!("Changes:\n{table}");
+}
+
+fn print_outputs(outputs: &[(String, String)]) {
+    if outputs.is_empty() {
+        return;
+    }
+    let mut table = Table::new();
+    table.set_header(["Output", "Value"]);
+    for (k, v) in outputs {
+        table.add_row([k, v]);
+    }
+    println!("Outputs:\n{table}");
+}
+
+/// The outputs as the `stack_output` context object.
+pub fn outputs_object(outputs: &[(String, String)]) -> Value {
+    Value::Object(outputs.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect::<Map<_, _>>())
+}

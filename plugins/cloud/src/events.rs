@@ -1,0 +1,145 @@
+//! Waiting for a stack to settle while showing its new events (all pages, oldest first), coloured
+//! by status, with the elapsed time; a spinner on a terminal, plain lines otherwise.
+
+use std::collections::HashSet;
+use std::io::IsTerminal;
+use std::time::{Duration, Instant};
+
+use aws_sdk_cloudformation::types::StackEvent;
+use aws_sdk_cloudformation::Client;
+use fink_plugin_api::{Error, Result};
+
+/// How often the stack is polled.
+const POLL: Duration = Duration::from_secs(2);
+
+/// Where a wait ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settled {
+    pub status: String,
+    /// The first failed resources and their reasons, oldest first.
+    pub failures: Vec<String>,
+}
+
+impl Settled {
+    pub fn ok(&self) -> bool {
+        matches!(self.status.as_str(), "CREATE_COMPLETE" | "UPDATE_COMPLETE" | "IMPORT_COMPLETE" | "DELETE_COMPLETE")
+    }
+}
+
+/// Events already shown, so each is printed once.
+pub struct Watcher {
+    seen: HashSet<String>,
+    started: Instant,
+    spinner: Option<indicatif::ProgressBar>,
+}
+
+impl Watcher {
+    /// A watcher that treats the stack's current events as already seen.
+    pub async fn new(client: &Client, stack: &str) -> Watcher {
+        let seen = all_events(client, stack).await.unwrap_or_default().into_iter().filter_map(|e| e.event_id).collect();
+        let spinner = std::io::stderr().is_terminal().then(|| {
+            let bar = indicatif::ProgressBar::new_spinner();
+            bar.enable_steady_tick(Duration::from_millis(120));
+            bar
+        });
+        Watcher { seen, started: Instant::now(), spinner }
+    }
+
+    /// Polls until the stack's status is no longer *_IN_PROGRESS; a stack that is gone counts
+    /// as DELETE_COMPLETE.
+    pub async fn wait(&mut self, client: &Client, stack: &str) -> Result<Settled> {
+        let mut failures = Vec::new();
+        loop {
+            let status = match client.describe_stacks().stack_name(stack).send().await {
+                Ok(out) => out.stacks().first().and_then(|s| s.stack_status()).map(|s| s.as_str().to_string()),
+                Err(err) if fink_aws::code(&err) == Some("ValidationError") => None,
+                Err(err) => return Err(fink_aws::explain(&err)),
+            };
+            self.show_new(client, stack, &mut failures).await;
+            let status = status.unwrap_or_else(|| "DELETE_COMPLETE".to_string());
+            if let Some(bar) = &self.spinner {
+                bar.set_message(format!("{stack}: {status} ({})", elapsed(self.started)));
+            }
+            if !status.ends_with("_IN_PROGRESS") {
+                if let Some(bar) = self.spinner.take() {
+                    bar.finish_and_clear();
+                }
+                return Ok(Settled { status, failures });
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    async fn show_new(&mut self, client: &Client, stack: &str, failures: &mut Vec<String>) {
+        let Ok(events) = all_events(client, stack).await else { return };
+        // The API lists newest first.
+        for event in events.into_iter().rev() {
+            let Some(id) = event.event_id.clone() else { continue };
+            if !self.seen.insert(id) {
+                continue;
+            }
+            let status = event.resource_status().map(|s| s.as_str()).unwrap_or("?");
+            let resource = event.logical_resource_id().unwrap_or("?");
+            let kind = event.resource_type().unwrap_or("");
+            let reason = event.resource_status_reason().unwrap_or("");
+            if status.ends_with("_FAILED") && failures.len() < 5 && !reason.is_empty() {
+                failures.push(format!("{resource} ({kind}): {reason}"));
+            }
+            let line = format!("{:>7}  {}  {resource}  {kind}  {reason}", elapsed(self.started), paint(status));
+            match &self.spinner {
+                Some(bar) => bar.println(line.trim_end()),
+                None => eprintln!("{}", line.trim_end()),
+            }
+        }
+    }
+}
+
+/// Every event of the stack (all pages).
+async fn all_events(client: &Client, stack: &str) -> Result<Vec<StackEvent>> {
+    let mut events = Vec::new();
+    let mut token = None;
+    loop {
+        let out = client
+            .describe_stack_events()
+            .stack_name(stack)
+            .set_next_token(token)
+            .send()
+            .await
+            .map_err(|e| fink_aws::explain(&e))?;
+        events.extend(out.stack_events().iter().cloned());
+        token = out.next_token().map(String::from);
+        if token.is_none() {
+            return Ok(events);
+        }
+    }
+}
+
+fn elapsed(since: Instant) -> String {
+    let secs = since.elapsed().as_secs();
+    format!("{}:{:02}", secs / 60, secs % 60)
+}
+
+/// Green for completion, red for failures and rollbacks, yellow while in progress.
+fn paint(status: &str) -> String {
+    if std::env::var_os("NO_COLOR").is_some() || !std::io::stderr().is_terminal() {
+        return status.to_string();
+    }
+    let code = if status.contains("FAILED") || status.contains("ROLLBACK") {
+        "31"
+    } else if status.ends_with("_COMPLETE") {
+        "32"
+    } else {
+        "33"
+    };
+    format!("\x1b[{code}m{status}\x1b[0m")
+}
+
+/// A failed wait as one error with the root causes.
+pub fn failure(stack: &str, settled: &Settled) -> Error {
+    let mut message = format!("stack '{stack}' ended in {}", settled.status);
+    if !settled.failures.is_empty() {
+        message.push_str(":\n  ");
+        message.push_str(&settled.failures.join("\n  "));
+    }
+    Error::new(message)
+}

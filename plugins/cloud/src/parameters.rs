@@ -1,0 +1,105 @@
+//! Stack parameters: config values matched to the template's parameters, checked before any AWS
+//! call, and the diff shown before an update.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use fink_plugin_api::{warn, Error, Result, Value};
+
+use crate::settings::Settings;
+use crate::template::Template;
+
+/// The (key, value) pairs to send. Template parameters with neither a value nor a default are
+/// an error naming all of them; config values the template doesn't declare are left out.
+pub fn for_stack(template: &Template, settings: &Settings) -> Result<Vec<(String, String)>> {
+    let declared = template.parameters();
+    let missing: Vec<&str> = declared
+        .iter()
+        .filter(|(name, spec)| spec.get("Default").is_none() && !settings.parameters.contains_key(*name))
+        .map(|(name, _)| name.as_str())
+        .collect();
+    if !missing.is_empty() {
+        return Err(Error::new(format!(
+            "{} needs values for parameter{} {}",
+            template.source,
+            if missing.len() == 1 { "" } else { "s" },
+            missing.join(", ")
+        ))
+        .with_help("set them in cloud.parameters of your fink_<env> config"));
+    }
+    let mut out = Vec::new();
+    for (name, value) in &settings.parameters {
+        if declared.contains_key(name) {
+            out.push((name.clone(), value.clone()));
+        } else {
+            warn!("cloud.parameters.{name} is not a parameter of {}; not sent", template.source);
+        }
+    }
+    Ok(out)
+}
+
+/// Parameters whose values must not be shown.
+pub fn no_echo(template: &Template) -> BTreeSet<String> {
+    template
+        .parameters()
+        .into_iter()
+        .filter(|(_, spec)| match spec.get("NoEcho") {
+            Some(Value::Bool(true)) => true,
+            Some(Value::String(s)) => s.eq_ignore_ascii_case("true"),
+            _ => false,
+        })
+        .map(|(name, _)| name)
+        .collect()
+}
+
+/// (parameter, old, new) for every parameter that changes; NoEcho values shown as `****`.
+pub fn diff(
+    old: &[(String, String)],
+    new: &[(String, String)],
+    hidden: &BTreeSet<String>,
+) -> Vec<(String, String, String)> {
+    let old: BTreeMap<&str, &str> = old.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let new: BTreeMap<&str, &str> = new.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    let keys: BTreeSet<&str> = old.keys().chain(new.keys()).copied().collect();
+    let show = |key: &str, value: Option<&&str>| match value {
+        None => "-".to_string(),
+        Some(_) if hidden.contains(key) => "****".to_string(),
+        Some(v) => v.to_string(),
+    };
+    keys.into_iter()
+        .filter(|k| hidden.contains(*k) || old.get(k) != new.get(k))
+        .map(|k| (k.to_string(), show(k, old.get(k)), show(k, new.get(k))))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::template::parse;
+
+    fn template() -> Template {
+        parse(
+            r#"{"Parameters": {"A": {"Type": "String"}, "B": {"Type": "String", "Default": "x"},
+                "C": {"Type": "String"}, "Pw": {"Type": "String", "NoEcho": true}},
+               "Resources": {"T": {"Type": "AWS::SNS::Topic"}}}"#,
+            "cloudformation.json",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn every_missing_parameter_is_named() {
+        let err = for_stack(&template(), &Settings::default()).unwrap_err();
+        assert_eq!(err.message(), "cloudformation.json needs values for parameters A, C, Pw");
+    }
+
+    #[test]
+    fn diff_masks_no_echo_values() {
+        let hidden = no_echo(&template());
+        let old = vec![("A".to_string(), "1".to_string()), ("Pw".to_string(), "****".to_string())];
+        let new = vec![("A".to_string(), "2".to_string()), ("Pw".to_string(), "secret".to_string())];
+        assert_eq!(
+            diff(&old, &new, &hidden),
+            vec![("A".into(), "1".into(), "2".into()), ("Pw".into(), "****".into(), "****".into())]
+        );
+    }
+}

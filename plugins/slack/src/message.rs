@@ -1,0 +1,332 @@
+//! The Slack message: which facts of a run go into it, and the incoming-webhook JSON built from
+//! them. Pure: no I/O, so every rule about what may appear in a message is tested here.
+//!
+//! Facts are read key by key from the context and config, never by walking the context, so private
+//! (`_`-prefixed) keys cannot get in; every text is scrubbed of secret values before it is used.
+
+use std::time::Duration;
+
+use fink_plugin_api::{json, Value};
+
+/// The longest error text put into a message; Slack cuts long attachments anyway.
+const MAX_ERROR_CHARS: usize = 1500;
+
+/// What replaces a secret value.
+const MASK: &str = "****";
+
+/// How the run ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Succeeded,
+    Failed,
+}
+
+impl Outcome {
+    fn word(self) -> &'static str {
+        match self {
+            Outcome::Succeeded => "succeeded",
+            Outcome::Failed => "failed",
+        }
+    }
+
+    fn color(self) -> &'static str {
+        match self {
+            Outcome::Succeeded => "good",
+            Outcome::Failed => "danger",
+        }
+    }
+}
+
+/// What the command acted on, per tool: (label, value).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub label: &'static str,
+    pub name: String,
+}
+
+/// Where each tool keeps the name of what it deploys.
+const TARGETS: &[(&str, &str, &str)] = &[
+    ("cloud", "/cloud/stack/StackName", "stack"),
+    ("lambda", "/lambda/lambda/name", "function"),
+    ("code", "/code/codedeploy/deploymentGroupName", "deployment group"),
+    ("api", "/api/api/name", "api"),
+];
+
+/// The facts a message reports.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Facts {
+    pub tool: String,
+    pub command: String,
+    pub env: Option<String>,
+    pub user: Option<String>,
+    pub account: Option<String>,
+    pub region: Option<String>,
+    pub target: Option<Target>,
+    pub outcome: Outcome,
+    pub duration: Option<Duration>,
+    pub error: Option<String>,
+}
+
+impl Facts {
+    /// The facts of a tool command's run; `None` for runs without a tool (e.g. `fink config`).
+    pub fn gather(context: &Value, config: &Value, outcome: Outcome, duration: Option<Duration>) -> Option<Facts> {
+        let text = |key: &str| context.get(key).and_then(Value::as_str).filter(|s| !s.is_empty()).map(String::from);
+        let tool = text("tool")?;
+        let target = TARGETS.iter().find(|(t, ..)| *t == tool).and_then(|(_, pointer, label)| {
+            let name = config.pointer(pointer).and_then(Value::as_str).filter(|s| !s.is_empty())?;
+            Some(Target { label, name: name.to_string() })
+        });
+        Some(Facts {
+            command: text("command").unwrap_or_default(),
+            env: text("env"),
+            user: text("user"),
+            account: text("aws_account"),
+            region: text("aws_region"),
+            target,
+            outcome,
+            duration,
+            error: match outcome {
+                Outcome::Failed => Some(text("error").unwrap_or_else(|| "unknown error".into())),
+                Outcome::Succeeded => None,
+            },
+            tool,
+        })
+    }
+
+    /// One line: `cloud deploy succeeded for stack 'shop' in dev`.
+    pub fn headline(&self) -> String {
+        let mut line = format!("{} {} {}", self.tool, self.command, self.outcome.word());
+        if let Some(target) = &self.target {
+            line.push_str(&format!(" for {} '{}'", target.label, target.name));
+        }
+        if let Some(env) = &self.env {
+            line.push_str(&format!(" in {env}"));
+        }
+        line
+    }
+}
+
+/// The incoming-webhook JSON: a headline and one coloured attachment with a field per fact.
+/// Every text is scrubbed of `secrets` and escaped for Slack.
+pub fn payload(facts: &Facts, channel: Option<&str>, secrets: &[&str]) -> Value {
+    let clean = Cleaner::new(secrets);
+    let headline = clean.text(&facts.headline());
+    let mut fields = Vec::new();
+    let mut field = |title: &str, value: Option<&str>, short: bool| {
+        if let Some(value) = value {
+            fields.push(json!({"title": title, "value": clean.text(value), "short": short}));
+        }
+    };
+    field("Tool", Some(&facts.tool), true);
+    field("Command", Some(&facts.command), true);
+    field("Env", facts.env.as_deref(), true);
+    field("User", facts.user.as_deref(), true);
+    field("AWS account", facts.account.as_deref(), true);
+    field("Region", facts.region.as_deref(), true);
+    if let Some(target) = &facts.target {
+        field(&capitalized(target.label), Some(&target.name), true);
+    }
+    field("Outcome", Some(facts.outcome.word()), true);
+    field("Duration", facts.duration.map(human).as_deref(), true);
+    let error = facts.error.as_deref().map(|e| clean.cut(e));
+    field("Error", error.as_deref(), false);
+
+    let mut message = json!({
+        "username": "fink",
+        "text": headline,
+        "attachments": [{
+            "fallback": headline,
+            "color": facts.outcome.color(),
+            "fields": fields,
+            "footer": "fink",
+        }],
+    });
+    if let Some(channel) = channel {
+        message["channel"] = json!(clean.text(channel));
+    }
+    message
+}
+
+/// Masks secrets, then escapes what Slack treats as markup.
+struct Cleaner<'s> {
+    secrets: Vec<&'s str>,
+}
+
+impl<'s> Cleaner<'s> {
+    fn new(secrets: &[&'s str]) -> Self {
+        let mut secrets: Vec<&str> = secrets.iter().copied().filter(|s| !s.is_empty()).collect();
+        // Longer first, so a secret that contains another is masked whole.
+        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+        Cleaner { secrets }
+    }
+
+    fn text(&self, raw: &str) -> String {
+        escape(&scrub(raw, &self.secrets))
+    }
+
+    /// At most `MAX_ERROR_CHARS`, scrubbed before cutting so a cut can't leave part of a secret
+    /// behind; not yet escaped.
+    fn cut(&self, raw: &str) -> String {
+        let scrubbed = scrub(raw, &self.secrets);
+        match scrubbed.char_indices().nth(MAX_ERROR_CHARS) {
+            Some((cut, _)) => format!("{}…", &scrubbed[..cut]),
+            None => scrubbed,
+        }
+    }
+}
+
+/// `text` with every secret replaced by `****`.
+pub fn scrub(text: &str, secrets: &[&str]) -> String {
+    secrets.iter().filter(|s| !s.is_empty()).fold(text.to_string(), |out, secret| out.replace(secret, MASK))
+}
+
+/// Slack's message escaping: `&`, `<` and `>` only.
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+fn capitalized(word: &str) -> String {
+    let mut chars = word.chars();
+    chars.next().map(|c| c.to_uppercase().chain(chars).collect()).unwrap_or_default()
+}
+
+/// `0.4 s`, `12.3 s`, `3 min 05 s`, `1 h 02 min`.
+pub fn human(duration: Duration) -> String {
+    let seconds = duration.as_secs();
+    match seconds {
+        0..=59 => format!("{:.1} s", duration.as_secs_f64()),
+        60..=3599 => format!("{} min {:02} s", seconds / 60, seconds % 60),
+        _ => format!("{} h {:02} min", seconds / 3600, seconds % 3600 / 60),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fink_plugin_api::serde_json;
+
+    fn context() -> Value {
+        json!({
+            "tool": "cloud", "command": "deploy", "env": "dev", "user": "ana",
+            "aws_account": "123456789012", "aws_region": "eu-west-1",
+            "_awsclient": "private-client-handle", "_secrets": ["s3cr3t", "https://hooks.slack.com/T/B/x"],
+            "arguments": {"keep": true}, "project_dir": "/home/ana/shop",
+        })
+    }
+
+    fn config() -> Value {
+        json!({
+            "cloud": {"stack": {"StackName": "shop-dev"}, "parameters": {"DbPassword": "s3cr3t"}},
+            "lambda": {"lambda": {"name": "shop-fn"}},
+        })
+    }
+
+    fn body(outcome: Outcome, context: &Value) -> String {
+        let facts = Facts::gather(context, &config(), outcome, Some(Duration::from_millis(12_340))).unwrap();
+        let secrets: Vec<&str> = context["_secrets"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+        payload(&facts, Some("#deploys"), &secrets).to_string()
+    }
+
+    fn field<'v>(message: &'v Value, title: &str) -> Option<&'v str> {
+        message["attachments"][0]["fields"].as_array()?.iter().find(|f| f["title"] == title)?["value"].as_str()
+    }
+
+    #[test]
+    fn a_success_names_tool_command_env_user_account_target_and_duration() {
+        let facts = Facts::gather(&context(), &config(), Outcome::Succeeded, Some(Duration::from_millis(12_340)));
+        let message = payload(&facts.unwrap(), Some("#deploys"), &[]);
+        assert_eq!(message["text"], "cloud deploy succeeded for stack 'shop-dev' in dev");
+        assert_eq!(message["channel"], "#deploys");
+        assert_eq!(message["attachments"][0]["color"], "good");
+        for (title, value) in [
+            ("Tool", "cloud"),
+            ("Command", "deploy"),
+            ("Env", "dev"),
+            ("User", "ana"),
+            ("AWS account", "123456789012"),
+            ("Region", "eu-west-1"),
+            ("Stack", "shop-dev"),
+            ("Outcome", "succeeded"),
+            ("Duration", "12.3 s"),
+        ] {
+            assert_eq!(field(&message, title), Some(value), "{title}");
+        }
+        assert_eq!(field(&message, "Error"), None);
+    }
+
+    #[test]
+    fn a_failure_is_red_and_carries_the_error() {
+        let mut ctx = context();
+        ctx["error"] = json!("cloud (cloud deploy): stack shop-dev: UPDATE_ROLLBACK_COMPLETE");
+        let message: Value = serde_json::from_str(&body(Outcome::Failed, &ctx)).unwrap();
+        assert_eq!(message["attachments"][0]["color"], "danger");
+        assert_eq!(message["text"], "cloud deploy failed for stack 'shop-dev' in dev");
+        assert_eq!(field(&message, "Error"), Some("cloud (cloud deploy): stack shop-dev: UPDATE_ROLLBACK_COMPLETE"));
+        assert_eq!(field(&message, "Outcome"), Some("failed"));
+    }
+
+    #[test]
+    fn secret_values_are_masked_everywhere() {
+        let mut ctx = context();
+        ctx["error"] = json!("invalid config: cloud.parameters.DbPassword: \"s3cr3t\" is too short");
+        ctx["user"] = json!("s3cr3t-user");
+        let text = body(Outcome::Failed, &ctx);
+        assert!(!text.contains("s3cr3t"), "{text}");
+        assert!(!text.contains("hooks.slack.com"), "{text}");
+        assert!(text.contains("\\\"****\\\" is too short") && text.contains("****-user"), "{text}");
+    }
+
+    #[test]
+    fn private_context_keys_and_other_context_never_appear() {
+        let text = body(Outcome::Succeeded, &context());
+        for private in ["_awsclient", "private-client-handle", "_secrets", "/home/ana/shop", "arguments"] {
+            assert!(!text.contains(private), "{private} in {text}");
+        }
+    }
+
+    #[test]
+    fn the_target_follows_the_tool_and_is_left_out_when_absent() {
+        let config = config();
+        let mut ctx = context();
+        ctx["tool"] = json!("lambda");
+        let facts = Facts::gather(&ctx, &config, Outcome::Succeeded, None).unwrap();
+        assert_eq!(facts.target, Some(Target { label: "function", name: "shop-fn".into() }));
+        ctx["tool"] = json!("code");
+        let facts = Facts::gather(&ctx, &config, Outcome::Succeeded, None).unwrap();
+        assert_eq!(facts.target, None);
+        assert_eq!(facts.headline(), "code deploy succeeded in dev");
+        let message = payload(&facts, None, &[]);
+        assert_eq!(field(&message, "Duration"), None);
+        assert!(message.get("channel").is_none());
+    }
+
+    #[test]
+    fn runs_without_a_tool_are_not_reported() {
+        let ctx = json!({"tool": null, "command": "config", "env": "dev"});
+        assert_eq!(Facts::gather(&ctx, &json!({}), Outcome::Failed, None), None);
+    }
+
+    #[test]
+    fn slack_markup_is_escaped_and_long_errors_are_cut() {
+        let mut ctx = context();
+        ctx["error"] = json!(format!("<b> & {}", "x".repeat(5000)));
+        let message: Value = serde_json::from_str(&body(Outcome::Failed, &ctx)).unwrap();
+        let error = field(&message, "Error").unwrap();
+        assert!(error.starts_with("&lt;b&gt; &amp; xxx"), "{error}");
+        assert!(error.ends_with('…') && error.chars().count() < 1600, "{}", error.len());
+    }
+
+    #[test]
+    fn longer_secrets_are_masked_whole() {
+        assert_eq!(scrub("key=abc-123 short=abc", &["abc-123", "abc"]), "key=**** short=****");
+        let cleaner = Cleaner::new(&["abc", "abc-123", ""]);
+        assert_eq!(cleaner.text("abc-123"), "****");
+    }
+
+    #[test]
+    fn durations_read_naturally() {
+        assert_eq!(human(Duration::from_millis(400)), "0.4 s");
+        assert_eq!(human(Duration::from_secs(185)), "3 min 05 s");
+        assert_eq!(human(Duration::from_secs(3720)), "1 h 02 min");
+    }
+}

@@ -1,0 +1,183 @@
+//! Posting to the webhook: a timeout per attempt, one retry, and failures described without the
+//! URL (it holds the webhook's token).
+
+use std::io::Read as _;
+use std::time::Duration;
+
+/// The pause before the retry.
+const RETRY_PAUSE: Duration = Duration::from_millis(500);
+
+/// How many attempts a message gets.
+pub const ATTEMPTS: u32 = 2;
+
+/// Why a post failed, in words that never contain the URL.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Failed {
+    pub why: String,
+    pub attempts: u32,
+}
+
+/// Posts `body` (JSON) to `url`, retrying once after a timeout, a connection problem, a 5xx, 408
+/// or 429. Other 4xx answers mean the webhook or the message is wrong: no retry.
+pub fn post(url: &str, body: &str, timeout: Duration) -> Result<u32, Failed> {
+    let agent = ureq::AgentBuilder::new()
+        .timeout(timeout)
+        .user_agent(concat!("fink-plugin-slack/", env!("CARGO_PKG_VERSION")))
+        .build();
+    let mut attempts = 0;
+    loop {
+        attempts += 1;
+        let result = agent.post(url).set("Content-Type", "application/json").send_string(body);
+        let (why, retry) = match result {
+            Ok(_) => return Ok(attempts),
+            Err(ureq::Error::Status(code, response)) => (status(code, response), retryable(code)),
+            Err(ureq::Error::Transport(transport)) => (transport_problem(&transport, timeout), true),
+        };
+        if !retry || attempts >= ATTEMPTS {
+            return Err(Failed { why: why.replace(url, "****"), attempts });
+        }
+        std::thread::sleep(RETRY_PAUSE);
+    }
+}
+
+fn retryable(code: u16) -> bool {
+    code >= 500 || code == 408 || code == 429
+}
+
+/// `HTTP 404 (channel_not_found)`: Slack says what is wrong in a short body.
+fn status(code: u16, response: ureq::Response) -> String {
+    let mut text = String::new();
+    let _ = response.into_reader().take(200).read_to_string(&mut text);
+    let text = text.trim();
+    if text.is_empty() || text.contains('\n') || text.starts_with('<') {
+        format!("HTTP {code}")
+    } else {
+        format!("HTTP {code} ({text})")
+    }
+}
+
+/// The kind of problem and its cause, but not the URL that `Transport`'s Display starts with.
+fn transport_problem(transport: &ureq::Transport, timeout: Duration) -> String {
+    let io = std::error::Error::source(transport).and_then(|s| s.downcast_ref::<std::io::Error>());
+    if let Some(e) = io {
+        if matches!(e.kind(), std::io::ErrorKind::TimedOut | std::io::ErrorKind::WouldBlock) {
+            return format!("no answer within {}", seconds(timeout));
+        }
+    }
+    let mut why = transport.kind().to_string();
+    if let Some(message) = transport.message() {
+        why.push_str(": ");
+        why.push_str(message);
+    }
+    if let Some(e) = io {
+        why.push_str(": ");
+        why.push_str(&e.to_string());
+    }
+    why
+}
+
+/// `1 attempt`, `2 attempts`.
+pub fn attempts(count: u32) -> String {
+    if count == 1 {
+        "1 attempt".into()
+    } else {
+        format!("{count} attempts")
+    }
+}
+
+/// `5 s`, `0.5 s`.
+pub fn seconds(duration: Duration) -> String {
+    let s = duration.as_secs_f64();
+    if s.fract() == 0.0 {
+        format!("{s:.0} s")
+    } else {
+        format!("{s:.1} s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::{BufRead, BufReader, Write};
+    use std::net::TcpListener;
+
+    /// A server that answers `replies` connections in turn, with a status and body each.
+    fn server(replies: Vec<(u16, &'static str)>) -> (String, std::thread::JoinHandle<usize>) {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}/services/T0/B0/tok3n", listener.local_addr().unwrap());
+        let handle = std::thread::spawn(move || {
+            let mut served = 0;
+            for (code, body) in replies {
+                let (stream, _) = listener.accept().unwrap();
+                let mut reader = BufReader::new(stream);
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    reader.read_line(&mut line).unwrap();
+                    if let Some(v) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                        length = v.trim().parse().unwrap();
+                    }
+                    if line == "\r\n" {
+                        break;
+                    }
+                }
+                let mut body_in = vec![0; length];
+                reader.read_exact(&mut body_in).unwrap();
+                let mut stream = reader.into_inner();
+                let reply =
+                    format!("HTTP/1.1 {code} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+                stream.write_all(reply.as_bytes()).unwrap();
+                served += 1;
+            }
+            served
+        });
+        (url, handle)
+    }
+
+    #[test]
+    fn a_2xx_is_success_at_the_first_attempt() {
+        let (url, handle) = server(vec![(200, "ok")]);
+        assert_eq!(post(&url, "{}", Duration::from_secs(2)), Ok(1));
+        assert_eq!(handle.join().unwrap(), 1);
+    }
+
+    #[test]
+    fn a_5xx_is_retried_once() {
+        let (url, handle) = server(vec![(500, "boom"), (503, "still down")]);
+        let failed = post(&url, "{}", Duration::from_secs(2)).unwrap_err();
+        assert_eq!(failed, Failed { why: "HTTP 503 (still down)".into(), attempts: 2 });
+        assert_eq!(handle.join().unwrap(), 2);
+    }
+
+    #[test]
+    fn a_retry_can_succeed() {
+        let (url, handle) = server(vec![(500, ""), (200, "ok")]);
+        assert_eq!(post(&url, "{}", Duration::from_secs(2)), Ok(2));
+        handle.join().unwrap();
+    }
+
+    #[test]
+    fn a_4xx_is_not_retried() {
+        let (url, handle) = server(vec![(404, "channel_not_found")]);
+        let failed = post(&url, "{}", Duration::from_secs(2)).unwrap_err();
+        assert_eq!(failed, Failed { why: "HTTP 404 (channel_not_found)".into(), attempts: 1 });
+        handle.join().unwrap();
+    }
+
+    #[test]
+    fn connection_problems_never_show_the_url() {
+        let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let url = format!("http://127.0.0.1:{port}/services/T0/B0/tok3n");
+        let failed = post(&url, "{}", Duration::from_secs(1)).unwrap_err();
+        assert_eq!(failed.attempts, 2);
+        assert!(!failed.why.contains("tok3n") && !failed.why.contains("127.0.0.1"), "{}", failed.why);
+        assert!(failed.why.to_lowercase().contains("connection"), "{}", failed.why);
+    }
+
+    #[test]
+    fn timeouts_and_attempts_read_naturally() {
+        assert_eq!((attempts(1).as_str(), attempts(2).as_str()), ("1 attempt", "2 attempts"));
+        assert_eq!(seconds(Duration::from_secs(5)), "5 s");
+        assert_eq!(seconds(Duration::from_millis(500)), "0.5 s");
+    }
+}

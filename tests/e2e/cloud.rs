@@ -1,0 +1,291 @@
+//! The cloud tool against moto through the real binary.
+
+use fink_test_support::{block_on, Moto, REGION};
+use serde_json::json;
+
+use crate::aws::{stack, unique};
+use crate::support::{Project, Run};
+
+const PLUGINS: &[&str] = &["fink-plugin-config-reader", "fink-plugin-lookups", "fink-plugin-cloud"];
+
+fn template(extra_output: &str) -> String {
+    json!({
+        "Parameters": {"Env": {"Type": "String"}, "Size": {"Type": "Number", "Default": "1"}},
+        "Resources": {"Topic": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": {"Fn::Sub": "${AWS::StackName}-${Env}"}}}},
+        "Outputs": {"TopicArn": {"Value": {"Ref": "Topic"}}, "Extra": {"Value": extra_output}}
+    })
+    .to_string()
+}
+
+fn project(moto: &Moto, name: &str, params: serde_json::Value) -> Project {
+    let project = Project::with(PLUGINS).aws(moto);
+    project.file("cloudformation.json", &template("one"));
+    project.file("fink_dev.json", &json!({"cloud": {"stack": {"StackName": name}, "parameters": params}}).to_string());
+    project
+}
+
+fn cfn(moto: &Moto) -> aws_sdk_cloudformation::Client {
+    block_on(async { aws_sdk_cloudformation::Client::new(&moto.sdk_config(REGION).await) })
+}
+
+fn outputs(moto: &Moto, name: &str) -> Vec<(String, String)> {
+    let client = cfn(moto);
+    block_on(async {
+        let out = client.describe_stacks().stack_name(name).send().await.expect("stack exists");
+        let mut outputs: Vec<(String, String)> = out.stacks()[0]
+            .outputs()
+            .iter()
+            .map(|o| (o.output_key().unwrap_or_default().into(), o.output_value().unwrap_or_default().into()))
+            .collect();
+        outputs.sort();
+        outputs
+    })
+}
+
+fn exists(moto: &Moto, name: &str) -> bool {
+    let client = cfn(moto);
+    block_on(async {
+        match client.describe_stacks().stack_name(name).send().await {
+            Ok(out) => out.stacks().iter().any(|s| s.stack_status().map(|x| x.as_str()) != Some("DELETE_COMPLETE")),
+            Err(_) => false,
+        }
+    })
+}
+
+fn deploy(project: &Project) -> Run {
+    project.fink(&["cloud", "deploy", "-e", "dev"])
+}
+
+#[test]
+fn deploy_creates_then_updates_and_a_redeploy_without_changes_does_nothing() {
+    let moto = Moto::shared();
+    let name = unique("stack");
+    let project = project(moto, &name, json!({"Env": "dev"}));
+    let run = deploy(&project).ok().stdout_has("Outputs:").stdout_has("TopicArn");
+    assert!(run.stderr.contains(&format!("creating stack '{name}'")), "{}", run.stderr);
+    assert_eq!(outputs(moto, &name)[0], ("Extra".to_string(), "one".to_string()));
+
+    // The default stack policy is set.
+    let client = cfn(moto);
+    let policy = block_on(async {
+        client.get_stack_policy().stack_name(&name).send().await.unwrap().stack_policy_body().map(String::from)
+    });
+    assert!(policy.unwrap_or_default().contains("Update:Modify"));
+
+    // Update: a new parameter value and template.
+    project.file("cloudformation.json", &template("two"));
+    project.file(
+        "fink_dev.json",
+        &json!({"cloud": {"stack": {"StackName": name}, "parameters": {"Env": "dev", "Size": 3}}}).to_string(),
+    );
+    let run = deploy(&project).ok();
+    assert!(run.stdout.contains("Parameter changes:") && run.stdout.contains("| Size"), "{}", run.stdout);
+    assert_eq!(outputs(moto, &name)[0], ("Extra".to_string(), "two".to_string()), "{}", run.stderr);
+
+    // Nothing changed: no change set, no update.
+    let run = deploy(&project).ok();
+    assert!(run.stderr.contains(&format!("stack '{name}' is up to date: no changes to deploy")), "{}", run.stderr);
+}
+
+#[test]
+fn a_redeploy_without_changes_makes_no_update_calls() {
+    let moto = Moto::start();
+    let name = unique("noop");
+    let project = project(&moto, &name, json!({"Env": "dev"}));
+    deploy(&project).ok();
+    let (run, calls) = moto.record(|| deploy(&project));
+    run.ok();
+    let actions: Vec<&str> =
+        calls.iter().filter(|c| c.service == "cloudformation").map(|c| c.action.as_str()).collect();
+    for forbidden in ["UpdateStack", "CreateChangeSet", "ExecuteChangeSet", "CreateStack"] {
+        assert!(!actions.contains(&forbidden), "{forbidden} called: {actions:?}");
+    }
+}
+
+#[test]
+fn parameters_can_come_from_lookups() {
+    let moto = Moto::shared();
+    let infra = unique("infra");
+    stack(moto, REGION, &infra, &[("EnvName", "from-lookup")]);
+    let name = unique("app");
+    let project = project(moto, &name, json!({"Env": format!("lookup:stack:{infra}:EnvName")}));
+    deploy(&project).ok();
+    let client = cfn(moto);
+    let params = block_on(async {
+        let out = client.describe_stacks().stack_name(&name).send().await.unwrap();
+        out.stacks()[0]
+            .parameters()
+            .iter()
+            .map(|p| (p.parameter_key().unwrap().to_string(), p.parameter_value().unwrap().to_string()))
+            .collect::<Vec<_>>()
+    });
+    assert!(params.contains(&("Env".to_string(), "from-lookup".to_string())), "{params:?}");
+}
+
+#[test]
+fn missing_parameters_are_all_named_before_any_aws_call() {
+    let moto = Moto::start();
+    let project = Project::with(PLUGINS).aws(&moto);
+    project.file(
+        "cloudformation.json",
+        &json!({"Parameters": {"A": {"Type": "String"}, "B": {"Type": "String"}}, "Resources": {"T": {"Type": "AWS::SNS::Topic"}}}).to_string(),
+    );
+    project.file("fink_dev.json", &json!({"cloud": {"stack": {"StackName": "x"}}}).to_string());
+    let (run, calls) = moto.record(|| deploy(&project));
+    run.code(1).stderr_has("cloudformation.json needs values for parameters A, B");
+    assert!(calls.iter().all(|c| c.service != "cloudformation"), "{calls:?}");
+}
+
+#[test]
+fn preview_shows_changes_and_leaves_nothing_behind() {
+    let moto = Moto::shared();
+    let name = unique("preview");
+    let project = project(moto, &name, json!({"Env": "dev"}));
+    project.fink(&["cloud", "preview", "-e", "dev"]).ok().stdout_has("Changes:").stdout_has("Topic");
+    assert!(!exists(moto, &name), "preview of a new stack must not leave a stack behind");
+    deploy(&project).ok();
+    project.file("cloudformation.json", &template("changed"));
+    project.fink(&["cloud", "preview", "-e", "dev"]).ok();
+    let client = cfn(moto);
+    let sets = block_on(async {
+        let out = client.list_change_sets().stack_name(&name).send().await.unwrap();
+        out.summaries()
+            .iter()
+            .filter(|s| s.execution_status() == Some(&aws_sdk_cloudformation::types::ExecutionStatus::Available))
+            .count()
+    });
+    assert_eq!(sets, 0, "preview must delete its change set");
+    assert_eq!(outputs(moto, &name)[0].1, "one", "preview must not change the stack");
+}
+
+#[test]
+fn list_shows_stacks_as_table_and_json() {
+    let moto = Moto::shared();
+    let name = unique("listed");
+    stack(moto, REGION, &name, &[("A", "1")]);
+    let project = Project::with(PLUGINS).aws(moto);
+    project.file("fink_dev.json", "{}");
+    project.fink(&["cloud", "list", "-e", "dev"]).ok().stdout_has(&name).stdout_has("CREATE_COMPLETE");
+    let run = project.fink(&["cloud", "list", "--json", "-e", "dev"]).ok();
+    let list = run.json();
+    assert!(
+        list.as_array().unwrap().iter().any(|s| s["name"] == json!(name) && s["status"] == "CREATE_COMPLETE"),
+        "{list}"
+    );
+}
+
+#[test]
+fn delete_needs_f_and_then_removes_the_stack() {
+    let moto = Moto::shared();
+    let name = unique("doomed");
+    let project = project(moto, &name, json!({"Env": "dev"}));
+    deploy(&project).ok();
+    project
+        .fink(&["cloud", "delete", "-e", "dev"])
+        .code(1)
+        .stderr_has(&format!("not deleting stack '{name}' without -f"));
+    assert!(exists(moto, &name));
+    project.fink(&["cloud", "delete", "-f", "-e", "dev"]).ok().stderr_has(&format!("stack '{name}' deleted"));
+    assert!(!exists(moto, &name));
+    project.fink(&["cloud", "delete", "-f", "-e", "dev"]).code(1).stderr_has(&format!("stack '{name}' does not exist"));
+}
+
+#[test]
+fn generate_writes_the_rendered_template() {
+    let project = Project::with(&["fink-plugin-config-reader", "fink-plugin-cloud"]);
+    project.file(
+        "cloudformation.yaml",
+        "Resources:\n  Topic:\n    Type: AWS::SNS::Topic\nOutputs:\n  Arn:\n    Value: !Ref Topic\n",
+    );
+    project.file("fink_dev.json", r#"{"cloud": {"stack": {"StackName": "gen"}}}"#);
+    project.fink(&["cloud", "generate", "-e", "dev"]).ok().stdout_has("wrote gen-generated-cf-template.json");
+    let written: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(project.dir().join("gen-generated-cf-template.json")).unwrap())
+            .unwrap();
+    assert_eq!(written["Outputs"]["Arn"]["Value"], json!({"Ref": "Topic"}));
+    let run = project.fink(&["cloud", "generate", "-", "-e", "dev"]).ok();
+    assert_eq!(run.json(), written);
+}
+
+#[test]
+fn dot_writes_the_resource_graph() {
+    let project = Project::with(&["fink-plugin-config-reader", "fink-plugin-cloud"]);
+    project.file(
+        "cloudformation.json",
+        &json!({"Resources": {
+            "Bucket": {"Type": "AWS::S3::Bucket"},
+            "Policy": {"Type": "AWS::S3::BucketPolicy", "DependsOn": "Bucket", "Properties": {"Bucket": {"Ref": "Bucket"}}}
+        }})
+        .to_string(),
+    );
+    project.file("fink_dev.json", r#"{"cloud": {"stack": {"StackName": "g"}}}"#);
+    let run = project.fink(&["cloud", "dot", "-e", "dev"]).ok().stdout_has("wrote cloudformation.dot");
+    let dot = std::fs::read_to_string(project.dir().join("cloudformation.dot")).unwrap();
+    assert_eq!(
+        dot,
+        "digraph cloudformation {\n  rankdir=LR;\n  node [shape=box, style=rounded, fontname=\"Helvetica\"];\n  \
+         \"Bucket\" [label=\"Bucket\\nAWS::S3::Bucket\"];\n  \"Policy\" [label=\"Policy\\nAWS::S3::BucketPolicy\"];\n  \
+         \"Policy\" -> \"Bucket\" [label=\"DependsOn\"];\n  \"Policy\" -> \"Bucket\" [label=\"Ref\"];\n}\n"
+    );
+    let has_dot = std::process::Command::new("dot").arg("-V").output().is_ok();
+    assert_eq!(run.stdout.contains("wrote cloudformation.svg"), has_dot, "{}", run.stdout);
+}
+
+#[test]
+fn a_generator_command_makes_the_template_and_its_failure_shows_stderr() {
+    let moto = Moto::shared();
+    let name = unique("gen");
+    let project = Project::with(PLUGINS).aws(moto);
+    project.file(
+        "cloudformation.py",
+        "import json, sys\nctx = json.load(sys.stdin)\nprint(json.dumps({'Resources': {'T': {'Type': 'AWS::SNS::Topic'}}, \
+         'Outputs': {'Env': {'Value': ctx['context']['env']}, 'Name': {'Value': ctx['config']['cloud']['stack']['StackName']}}}))\n",
+    );
+    project.file(
+        "fink_dev.json",
+        &json!({"cloud": {"stack": {"StackName": name, "generator": "python3 cloudformation.py"}}}).to_string(),
+    );
+    deploy(&project).ok();
+    assert_eq!(outputs(moto, &name), vec![("Env".to_string(), "dev".to_string()), ("Name".to_string(), name.clone())]);
+    project.file("cloudformation.py", "import sys\nsys.stderr.write('troposphere exploded\\n')\nsys.exit(4)\n");
+    deploy(&project)
+        .code(1)
+        .stderr_has("template generator `python3 cloudformation.py` failed with exit code 4:")
+        .stderr_has("troposphere exploded");
+}
+
+#[test]
+fn big_templates_go_through_the_artifact_bucket() {
+    let moto = Moto::shared();
+    let name = unique("big");
+    let bucket = unique("bucket");
+    block_on(async {
+        let config = moto.sdk_config(REGION).await;
+        aws_sdk_s3::Client::new(&config)
+            .create_bucket()
+            .bucket(&bucket)
+            .create_bucket_configuration(
+                aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                    .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(REGION))
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("bucket");
+    });
+    let padding = "x".repeat(60_000);
+    let big = json!({"Description": "big", "Metadata": {"Padding": padding},
+                     "Resources": {"T": {"Type": "AWS::SNS::Topic"}}, "Outputs": {"Big": {"Value": "yes"}}})
+    .to_string();
+    let project = Project::with(PLUGINS).aws(moto);
+    project.file("cloudformation.json", &big);
+    project.file("fink_dev.json", &json!({"cloud": {"stack": {"StackName": name}}}).to_string());
+    deploy(&project)
+        .code(1)
+        .stderr_has("more than CloudFormation's inline limit of 51200")
+        .stderr_has("artifactBucket");
+    project
+        .file("fink_dev.json", &json!({"cloud": {"stack": {"StackName": name, "artifactBucket": bucket}}}).to_string());
+    deploy(&project).ok().stderr_has(&format!("template uploaded to s3://{bucket}/fink/cloud/{name}/"));
+    assert_eq!(outputs(moto, &name), vec![("Big".to_string(), "yes".to_string())]);
+}

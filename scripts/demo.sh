@@ -83,6 +83,16 @@ baseconfig = "base"
 greeting = 42
 TOML
 printf 'node_modules\n.git\n' > "$project/.finkignore"
+cat > "$project/cloudformation.json" <<'JSON'
+{
+  "Parameters": {
+    "InstanceType": {"Type": "String"}, "VpcId": {"Type": "String"}, "Subnets": {"Type": "CommaDelimitedList"},
+    "DbHost": {"Type": "String"}, "DbPassword": {"Type": "String", "NoEcho": true}, "Debug": {"Type": "String", "Default": ""}
+  },
+  "Resources": {"Alerts": {"Type": "AWS::SNS::Topic", "Properties": {"TopicName": {"Fn::Sub": "${AWS::StackName}-alerts"}}}},
+  "Outputs": {"AlertsTopic": {"Value": {"Ref": "Alerts"}}, "Vpc": {"Value": {"Ref": "VpcId"}}}
+}
+JSON
 
 export HOME="$demo/home"          # keep the tour away from your own plugins
 export USER="${USER:-demo}"
@@ -95,12 +105,17 @@ run "$fink" config -e dev
 run "$fink" config -e dev --show-secrets
 step "$fink config -e stage   # lookups that fail are all reported, with their key paths"
 "$fink" config -e stage || echo "(exit code $?)"
+run "$fink" cloud deploy -e dev
+step "$fink cloud deploy -e dev   # again: nothing changed"
+"$fink" cloud deploy -e dev
+run "$fink" cloud list -e dev
+run "$fink" cloud dot -e dev
 run "$fink" hello greet -e dev --name reader
 run "$fink" hello greet --help
 step "$fink config -e prod   # a wrong type in the config"
 "$fink" config -e prod || echo "(exit code $?)"
-step "$fink cloud deploy -e dev   # a tool that is not installed"
-"$fink" cloud deploy -e dev || echo "(exit code $?)"
+step "$fink lambda deploy -e dev   # a tool that is not installed"
+"$fink" lambda deploy -e dev || echo "(exit code $?)"
 head -c 4096 /dev/urandom > "$project/.fink/plugins/broken.so"
 step "$fink config -e dev   # with a broken plugin file in .fink/plugins"
 "$fink" config -e dev || echo "(exit code $?)"

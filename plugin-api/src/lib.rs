@@ -44,6 +44,16 @@ pub use serde_json::{json, Value};
 pub use tracing;
 pub use tracing::{debug, error, info, trace, warn};
 
+/// Prints a line to stdout like `println!`, but a closed pipe (`fink ... | head`) is not an
+/// error: tools print tables and JSON that users pipe on.
+#[macro_export]
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use ::std::io::Write as _;
+        let _ = ::std::writeln!(::std::io::stdout().lock(), $($arg)*);
+    }};
+}
+
 /// Items the macros expand to; not part of the API.
 #[doc(hidden)]
 pub mod __private {

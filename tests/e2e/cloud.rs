@@ -289,3 +289,69 @@ fn big_templates_go_through_the_artifact_bucket() {
     deploy(&project).ok().stderr_has(&format!("template uploaded to s3://{bucket}/fink/cloud/{name}/"));
     assert_eq!(outputs(moto, &name), vec![("Big".to_string(), "yes".to_string())]);
 }
+
+#[test]
+fn a_stack_left_in_review_in_progress_is_replaced_on_deploy() {
+    let moto = Moto::shared();
+    let name = unique("review");
+    let client = cfn(moto);
+    block_on(async {
+        client
+            .create_change_set()
+            .stack_name(&name)
+            .change_set_name("leftover")
+            .change_set_type(aws_sdk_cloudformation::types::ChangeSetType::Create)
+            .template_body(template("one"))
+            .send()
+            .await
+            .unwrap();
+    });
+    let project = project(moto, &name, json!({"Env": "dev"}));
+    deploy(&project).ok().stderr_has("REVIEW_IN_PROGRESS");
+    assert_eq!(outputs(moto, &name)[0], ("Extra".to_string(), "one".to_string()));
+}
+
+#[test]
+fn a_policy_only_change_is_applied_and_secret_parameters_are_masked_in_the_diff() {
+    let moto = Moto::shared();
+    let name = unique("policy");
+    let secret_name = unique("pw");
+    crate::aws::secret(moto, REGION, &secret_name, "first-s3cr3t-value");
+    let project = project(moto, &name, json!({"Env": format!("lookup:secret:{secret_name}")}));
+    deploy(&project).ok();
+
+    let policy = r#"{"Statement":[{"Effect":"Allow","Action":"Update:*","Principal":"*","Resource":"*"}]}"#;
+    project.file("policy.json", policy);
+    project.file(
+        "fink_dev.json",
+        &json!({"cloud": {"stack": {"StackName": name}, "stackPolicy": {"file": "policy.json"},
+                          "parameters": {"Env": format!("lookup:secret:{secret_name}")}}})
+        .to_string(),
+    );
+    deploy(&project).ok().stderr_has(&format!("stack policy of '{name}' updated"));
+    let client = cfn(moto);
+    let applied = block_on(async {
+        client.get_stack_policy().stack_name(&name).send().await.unwrap().stack_policy_body().map(String::from)
+    });
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&applied.unwrap()).unwrap(),
+        serde_json::from_str::<serde_json::Value>(policy).unwrap()
+    );
+
+    // A new secret value: the diff shows the change without either value.
+    block_on(async {
+        let config = moto.sdk_config(REGION).await;
+        aws_sdk_secretsmanager::Client::new(&config)
+            .put_secret_value()
+            .secret_id(&secret_name)
+            .secret_string("second-s3cr3t-value")
+            .send()
+            .await
+            .unwrap();
+    });
+    let run = deploy(&project).ok().stdout_has("Parameter changes:");
+    // The diff (the topic keeps its first name, so only the diff is checked in stdout).
+    let diff = run.stdout.split("Changes:").next().unwrap_or_default();
+    assert!(diff.contains("| Env       | **** | **** |"), "{diff}");
+    assert!(!diff.contains("s3cr3t") && !run.stderr.contains("s3cr3t"), "{}\n{}", run.stdout, run.stderr);
+}

@@ -7,10 +7,13 @@ mod webhook;
 
 mod cli;
 mod cloud;
+mod cloud_interrupt;
+mod cloud_stop_start;
 mod compat;
 mod config_reader;
 mod credentials;
 mod lifecycle;
 mod loading;
 mod lookups;
+mod proxy;
 mod slack;

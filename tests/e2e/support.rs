@@ -233,8 +233,8 @@ impl Project {
         std::fs::read_to_string(self.record_file()).unwrap_or_default().lines().map(String::from).collect()
     }
 
-    /// Runs `fink --plugins-dir <plugins> <args>` in the project dir.
-    pub fn fink(&self, args: &[&str]) -> Run {
+    /// `fink --plugins-dir <plugins> <args>` in the project dir, with the test environment.
+    pub fn command(&self, args: &[&str]) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_fink"));
         cmd.current_dir(self.dir())
             .arg("--plugins-dir")
@@ -270,7 +270,26 @@ impl Project {
                 cmd.env(k, v);
             }
         }
-        let out = cmd.output().expect("fink runs");
+        cmd
+    }
+
+    /// Runs `fink --plugins-dir <plugins> <args>` in the project dir.
+    pub fn fink(&self, args: &[&str]) -> Run {
+        Run::from(self.command(args).output().expect("fink runs"))
+    }
+
+    /// Starts fink without waiting (for tests that signal it).
+    pub fn spawn(&self, args: &[&str]) -> std::process::Child {
+        self.command(args)
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .expect("fink starts")
+    }
+}
+
+impl From<std::process::Output> for Run {
+    fn from(out: std::process::Output) -> Run {
         Run {
             code: out.status.code().unwrap_or(-1),
             stdout: String::from_utf8_lossy(&out.stdout).into_owned(),

@@ -7,7 +7,7 @@ use aws_config::SdkConfig;
 use aws_sdk_cloudformation::types::StackStatus;
 use aws_sdk_cloudformation::Client;
 use comfy_table::Table;
-use fink_plugin_api::{info, json, warn, Error, Result, Value};
+use fink_plugin_api::{info, json, outln, warn, Error, Result, Value};
 
 use crate::events::{self, Watcher};
 use crate::settings::Settings;
@@ -42,7 +42,7 @@ pub async fn list(config: &SdkConfig, as_json: bool) -> Result<()> {
             .iter()
             .map(|(name, status, updated)| json!({"name": name, "status": status, "updated": updated}))
             .collect();
-        println!("{}", Value::Array(list));
+        outln!("{}", Value::Array(list));
         return Ok(());
     }
     let mut table = Table::new();
@@ -50,7 +50,7 @@ pub async fn list(config: &SdkConfig, as_json: bool) -> Result<()> {
     for (name, status, updated) in &rows {
         table.add_row([name, status, updated]);
     }
-    println!("{table}");
+    outln!("{table}");
     Ok(())
 }
 
@@ -86,14 +86,14 @@ pub async fn delete(config: &SdkConfig, settings: &Settings, force: bool) -> Res
 pub fn generate(dir: &Path, settings: &Settings, template: &Template, target: Option<&str>) -> Result<()> {
     let text = serde_json::to_string_pretty(&template.doc).map_err(|e| Error::new(e.to_string()))?;
     if target == Some("-") {
-        println!("{text}");
+        outln!("{text}");
         return Ok(());
     }
     let file =
         target.map(String::from).unwrap_or_else(|| format!("{}-generated-cf-template.json", settings.stack_name));
     let path = dir.join(&file);
     std::fs::write(&path, text + "\n").map_err(|e| Error::new(format!("cannot write {}: {e}", path.display())))?;
-    println!("wrote {file}");
+    outln!("wrote {file}");
     Ok(())
 }
 
@@ -102,15 +102,15 @@ pub fn dot(dir: &Path, template: &Template) -> Result<()> {
     let path = dir.join("cloudformation.dot");
     std::fs::write(&path, crate::dot::render(&template.resources()))
         .map_err(|e| Error::new(format!("cannot write {}: {e}", path.display())))?;
-    println!("wrote cloudformation.dot");
+    outln!("wrote cloudformation.dot");
     match Command::new("dot")
         .args(["-Tsvg", "cloudformation.dot", "-o", "cloudformation.svg"])
         .current_dir(dir)
         .output()
     {
-        Ok(out) if out.status.success() => println!("wrote cloudformation.svg"),
+        Ok(out) if out.status.success() => outln!("wrote cloudformation.svg"),
         Ok(out) => warn!("dot failed: {}", String::from_utf8_lossy(&out.stderr).trim()),
-        Err(_) => println!("Graphviz's `dot` is not installed: no cloudformation.svg (install graphviz to get one)"),
+        Err(_) => outln!("Graphviz's `dot` is not installed: no cloudformation.svg (install graphviz to get one)"),
     }
     Ok(())
 }

@@ -5,11 +5,12 @@ use std::path::Path;
 use aws_config::SdkConfig;
 use aws_sdk_cloudformation::Client;
 use comfy_table::Table;
-use fink_plugin_api::{info, Error, Result, Value};
+use fink_plugin_api::{info, outln, Error, Result, Value};
 use serde_json::Map;
 use sha2::{Digest, Sha256};
 
 use crate::events::{self, Watcher};
+use crate::interrupt::{self, Interrupts};
 use crate::parameters;
 use crate::policy;
 use crate::settings::Settings;
@@ -33,13 +34,22 @@ pub async fn deploy(
     settings: &Settings,
     template: &Template,
     override_policy: bool,
+    secrets: &[String],
 ) -> Result<Deployed> {
     let params = parameters::for_stack(template, settings)?;
     let stack_policy = policy::stack_policy(dir, settings)?;
     let during_update = policy::during_update(dir, settings, override_policy)?;
     let client = Client::new(config);
     let name = settings.stack_name.as_str();
-    let current = stack::current(&client, name).await?.filter(|c| c.status != "REVIEW_IN_PROGRESS");
+    let mut current = stack::current(&client, name).await?;
+    if current.as_ref().is_some_and(|c| c.status == "REVIEW_IN_PROGRESS") {
+        // An empty stack left by an earlier change set (a preview cut short): remove it first.
+        info!("removing the empty stack '{name}' an earlier change set left in REVIEW_IN_PROGRESS");
+        let mut watcher = Watcher::new(&client, name).await;
+        client.delete_stack().stack_name(name).send().await.map_err(|e| fink_aws::explain(&e))?;
+        watcher.wait(&client, name).await?;
+        current = None;
+    }
     if let Some(current) = &current {
         if current.status.ends_with("_IN_PROGRESS") {
             return Err(Error::new(format!(
@@ -52,13 +62,15 @@ pub async fn deploy(
                 .with_help("delete it (`fink cloud delete -f`) and deploy again"));
         }
         if unchanged(&client, current, settings, template, &params).await? {
+            ensure_policy(&client, name, &stack_policy).await?;
             info!("stack '{name}' is up to date: no changes to deploy");
             return Ok(Deployed::NoChanges);
         }
-        print_parameter_diff(&current.parameters, &params, &parameters::no_echo(template));
+        print_parameter_diff(&current.parameters, &effective(template, settings, &params), template, secrets);
     }
     let source = source(config, settings, template).await?;
     let mut watcher = Watcher::new(&client, name).await;
+    let mut interrupts = Interrupts::listen()?;
     if current.is_none() {
         print_changes(&template_additions(template));
         stack::create(&client, settings, &source, &params, &stack_policy).await?;
@@ -68,6 +80,7 @@ pub async fn deploy(
         // policy for its duration, which executing a change set cannot.
         match stack::create_change_set(&client, settings, &source, &params, false).await? {
             Planned::NoChanges => {
+                ensure_policy(&client, name, &stack_policy).await?;
                 info!("stack '{name}' is up to date: no changes to deploy");
                 return Ok(Deployed::NoChanges);
             }
@@ -77,49 +90,88 @@ pub async fn deploy(
             }
         }
         if !stack::update(&client, settings, &source, &params, &stack_policy, during_update.as_deref()).await? {
+            ensure_policy(&client, name, &stack_policy).await?;
             info!("stack '{name}' is up to date: no changes to deploy");
             return Ok(Deployed::NoChanges);
         }
         info!("updating stack '{name}'");
     }
-    let settled = watcher.wait(&client, name).await?;
+    let settled = tokio::select! {
+        settled = watcher.wait(&client, name) => settled?,
+        _ = interrupts.next() => {
+            return interrupt::interrupted(&client, &mut watcher, &mut interrupts, name, current.is_none()).await;
+        }
+    };
     if !settled.ok() {
         return Err(events::failure(name, &settled));
     }
     let outputs = stack::current(&client, name).await?.map(|c| c.outputs).unwrap_or_default();
-    print_outputs(&outputs);
+    print_outputs(&outputs, secrets);
     Ok(Deployed::Outputs(outputs))
 }
 
 /// Prints what a deploy would change, then removes the change set (and, for a new stack, the
-/// empty REVIEW_IN_PROGRESS stack the change set created).
-pub async fn preview(config: &SdkConfig, settings: &Settings, template: &Template) -> Result<()> {
+/// empty REVIEW_IN_PROGRESS stack the change set created), also when something failed.
+pub async fn preview(config: &SdkConfig, settings: &Settings, template: &Template, secrets: &[String]) -> Result<()> {
     let params = parameters::for_stack(template, settings)?;
     let client = Client::new(config);
     let name = settings.stack_name.as_str();
     let current = stack::current(&client, name).await?;
     let create = current.as_ref().is_none_or(|c| c.status == "REVIEW_IN_PROGRESS");
     if let Some(current) = current.as_ref().filter(|_| !create) {
-        print_parameter_diff(&current.parameters, &params, &parameters::no_echo(template));
+        print_parameter_diff(&current.parameters, &effective(template, settings, &params), template, secrets);
     }
     let source = source(config, settings, template).await?;
-    let planned = stack::create_change_set(&client, settings, &source, &params, create).await;
-    let result = match planned? {
-        Planned::NoChanges => {
-            println!("stack '{name}': no changes");
+    let result = match stack::create_change_set(&client, settings, &source, &params, create).await {
+        Ok(Planned::NoChanges) => {
+            outln!("stack '{name}': no changes");
             Ok(())
         }
-        Planned::Ready { name: change_set, changes } => {
+        Ok(Planned::Ready { name: change_set, changes }) => {
             print_changes(&changes);
             stack::delete_change_set(&client, name, &change_set).await;
             Ok(())
         }
+        Err(err) => Err(err),
     };
     if create {
         // The change set made an empty stack in REVIEW_IN_PROGRESS; remove it again.
-        client.delete_stack().stack_name(name).send().await.map_err(|e| fink_aws::explain(&e))?;
+        if let Err(err) = client.delete_stack().stack_name(name).send().await {
+            fink_plugin_api::warn!("could not remove the empty stack '{name}': {}", fink_aws::explain(&err));
+        }
     }
     result
+}
+
+/// Sets the stack policy when the stack's differs (a policy-only change).
+async fn ensure_policy(client: &Client, name: &str, policy: &str) -> Result<()> {
+    let out = client.get_stack_policy().stack_name(name).send().await.map_err(|e| fink_aws::explain(&e))?;
+    let parse = |text: &str| serde_json::from_str::<Value>(text).ok();
+    if out.stack_policy_body().and_then(parse) != parse(policy) {
+        client
+            .set_stack_policy()
+            .stack_name(name)
+            .stack_policy_body(policy)
+            .send()
+            .await
+            .map_err(|e| fink_aws::explain(&e))?;
+        info!("stack policy of '{name}' updated");
+    }
+    Ok(())
+}
+
+/// The parameters as the stack will have them: the sent values plus the template's defaults.
+fn effective(template: &Template, settings: &Settings, params: &[(String, String)]) -> Vec<(String, String)> {
+    let mut all = params.to_vec();
+    for (key, spec) in template.parameters() {
+        if settings.parameters.contains_key(&key) {
+            continue;
+        }
+        if let Some(default) = spec.get("Default").and_then(|d| crate::settings::parameter_string(d).ok()) {
+            all.push((key, default));
+        }
+    }
+    all
 }
 
 /// A new stack adds every resource of the template.
@@ -198,12 +250,12 @@ async fn source(config: &SdkConfig, settings: &Settings, template: &Template) ->
     Ok(Source::Url(format!("https://{bucket}.s3.{region}.amazonaws.com/{key}")))
 }
 
-fn print_parameter_diff(
-    old: &[(String, String)],
-    new: &[(String, String)],
-    hidden: &std::collections::BTreeSet<String>,
-) {
-    let diff = parameters::diff(old, new, hidden);
+/// The parameter diff; NoEcho parameters and values marked secret (e.g. from lookup:secret) are
+/// shown as `****`.
+fn print_parameter_diff(old: &[(String, String)], new: &[(String, String)], template: &Template, secrets: &[String]) {
+    let mut hidden = parameters::no_echo(template);
+    hidden.extend(new.iter().chain(old).filter(|(_, v)| secrets.contains(v)).map(|(k, _)| k.clone()));
+    let diff = parameters::diff(old, new, &hidden);
     if diff.is_empty() {
         return;
     }
@@ -212,12 +264,12 @@ fn print_parameter_diff(
     for (k, o, n) in diff {
         table.add_row([k, o, n]);
     }
-    println!("Parameter changes:\n{table}");
+    outln!("Parameter changes:\n{table}");
 }
 
 fn print_changes(changes: &[Change]) {
     if changes.is_empty() {
-        println!("Changes: no resource changes");
+        outln!("Changes: no resource changes");
         return;
     }
     let mut table = Table::new();
@@ -225,19 +277,25 @@ fn print_changes(changes: &[Change]) {
     for c in changes {
         table.add_row([c.action.as_str(), c.logical_id.as_str(), c.resource_type.as_str(), c.replacement.as_str()]);
     }
-    println!("Changes:\n{table}");
+    outln!("Changes:\n{table}");
 }
 
-fn print_outputs(outputs: &[(String, String)]) {
+/// The outputs table; values that hold a secret (e.g. a name built from a secret parameter) are
+/// masked like the host masks them.
+fn print_outputs(outputs: &[(String, String)], secrets: &[String]) {
     if outputs.is_empty() {
         return;
     }
     let mut table = Table::new();
     table.set_header(["Output", "Value"]);
     for (k, v) in outputs {
-        table.add_row([k, v]);
+        let mut shown = v.clone();
+        for secret in secrets.iter().filter(|s| s.len() >= 6 || *s == v) {
+            shown = shown.replace(secret.as_str(), "****");
+        }
+        table.add_row([k.clone(), shown]);
     }
-    println!("Outputs:\n{table}");
+    outln!("Outputs:\n{table}");
 }
 
 /// The outputs as the `stack_output` context object.

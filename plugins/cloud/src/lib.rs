@@ -1,5 +1,6 @@
 //! cloud: the CloudFormation tool (gcdt's kumo). Deploys the project's template per env as a
-//! stack through change sets, previews changes, lists, deletes, renders and graphs templates.
+//! stack (showing a change set's changes first), previews changes, lists, deletes, stops and
+//! starts a stack's resources, renders and graphs templates.
 //!
 //! `settings` reads `config.cloud`, `template` loads the template, `parameters` matches values,
 //! `stack` talks to CloudFormation, `deploy` creates/updates, `events` waits and shows progress,
@@ -9,10 +10,12 @@ mod commands;
 mod deploy;
 mod dot;
 mod events;
+mod interrupt;
 mod parameters;
 mod policy;
 mod settings;
 mod stack;
+mod stop_start;
 mod template;
 
 use std::path::PathBuf;
@@ -33,9 +36,10 @@ fn register(plugin: &mut Registration) -> Result<()> {
         .command(
             CommandSpec::new("deploy", "Create or update the stack")
                 .long_about(
-                    "Creates or updates the stack through a change set: shows the parameter diff and the resource \
-                     changes, then executes it and shows stack events until the stack settles. No changes: says so \
-                     and does nothing.",
+                    "Creates the stack, or updates it: shows the parameter diff and the resource changes (from a \
+                     change set it then removes), updates the stack and shows its events until it settles, then its \
+                     outputs. No changes: says so and does nothing. Ctrl-C cancels an update; a second Ctrl-C stops \
+                     waiting.",
                 )
                 .arg(ArgSpec::flag("override-stack-policy", "Allow every update (Update:*) during this deploy")),
         )
@@ -52,7 +56,17 @@ fn register(plugin: &mut Registration) -> Result<()> {
                 "File to write, or - for stdout (default: <StackName>-generated-cf-template.json)",
             ),
         ))
-        .command(CommandSpec::new("dot", "Draw the template's resources (cloudformation.dot/.svg)").without_aws());
+        .command(CommandSpec::new("dot", "Draw the template's resources (cloudformation.dot/.svg)").without_aws())
+        .command(CommandSpec::new("stop", "Stop the stack's ASGs, EC2 and RDS instances and ECS services").long_about(
+            "Scales Auto Scaling groups and ECS services to zero (recording their sizes as fink:stopped:* tags), \
+             stops EC2 and RDS instances, waits until they settle and reports each one. Refused when \
+             deployment.DisableStop is true.",
+        ))
+        .command(CommandSpec::new("start", "Start what `cloud stop` stopped").long_about(
+            "Starts the stack's RDS and EC2 instances and restores Auto Scaling groups and ECS services to the \
+             sizes `cloud stop` recorded, waits until they settle and reports each one. Refused when \
+             deployment.DisableStop is true.",
+        ));
     plugin.tool(tool, run);
     plugin.config_schema(
         "cloud",
@@ -87,16 +101,22 @@ fn run(call: &mut Invocation) -> Result<()> {
             let force = call.flag("force");
             with_aws(|config| async move { commands::delete(&config, &settings, force).await })
         }
+        "stop" => with_aws(|config| async move { stop_start::stop(&config, &settings).await }),
+        "start" => with_aws(|config| async move { stop_start::start(&config, &settings).await }),
         "generate" | "dot" | "preview" | "deploy" => {
             let template = template::load(&dir, &settings, call.context(), call.config())?;
             match command.as_str() {
                 "generate" => commands::generate(&dir, &settings, &template, call.value("file")),
                 "dot" => commands::dot(&dir, &template),
-                "preview" => with_aws(|config| async move { deploy::preview(&config, &settings, &template).await }),
+                "preview" => {
+                    let secrets = secrets(call);
+                    with_aws(|config| async move { deploy::preview(&config, &settings, &template, &secrets).await })
+                }
                 _ => {
                     let override_policy = call.flag("override-stack-policy");
+                    let secrets = secrets(call);
                     let deployed = with_aws(|config| async move {
-                        deploy::deploy(&config, &dir, &settings, &template, override_policy).await
+                        deploy::deploy(&config, &dir, &settings, &template, override_policy, &secrets).await
                     })?;
                     if let Deployed::Outputs(outputs) = deployed {
                         call.set_context("stack_output", deploy::outputs_object(&outputs));
@@ -107,6 +127,11 @@ fn run(call: &mut Invocation) -> Result<()> {
         }
         other => Err(Error::new(format!("unknown cloud command '{other}'"))),
     }
+}
+
+/// The values lookups marked secret, to mask them in what the tool prints.
+fn secrets(call: &Invocation) -> Vec<String> {
+    call.secrets().into_iter().map(String::from).collect()
 }
 
 /// Runs an AWS job on this plugin's own runtime with the standard SDK config.

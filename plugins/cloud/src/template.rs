@@ -71,7 +71,12 @@ fn generate(dir: &Path, command: &str, context: &Value, config: &Value) -> Resul
         .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| Error::new(format!("cannot run template generator `{command}`: {e}")))?;
-    let input = fink_plugin_api::json!({"context": context, "config": config}).to_string();
+    // Private context keys (`_secrets` among them) stay inside fink.
+    let public: serde_json::Map<String, Value> = context
+        .as_object()
+        .map(|m| m.iter().filter(|(k, _)| !k.starts_with('_')).map(|(k, v)| (k.clone(), v.clone())).collect())
+        .unwrap_or_default();
+    let input = fink_plugin_api::json!({"context": public, "config": config}).to_string();
     if let Some(mut stdin) = child.stdin.take() {
         // A generator that ignores its input may close stdin early; that is fine.
         let _ = stdin.write_all(input.as_bytes());

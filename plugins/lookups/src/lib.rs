@@ -77,6 +77,8 @@ fn resolve_lookups(event: &mut Event) -> Result<()> {
                 let region = resolve::region_of(lookup, tool.as_deref(), default_region.as_deref());
                 match &region {
                     Some(region) => resolve::plan(&mut plan, lookup, region),
+                    // Optional lookups carry on without a region (an empty value, warned below).
+                    None if lookup.optional => {}
                     None => errors.push(format!(
                         "{}: {}: no AWS region configured (set AWS_REGION or use lookup:region:<region>:...)",
                         found.path, found.raw

@@ -1,0 +1,145 @@
+//! A fault-injection proxy on 127.0.0.1 in front of moto, for the one CloudFormation behaviour
+//! moto lacks: stacks that stay UPDATE_IN_PROGRESS, and CancelUpdateStack (moto answers 500).
+//! While holding, DescribeStacks answers show UPDATE_IN_PROGRESS; CancelUpdateStack is recorded
+//! and answered here, and turns later answers into UPDATE_ROLLBACK_COMPLETE (unless told to
+//! keep holding). Everything else passes through unchanged.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex};
+
+#[derive(Default)]
+struct State {
+    hold: bool,
+    /// Set once a CreateStack or UpdateStack went through while holding.
+    started: bool,
+    hold_after_cancel: bool,
+    cancelled: bool,
+    actions: Vec<String>,
+}
+
+pub struct Proxy {
+    port: u16,
+    state: Arc<Mutex<State>>,
+}
+
+impl Proxy {
+    pub fn start(upstream: String) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let state = Arc::new(Mutex::new(State::default()));
+        let shared = state.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let state = shared.clone();
+                let upstream = upstream.clone();
+                std::thread::spawn(move || {
+                    let _ = serve(stream, &upstream, &state);
+                });
+            }
+        });
+        Proxy { port, state }
+    }
+
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// From now on, stacks report UPDATE_IN_PROGRESS; with `after_cancel`, even after a cancel.
+    pub fn hold(&self, after_cancel: bool) {
+        let mut state = self.state.lock().unwrap();
+        state.hold = true;
+        state.hold_after_cancel = after_cancel;
+    }
+
+    /// The CloudFormation actions seen so far.
+    pub fn actions(&self) -> Vec<String> {
+        self.state.lock().unwrap().actions.clone()
+    }
+}
+
+fn serve(mut client: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io::Result<()> {
+    let mut reader = BufReader::new(client.try_clone()?);
+    let mut head = Vec::new();
+    let mut length = 0usize;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line)? == 0 {
+            return Ok(());
+        }
+        if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+            length = value.trim().parse().unwrap_or(0);
+        }
+        if line == "\r\n" {
+            break;
+        }
+        if !line.to_ascii_lowercase().starts_with("connection:") {
+            head.push(line);
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body)?;
+    let text = String::from_utf8_lossy(&body).to_string();
+    let action = text.split('&').find_map(|kv| kv.strip_prefix("Action=")).unwrap_or("").to_string();
+    {
+        let mut state = state.lock().unwrap();
+        state.actions.push(action.clone());
+        if state.hold && (action == "CreateStack" || action == "UpdateStack") {
+            state.started = true;
+        }
+    }
+
+    if action == "CancelUpdateStack" {
+        state.lock().unwrap().cancelled = true;
+        let reply = "<CancelUpdateStackResponse xmlns=\"http://cloudformation.amazonaws.com/doc/2010-05-15/\">\
+                     <ResponseMetadata><RequestId>fink-proxy</RequestId></ResponseMetadata></CancelUpdateStackResponse>";
+        return respond(&mut client, "200 OK", &["Content-Type: text/xml".to_string()], reply.as_bytes());
+    }
+
+    let mut server = TcpStream::connect(upstream.trim_start_matches("http://"))?;
+    for line in &head {
+        server.write_all(line.as_bytes())?;
+    }
+    server.write_all(b"Connection: close\r\n\r\n")?;
+    server.write_all(&body)?;
+    let mut response = Vec::new();
+    server.read_to_end(&mut response)?;
+    let split = response.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4).unwrap_or(response.len());
+    let (head_bytes, rest) = response.split_at(split);
+    let head_text = String::from_utf8_lossy(head_bytes).to_string();
+    let mut lines = head_text.lines();
+    let status = lines.next().unwrap_or("HTTP/1.1 500").split_once(' ').map_or("500", |x| x.1).to_string();
+    let headers: Vec<String> = lines
+        .filter(|l| !l.is_empty())
+        .filter(|l| {
+            let lower = l.to_ascii_lowercase();
+            !["content-length:", "transfer-encoding:", "connection:"].iter().any(|h| lower.starts_with(h))
+        })
+        .map(String::from)
+        .collect();
+    let mut payload = String::from_utf8_lossy(rest).to_string();
+    if action == "DescribeStacks" {
+        let state = state.lock().unwrap();
+        if state.started && (!state.cancelled || state.hold_after_cancel) {
+            payload = payload
+                .replace("<StackStatus>UPDATE_COMPLETE</StackStatus>", "<StackStatus>UPDATE_IN_PROGRESS</StackStatus>")
+                .replace("<StackStatus>CREATE_COMPLETE</StackStatus>", "<StackStatus>CREATE_IN_PROGRESS</StackStatus>");
+        } else if state.started {
+            payload = payload.replace(
+                "<StackStatus>UPDATE_COMPLETE</StackStatus>",
+                "<StackStatus>UPDATE_ROLLBACK_COMPLETE</StackStatus>",
+            );
+        }
+    }
+    respond(&mut client, &status, &headers, payload.as_bytes())
+}
+
+fn respond(client: &mut TcpStream, status: &str, headers: &[String], body: &[u8]) -> std::io::Result<()> {
+    write!(client, "HTTP/1.1 {status}\r\n")?;
+    for header in headers {
+        write!(client, "{header}\r\n")?;
+    }
+    write!(client, "Content-Length: {}\r\nConnection: close\r\n\r\n", body.len())?;
+    client.write_all(body)?;
+    client.flush()
+}

@@ -88,6 +88,25 @@ fn deploy_creates_then_updates_and_a_redeploy_without_changes_does_nothing() {
 }
 
 #[test]
+fn the_outputs_reach_command_finalized_handlers_as_stack_output() {
+    let moto = Moto::shared();
+    let name = unique("outputs");
+    let project = Project::with(&["fink-plugin-config-reader", "fink-plugin-cloud", "fink-fixture-alpha"]).aws(moto);
+    project.file("cloudformation.json", &template("seen"));
+    project.file(
+        "fink_dev.json",
+        &json!({"cloud": {"stack": {"StackName": name}, "parameters": {"Env": "dev"}}}).to_string(),
+    );
+    deploy(&project).ok();
+    let lines = project.recorded();
+    let line =
+        lines.iter().find(|l| l.starts_with("alpha command_finalized stack_output=")).expect("stack_output recorded");
+    let outputs: serde_json::Value = serde_json::from_str(line.split_once('=').unwrap().1).unwrap();
+    assert_eq!(outputs["Extra"], json!("seen"));
+    assert!(outputs["TopicArn"].as_str().unwrap().starts_with("arn:aws:sns:"));
+}
+
+#[test]
 fn a_redeploy_without_changes_makes_no_update_calls() {
     let moto = Moto::start();
     let name = unique("noop");

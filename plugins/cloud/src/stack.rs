@@ -101,7 +101,10 @@ pub async fn create_change_set(
         Source::Body(body) => request.template_body(body),
         Source::Url(url) => request.template_url(url),
     };
-    request.send().await.map_err(|e| fink_aws::explain(&e))?;
+    let created = request.send().await.map_err(|e| fink_aws::explain(&e))?;
+    // From here on the change set is addressed by its ARN: unambiguous even when an earlier stack
+    // of the same name had a change set of the same name.
+    let name = created.id().map(String::from).unwrap_or(name);
 
     loop {
         let out = client

@@ -170,6 +170,9 @@ fn preview_shows_changes_and_leaves_nothing_behind() {
         let out = client.list_change_sets().stack_name(&name).send().await.unwrap();
         out.summaries()
             .iter()
+            // moto ignores the StackName filter and lists every change set of the region, including
+            // those of tests running beside this one.
+            .filter(|s| s.stack_name() == Some(name.as_str()))
             .filter(|s| s.execution_status() == Some(&aws_sdk_cloudformation::types::ExecutionStatus::Available))
             .count()
     });

@@ -138,7 +138,43 @@ impl Moto {
             let _ = aws_sdk_ssm::Client::new(&config).describe_parameters().send().await;
             let _ = aws_sdk_secretsmanager::Client::new(&config).list_secrets().send().await;
             let _ = aws_sdk_acm::Client::new(&config).list_certificates().send().await;
+            let _ = aws_sdk_lambda::Client::new(&config).list_functions().send().await;
         });
+    }
+
+    /// The ARN of an IAM role Lambda functions can use (moto requires the role to exist).
+    pub fn lambda_role(&self) -> String {
+        const NAME: &str = "fink-test-lambda";
+        block_on(async {
+            let iam = aws_sdk_iam::Client::new(&self.sdk_config(REGION).await);
+            if let Ok(found) = iam.get_role().role_name(NAME).send().await {
+                if let Some(role) = found.role() {
+                    return role.arn().to_string();
+                }
+            }
+            let policy = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
+            match iam.create_role().role_name(NAME).assume_role_policy_document(policy).send().await {
+                Ok(out) => out.role().map(|r| r.arn().to_string()).expect("created role has an ARN"),
+                // Another test created it meanwhile.
+                Err(_) => iam
+                    .get_role()
+                    .role_name(NAME)
+                    .send()
+                    .await
+                    .expect("role exists")
+                    .role()
+                    .expect("role")
+                    .arn()
+                    .to_string(),
+            }
+        })
+    }
+
+    /// Queues responses moto's Lambda (without Docker) returns for the next invocations in `region`,
+    /// in order; afterwards it echoes the payload. The queue is per server: use a private server.
+    pub fn queue_lambda_responses(&self, region: &str, responses: &[&str]) {
+        let body = serde_json::json!({"account_id": "123456789012", "region": region, "results": responses});
+        self.post("/moto-api/static/lambda-simple/response", &body.to_string());
     }
 }
 

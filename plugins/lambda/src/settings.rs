@@ -1,0 +1,168 @@
+//! The `lambda` section of the config, read with gcdt/fink's key names:
+//! `lambda.lambda` (the function), `lambda.bundling`, `lambda.deployment`, `lambda.settings`.
+
+use std::collections::BTreeMap;
+
+use fink_plugin_api::{Error, Result, Value};
+use serde::Deserialize;
+
+/// The runtime used when the config names none (gcdt's default, python2.7, no longer exists).
+pub const DEFAULT_RUNTIME: &str = "python3.12";
+
+/// Lambda's allowed log retention values, in days.
+pub const RETENTION_DAYS: &[i64] =
+    &[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
+
+/// The function as `lambda.lambda` describes it.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Function {
+    pub name: String,
+    #[serde(default)]
+    pub description: Option<String>,
+    #[serde(default)]
+    pub role: Option<String>,
+    /// `module.function` (Python) or `file.export` (Node).
+    #[serde(default, alias = "handler")]
+    pub handler_function: Option<String>,
+    /// The handler's source file, added at the root of the bundle.
+    #[serde(default)]
+    pub handler_file: Option<String>,
+    #[serde(default)]
+    pub runtime: Option<String>,
+    #[serde(default)]
+    pub timeout: Option<i32>,
+    #[serde(default)]
+    pub memory_size: Option<i32>,
+    #[serde(default)]
+    pub environment: BTreeMap<String, String>,
+    #[serde(default)]
+    pub vpc: Option<Vpc>,
+    #[serde(default)]
+    pub layers: Vec<String>,
+    #[serde(default)]
+    pub logs: Option<Logs>,
+    /// Event sources for `lambda wire` (gcdt's list form or the `s3Sources`/`timeSchedules` map).
+    #[serde(default)]
+    pub events: Option<Value>,
+    /// Ping the new version after deploy (implied by `failDeploymentOnUnsuccessfulPing`).
+    #[serde(default)]
+    pub ping: bool,
+    #[serde(default)]
+    pub fail_deployment_on_unsuccessful_ping: bool,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Vpc {
+    #[serde(default)]
+    pub subnet_ids: Vec<String>,
+    #[serde(default, alias = "securityGroupIds")]
+    pub security_groups: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Logs {
+    #[serde(default)]
+    pub retention_in_days: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Deployment {
+    #[serde(default)]
+    pub region: Option<String>,
+    #[serde(default)]
+    pub artifact_bucket: Option<String>,
+    #[serde(default)]
+    pub fail_deployment_on_unsuccessful_ping: bool,
+}
+
+/// Everything the lambda tool reads from `config.lambda`.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Settings {
+    pub function: Function,
+    pub deployment: Deployment,
+    /// The bundle's file name (`lambda.bundling.zip`, default `bundle.zip`).
+    pub zip: String,
+}
+
+impl Settings {
+    /// Reads `config.lambda`; a problem names its key.
+    pub fn from_section(section: &Value) -> Result<Settings> {
+        let function: Function = part(section, "lambda")?.ok_or_else(|| {
+            Error::new("lambda.lambda is missing").with_help("describe the function in lambda.lambda")
+        })?;
+        if function.name.trim().is_empty() {
+            return Err(Error::new("lambda.lambda.name is empty"));
+        }
+        if let Some(days) = function.logs.as_ref().and_then(|l| l.retention_in_days) {
+            if !RETENTION_DAYS.contains(&days) {
+                return Err(Error::new(format!(
+                    "lambda.lambda.logs.retentionInDays: {days} is not one of {}",
+                    RETENTION_DAYS.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")
+                )));
+            }
+        }
+        let deployment: Deployment = part(section, "deployment")?.unwrap_or_default();
+        let zip = section
+            .pointer("/bundling/zip")
+            .and_then(Value::as_str)
+            .filter(|z| !z.is_empty())
+            .unwrap_or("bundle.zip")
+            .to_string();
+        Ok(Settings { function, deployment, zip })
+    }
+
+    pub fn runtime(&self) -> &str {
+        self.function.runtime.as_deref().unwrap_or(DEFAULT_RUNTIME)
+    }
+
+    /// Whether deploy pings the new version before pointing ACTIVE at it.
+    pub fn ping_after_deploy(&self) -> bool {
+        self.function.ping || self.fail_on_bad_ping()
+    }
+
+    pub fn fail_on_bad_ping(&self) -> bool {
+        self.function.fail_deployment_on_unsuccessful_ping || self.deployment.fail_deployment_on_unsuccessful_ping
+    }
+}
+
+fn part<T: for<'de> Deserialize<'de>>(section: &Value, key: &str) -> Result<Option<T>> {
+    match section.get(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(value) => {
+            serde_json::from_value(value.clone()).map(Some).map_err(|e| Error::new(format!("lambda.{key}: {e}")))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fink_plugin_api::json;
+
+    #[test]
+    fn reads_gcdt_names_and_defaults() {
+        let s = Settings::from_section(&json!({
+            "lambda": {"name": "f", "handlerFunction": "handler.handle", "handlerFile": "handler.py",
+                       "memorySize": 256, "vpc": {"subnetIds": ["a"], "securityGroups": ["sg"]}},
+            "deployment": {"artifactBucket": "b"}
+        }))
+        .unwrap();
+        assert_eq!(s.function.memory_size, Some(256));
+        assert_eq!(s.function.vpc.unwrap().security_groups, vec!["sg"]);
+        assert_eq!(s.deployment.artifact_bucket.as_deref(), Some("b"));
+        assert_eq!(s.zip, "bundle.zip");
+    }
+
+    #[test]
+    fn problems_name_the_key() {
+        let err = Settings::from_section(&json!({"deployment": {}})).unwrap_err();
+        assert!(err.to_string().contains("lambda.lambda is missing"), "{err}");
+        let err =
+            Settings::from_section(&json!({"lambda": {"name": "f", "logs": {"retentionInDays": 2}}})).unwrap_err();
+        assert!(err.to_string().contains("lambda.lambda.logs.retentionInDays: 2"), "{err}");
+    }
+}

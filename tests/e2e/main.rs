@@ -13,6 +13,7 @@ mod compat;
 mod config_reader;
 mod credentials;
 mod lifecycle;
+mod lambda;
 mod loading;
 mod lookups;
 mod proxy;

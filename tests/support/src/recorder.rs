@@ -14,6 +14,9 @@ pub struct Call {
     pub region: String,
     /// The request body as text.
     pub body: String,
+    /// HTTP method and path (REST services like Lambda and S3 name the operation by these).
+    pub method: String,
+    pub path: String,
 }
 
 /// Parses the recording (one JSON object per line).
@@ -36,9 +39,18 @@ fn call(req: &Value) -> Option<Call> {
     let scope = header("Authorization")?.split("Credential=").nth(1)?.split(',').next()?;
     let parts: Vec<&str> = scope.split('/').collect();
     let (region, service) = (parts.get(2)?.to_string(), parts.get(3)?.to_string());
+    let method = req.get("method").and_then(Value::as_str).unwrap_or_default().to_string();
+    let url = req.get("url").and_then(Value::as_str).unwrap_or_default();
+    let path = url.split("://").nth(1).and_then(|rest| rest.find('/').map(|i| &rest[i..])).unwrap_or(url);
+    let path = path.split('?').next().unwrap_or_default().to_string();
     let action = match header("X-Amz-Target") {
         Some(target) => target.rsplit('.').next()?.to_string(),
-        None => body.split('&').find_map(|kv| kv.strip_prefix("Action="))?.to_string(),
+        None => body
+            .split('&')
+            .find_map(|kv| kv.strip_prefix("Action="))
+            .map(String::from)
+            // REST services: the operation is the method and path, e.g. `PUT /2015-03-31/functions/f/code`.
+            .unwrap_or_else(|| format!("{method} {path}")),
     };
-    Some(Call { service, action, region, body })
+    Some(Call { service, action, region, body, method, path })
 }

@@ -60,7 +60,10 @@ fn active(moto: &Moto, name: &str) -> Option<String> {
     })
 }
 
-fn function(moto: &Moto, name: &str) -> Option<aws_sdk_lambda::operation::get_function_configuration::GetFunctionConfigurationOutput> {
+fn function(
+    moto: &Moto,
+    name: &str,
+) -> Option<aws_sdk_lambda::operation::get_function_configuration::GetFunctionConfigurationOutput> {
     let client = lambda(moto);
     block_on(async { client.get_function_configuration().function_name(name).send().await.ok() })
 }
@@ -103,7 +106,10 @@ fn deploy_creates_updates_code_or_config_and_skips_what_did_not_change() {
     assert_eq!(active(&moto, &name).as_deref(), Some("2"));
 
     // Only configuration: no code upload.
-    project.file("fink_dev.json", &config(&moto, &name, json!({"lambda": {"memorySize": 256, "environment": {"MODE": "x"}}})).to_string());
+    project.file(
+        "fink_dev.json",
+        &config(&moto, &name, json!({"lambda": {"memorySize": 256, "environment": {"MODE": "x"}}})).to_string(),
+    );
     let (run, calls) = moto.record(|| deploy(&project));
     run.ok().stdout_has("updated (memorySize, environment): ACTIVE now at version 3 (was 2)");
     assert!(lambda_calls(&calls, "PUT", "/code").is_empty(), "{calls:?}");
@@ -118,7 +124,10 @@ fn deploy_creates_updates_code_or_config_and_skips_what_did_not_change() {
     project.fink(&["lambda", "rollback", &name, "1", "-e", "dev"]).ok();
     assert_eq!(active(&moto, &name).as_deref(), Some("1"));
     project.fink(&["lambda", "rollback", &name, "-e", "dev"]).code(1).stderr_has("has no version before 1");
-    project.fink(&["lambda", "rollback", &name, "9", "-e", "dev"]).code(1).stderr_has(&format!("function '{name}' has no version 9"));
+    project
+        .fink(&["lambda", "rollback", &name, "9", "-e", "dev"])
+        .code(1)
+        .stderr_has(&format!("function '{name}' has no version 9"));
 }
 
 #[test]
@@ -193,7 +202,10 @@ fn delete_needs_f_and_removes_the_function_and_its_logs() {
     project.fink(&["lambda", "delete", "-f", &name, "--delete-logs", "-e", "dev"]).ok().stdout_has("deleted");
     assert!(function(moto, &name).is_none());
     assert_eq!(retention(&logs), None, "--delete-logs removes the log group");
-    project.fink(&["lambda", "delete", "-f", &name, "-e", "dev"]).code(1).stderr_has(&format!("function '{name}' does not exist"));
+    project
+        .fink(&["lambda", "delete", "-f", &name, "-e", "dev"])
+        .code(1)
+        .stderr_has(&format!("function '{name}' does not exist"));
 }
 
 #[test]
@@ -208,7 +220,8 @@ fn list_and_info_show_functions_versions_and_aliases() {
     assert_eq!(entry["active_version"], json!("1"), "{entry}");
     assert_eq!(entry["memory"], json!(128));
 
-    let run = project.fink(&["lambda", "info", "-e", "dev"]).ok().stdout_has(&name).stdout_has("ACTIVE").stdout_has("TOKEN");
+    let run =
+        project.fink(&["lambda", "info", "-e", "dev"]).ok().stdout_has(&name).stdout_has("ACTIVE").stdout_has("TOKEN");
     assert!(!run.stdout.contains("hidden-value"), "environment values are not printed: {}", run.stdout);
     let info = project.fink(&["lambda", "info", "--json", "-e", "dev"]).ok().json();
     assert_eq!(info["aliases"], json!([{"name": "ACTIVE", "version": "1"}]), "{info}");
@@ -233,7 +246,10 @@ fn invoke_and_ping_use_the_active_version() {
         .fink(&["lambda", "invoke", &name, "--payload", "file://event.json", "--outfile", "out.json", "-e", "dev"])
         .ok();
     assert_eq!(std::fs::read_to_string(project.dir().join("out.json")).unwrap(), r#"{"from": "file"}"#);
-    project.fink(&["lambda", "invoke", &name, "--payload", "{oops", "-e", "dev"]).code(1).stderr_has("--payload is not valid JSON");
+    project
+        .fink(&["lambda", "invoke", &name, "--payload", "{oops", "-e", "dev"])
+        .code(1)
+        .stderr_has("--payload is not valid JSON");
     project
         .fink(&["lambda", "invoke", &name, "--invocation-type", "Event", "--payload", "{}", "-e", "dev"])
         .ok()
@@ -242,7 +258,10 @@ fn invoke_and_ping_use_the_active_version() {
     moto.queue_lambda_responses(REGION, &["\"alive\""]);
     project.fink(&["lambda", "ping", &name, "-e", "dev"]).ok().stdout_has("alive");
     moto.queue_lambda_responses(REGION, &["\"sleeping\""]);
-    project.fink(&["lambda", "ping", &name, "1", "-e", "dev"]).code(1).stderr_has("expected \"alive\", got \"sleeping\"");
+    project
+        .fink(&["lambda", "ping", &name, "1", "-e", "dev"])
+        .code(1)
+        .stderr_has("expected \"alive\", got \"sleeping\"");
 }
 
 #[test]
@@ -265,7 +284,8 @@ fn a_failed_ping_with_fail_deployment_leaves_active_where_it_was() {
 fn bad_config_types_are_reported_with_their_paths() {
     let moto = Moto::shared();
     let name = unique("badtypes");
-    let project = project(moto, &name, json!({"lambda": {"memorySize": "128", "timeout": "3", "logs": {"retentionInDays": 2}}}));
+    let project =
+        project(moto, &name, json!({"lambda": {"memorySize": "128", "timeout": "3", "logs": {"retentionInDays": 2}}}));
     let run = deploy(&project).code(1);
     for text in ["lambda.lambda.memorySize", "lambda.lambda.timeout", "lambda.lambda.logs.retentionInDays"] {
         assert!(run.stderr.contains(text), "{text} in {}", run.stderr);

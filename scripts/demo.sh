@@ -33,8 +33,15 @@ for _ in range(100):
         urllib.request.urlopen(url + "/moto-api/data.json"); break
     except OSError:
         time.sleep(0.2)
+# moto cannot run function code without Docker: it answers invocations from a queue instead.
+urllib.request.urlopen(urllib.request.Request(url + "/moto-api/config", data=b'{"lambda": {"use_docker": false}}',
+                                              headers={"Content-Type": "application/json"}))
+trust = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+                                                  "Action": "sts:AssumeRole"}]}
+role = boto3.client("iam").create_role(RoleName="hello-lambda", AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
 template = {"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
-            "Outputs": {"VpcId": {"Value": "vpc-0demo"}, "SubnetIds": {"Value": "subnet-a,subnet-b"}}}
+            "Outputs": {"VpcId": {"Value": "vpc-0demo"}, "SubnetIds": {"Value": "subnet-a,subnet-b"},
+                        "LambdaRoleArn": {"Value": role}}}
 boto3.client("cloudformation").create_stack(StackName="infra", TemplateBody=json.dumps(template))
 ssm = boto3.client("ssm")
 ssm.put_parameter(Name="/demo/db.host", Value="db.internal", Type="String")
@@ -114,10 +121,34 @@ run "$fink" hello greet -e dev --name reader
 run "$fink" hello greet --help
 step "$fink config -e prod   # a wrong type in the config"
 "$fink" config -e prod || echo "(exit code $?)"
-step "$fink lambda deploy -e dev   # a tool that is not installed"
-"$fink" lambda deploy -e dev || echo "(exit code $?)"
+step "$fink code deploy -e dev   # a tool that is not installed"
+"$fink" code deploy -e dev || echo "(exit code $?)"
 head -c 4096 /dev/urandom > "$project/.fink/plugins/broken.so"
 step "$fink config -e dev   # with a broken plugin file in .fink/plugins"
 "$fink" config -e dev || echo "(exit code $?)"
 rm "$project/.fink/plugins/broken.so"
-printf '\nThe tour project is in %s; fink is in %s.\n' "$project" "$demo/prefix/bin"
+
+# The sample Lambda project from examples/: bundle, deploy, redeploy unchanged, operate it.
+cp -r "$root/examples/lambda-hello" "$demo/lambda-hello"
+cd "$demo/lambda-hello"
+run "$fink" lambda bundle -e dev
+# Queue the answer moto's Docker-less Lambda gives the deploy's ping.
+"$root/.venv/bin/python" - <<'PY'
+import json, os, urllib.request
+body = {"account_id": "123456789012", "region": "eu-west-1", "results": ['"alive"', '"alive"']}
+urllib.request.urlopen(urllib.request.Request(os.environ["AWS_ENDPOINT_URL"] + "/moto-api/static/lambda-simple/response",
+                                              data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}))
+PY
+run "$fink" lambda deploy -e dev
+step "$fink lambda deploy -e dev   # again: same bundle bytes, nothing uploaded"
+"$fink" lambda deploy -e dev
+sed -i 's/"memorySize": 128/"memorySize": 256/' fink_dev.json
+step "$fink lambda deploy -e dev   # memorySize changed: configuration only"
+"$fink" lambda deploy -e dev
+run "$fink" lambda list -e dev
+run "$fink" lambda info -e dev
+run "$fink" lambda invoke hello-dev --payload '{"name": "reader"}' -e dev
+run "$fink" lambda wire -e dev
+run "$fink" lambda rollback hello-dev -e dev
+run "$fink" lambda clean -e dev
+printf '\nThe tour projects are in %s and %s; fink is in %s.\n' "$project" "$demo/lambda-hello" "$demo/prefix/bin"

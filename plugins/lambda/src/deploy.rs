@@ -177,7 +177,8 @@ pub async fn deploy(config: &SdkConfig, settings: &Settings, built: &Built) -> R
     let version = published.version().unwrap_or("$LATEST").to_string();
     let previous = active_version(&client, name).await?;
 
-    if settings.ping_after_deploy() {
+    // A version that is already ACTIVE was checked when it became so.
+    if settings.ping_after_deploy() && previous.as_deref() != Some(version.as_str()) {
         match invoke::ping(&client, name, Some(&version)).await {
             Ok(()) => info!("version {version} answered the ping"),
             Err(err) if settings.fail_on_bad_ping() => {

@@ -1,0 +1,295 @@
+//! One bundle from request to result: installs dependencies, collects the folders, adds the
+//! handler file and `settings.json`, writes the zip and describes it for the context key `bundle`.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use base64::Engine;
+use fink_plugin_api::{debug, info, json, Error, Result, Value};
+use sha2::{Digest, Sha256};
+
+use crate::archive::{self, Entry};
+use crate::collect::{self, Skip};
+use crate::deps;
+use crate::request::{Bundling, Request};
+
+/// The zip that was written.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Built {
+    pub tool: String,
+    pub path: PathBuf,
+    pub size: u64,
+    /// Base64 of the zip's sha256 (Lambda's CodeSha256 format).
+    pub sha256: String,
+    pub files: usize,
+    pub staging: Option<PathBuf>,
+}
+
+impl Built {
+    /// The value of the context key `bundle`.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "tool": self.tool,
+            "path": self.path.to_string_lossy(),
+            "size": self.size,
+            "sha256": self.sha256,
+            "files": self.files,
+            "staging": self.staging.as_ref().map(|s| s.to_string_lossy().into_owned()),
+        })
+    }
+}
+
+/// Builds the zip `request` asks for from the project in `dir` (canonical).
+pub fn build(request: &Request, bundling: &Bundling, dir: &Path) -> Result<Built> {
+    let zip_name = request.output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let skip = Skip {
+        paths: vec![canonical(&request.output), dir.join(deps::STAGING_ROOT)],
+        names: vec![collect::IGNORE_FILE.to_string(), deps::MARKER.to_string()],
+        zip_name,
+    };
+    // Later entries replace earlier ones of the same name: the project's folders win over
+    // dependencies, the handler file and settings.json over both.
+    let mut entries: BTreeMap<String, Entry> = BTreeMap::new();
+    let mut add = |list: Vec<Entry>| {
+        for entry in list {
+            if let Some(old) = entries.insert(entry.name.clone(), entry) {
+                debug!("{} replaces an earlier file of the same name", old.name);
+            }
+        }
+    };
+    let installed = deps::install(request, dir)?;
+    if let Some(deps) = installed.as_ref().filter(|d| d.bundle_dir.is_dir()) {
+        add(collect::folder(&canonical(&deps.bundle_dir), &deps.target, &bundling.ignore, &skip)?);
+    }
+    for folder in &bundling.folders {
+        let source = dir.join(&folder.source);
+        let root = match std::fs::canonicalize(&source) {
+            Ok(root) if root.is_dir() => root,
+            Ok(_) => return Err(Error::new(format!("{}: {} is not a folder", folder.key, source.display()))),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return Err(Error::new(format!("{}: {} does not exist", folder.key, source.display()))
+                    .with_help(format!("create the folder or fix {}", folder.key)))
+            }
+            Err(e) => return Err(Error::new(format!("{}: cannot read {}: {e}", folder.key, source.display()))),
+        };
+        add(collect::folder(&root, &folder.target, &bundling.ignore, &skip)?);
+    }
+    if let Some(handler) = &request.handler_file {
+        let path = dir.join(handler);
+        if !path.is_file() {
+            return Err(Error::new(format!("handler file {} does not exist", path.display())));
+        }
+        let name = Path::new(handler).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        add(vec![Entry::file(name, path)?]);
+    }
+    if let Some(settings) = &bundling.settings {
+        add(vec![Entry::bytes("settings.json", settings_json(settings))]);
+    }
+    let files = archive::write_file(entries.into_values().collect(), &request.output)?;
+    let (size, sha256) = measure(&request.output)?;
+    info!("bundled {files} files into {}", request.output.display());
+    Ok(Built {
+        tool: request.tool.clone(),
+        path: request.output.clone(),
+        size,
+        sha256,
+        files,
+        staging: installed.map(|i| i.staging),
+    })
+}
+
+/// Refuses a zip too large to upload with the API call when no bucket is configured.
+pub fn check_size(request: &Request, built: &Built) -> Result<()> {
+    let Some(limit) = request.direct_upload_limit else { return Ok(()) };
+    if built.size <= limit || request.bucket_set {
+        return Ok(());
+    }
+    let name = built.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let error =
+        Error::new(format!("{name} is {}, above the {} limit for direct upload", size(built.size), size(limit)));
+    Err(if request.bucket_key.is_empty() {
+        error
+    } else {
+        error.with_help(format!("set {} to upload it through S3", request.bucket_key))
+    })
+}
+
+/// `settings` as pretty JSON with sorted keys and a final newline.
+pub fn settings_json(settings: &Value) -> Vec<u8> {
+    let mut text = serde_json::to_string_pretty(&sorted(settings)).unwrap_or_default();
+    text.push('\n');
+    text.into_bytes()
+}
+
+fn sorted(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => {
+            let sorted: BTreeMap<&String, Value> = map.iter().map(|(k, v)| (k, sorted(v))).collect();
+            Value::Object(sorted.into_iter().map(|(k, v)| (k.clone(), v)).collect())
+        }
+        Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
+        other => other.clone(),
+    }
+}
+
+/// The zip's size and the base64 of its sha256.
+fn measure(path: &Path) -> Result<(u64, String)> {
+    let cannot = |e: io::Error| Error::new(format!("cannot read {}: {e}", path.display()));
+    let mut file = File::open(path).map_err(cannot)?;
+    let mut hasher = Sha256::new();
+    let size = io::copy(&mut file, &mut hasher).map_err(cannot)?;
+    Ok((size, base64::engine::general_purpose::STANDARD.encode(hasher.finalize())))
+}
+
+/// `path` with its folder resolved (the file itself may not exist yet).
+fn canonical(path: &Path) -> PathBuf {
+    if let Ok(path) = std::fs::canonicalize(path) {
+        return path;
+    }
+    match (path.parent().and_then(|p| std::fs::canonicalize(p).ok()), path.file_name()) {
+        (Some(parent), Some(name)) => parent.join(name),
+        _ => path.to_path_buf(),
+    }
+}
+
+/// "63.2 MB", "50 MB", "12.0 KB", "7 B".
+pub fn size(bytes: u64) -> String {
+    const KB: f64 = 1024.0;
+    let (value, unit) = match bytes as f64 {
+        b if b >= KB * KB => (b / (KB * KB), "MB"),
+        b if b >= KB => (b / KB, "KB"),
+        b => return format!("{b} B"),
+    };
+    if value.fract() == 0.0 {
+        format!("{value:.0} {unit}")
+    } else {
+        format!("{value:.1} {unit}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    use super::*;
+
+    fn request(dir: &Path) -> Request {
+        Request {
+            tool: "lambda".into(),
+            section: "lambda".into(),
+            output: dir.join("bundle.zip"),
+            handler_file: Some("handler.py".into()),
+            runtime: "python3.12".into(),
+            keep: false,
+            direct_upload_limit: Some(50 * 1024 * 1024),
+            bucket_key: "lambda.deployment.artifactBucket".into(),
+            bucket_set: false,
+        }
+    }
+
+    fn project() -> (tempfile::TempDir, PathBuf) {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = std::fs::canonicalize(tmp.path()).unwrap();
+        for (file, text) in
+            [("handler.py", "def handle(e, c): pass\n"), ("src/app/a.py", "A = 1\n"), ("lib/b.py", "B\n")]
+        {
+            std::fs::create_dir_all(dir.join(file).parent().unwrap()).unwrap();
+            std::fs::write(dir.join(file), text).unwrap();
+        }
+        (tmp, dir)
+    }
+
+    fn bundling(config: Value) -> Bundling {
+        Bundling::from_config(&config, "lambda").unwrap()
+    }
+
+    fn read(zip: &Path, name: &str) -> String {
+        let mut archive = zip::ZipArchive::new(File::open(zip).unwrap()).unwrap();
+        let mut text = String::new();
+        archive.by_name(name).unwrap().read_to_string(&mut text).unwrap();
+        text
+    }
+
+    #[test]
+    fn folders_handler_and_settings_end_up_in_the_zip() {
+        let (_tmp, dir) = project();
+        let config = json!({"lambda": {"bundling": {"folders": [{"source": "src/app"}, {"source": "lib", "target": "."}]},
+            "settings": {"zeta": 1, "alpha": {"y": true, "b": "x"}}}});
+        let built = build(&request(&dir), &bundling(config), &dir).unwrap();
+        assert_eq!(built.files, 4);
+        let archive = zip::ZipArchive::new(File::open(&built.path).unwrap()).unwrap();
+        let names: Vec<&str> = archive.file_names().collect();
+        assert_eq!(names, vec!["app/a.py", "b.py", "handler.py", "settings.json"]);
+        assert_eq!(
+            read(&built.path, "settings.json"),
+            "{\n  \"alpha\": {\n    \"b\": \"x\",\n    \"y\": true\n  },\n  \"zeta\": 1\n}\n"
+        );
+        assert_eq!(built.size, std::fs::metadata(&built.path).unwrap().len());
+        assert_eq!(built.sha256.len(), 44, "base64 of 32 bytes");
+        assert_eq!(built.staging, None);
+        assert_eq!(built.to_json()["files"], json!(4));
+    }
+
+    #[test]
+    fn building_twice_gives_the_same_bytes() {
+        let (_tmp, dir) = project();
+        let config = json!({"lambda": {"bundling": {"folders": [{"source": "."}]}}});
+        let first = build(&request(&dir), &bundling(config.clone()), &dir).unwrap();
+        let bytes = std::fs::read(&first.path).unwrap();
+        let second = build(&request(&dir), &bundling(config), &dir).unwrap();
+        assert_eq!(bytes, std::fs::read(&second.path).unwrap());
+        assert_eq!(first.sha256, second.sha256);
+        // The zip itself was not bundled the second time.
+        assert_eq!(first.files, second.files);
+    }
+
+    #[test]
+    fn a_missing_source_folder_names_its_key_and_path() {
+        let (_tmp, dir) = project();
+        let config = json!({"lambda": {"bundling": {"folders": [{"source": "src/app"}, {"source": "nope"}]}}});
+        let err = build(&request(&dir), &bundling(config), &dir).unwrap_err();
+        assert_eq!(
+            err.message(),
+            format!("lambda.bundling.folders[1].source: {} does not exist", dir.join("nope").display())
+        );
+    }
+
+    #[test]
+    fn a_missing_handler_file_is_named() {
+        let (_tmp, dir) = project();
+        let mut request = request(&dir);
+        request.handler_file = Some("main.py".into());
+        let err = build(&request, &Bundling::default(), &dir).unwrap_err();
+        assert!(err.message().starts_with("handler file ") && err.message().ends_with("main.py does not exist"));
+    }
+
+    #[test]
+    fn too_large_without_a_bucket_is_refused_with_help() {
+        let dir = Path::new("/p");
+        let built = Built {
+            tool: "lambda".into(),
+            path: dir.join("bundle.zip"),
+            size: 66_270_000,
+            sha256: String::new(),
+            files: 1,
+            staging: None,
+        };
+        let err = check_size(&request(dir), &built).unwrap_err();
+        assert_eq!(err.message(), "bundle.zip is 63.2 MB, above the 50 MB limit for direct upload");
+        assert_eq!(err.help(), Some("set lambda.deployment.artifactBucket to upload it through S3"));
+        let mut with_bucket = request(dir);
+        with_bucket.bucket_set = true;
+        assert!(check_size(&with_bucket, &built).is_ok());
+        assert!(check_size(&request(dir), &Built { size: 1000, ..built }).is_ok());
+    }
+
+    #[test]
+    fn sizes_read_like_people_write_them() {
+        assert_eq!(size(50 * 1024 * 1024), "50 MB");
+        assert_eq!(size(66_270_000), "63.2 MB");
+        assert_eq!(size(1536), "1.5 KB");
+        assert_eq!(size(7), "7 B");
+    }
+}

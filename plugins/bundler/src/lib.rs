@@ -1,0 +1,90 @@
+//! bundler: builds the deployment zip a tool asks for (context key `bundle_request`) and reports it
+//! (context key `bundle`). Runs `bundling.preBundle` at `bundle_pre`, builds at `bundle_init`.
+//!
+//! `request` reads the request and the config, `prebundle` runs the scripts, `deps` installs
+//! pip/npm dependencies, `collect` walks folders with the ignore rules, `archive` writes the
+//! deterministic zip in parallel, `bundle` puts them together. The contract is in docs/bundler.md.
+
+pub mod archive;
+pub mod bundle;
+pub mod collect;
+pub mod deps;
+pub mod prebundle;
+mod process;
+pub mod request;
+
+use std::path::PathBuf;
+
+use fink_plugin_api::{export_plugin, Error, Event, Registration, Result, Signal};
+
+use crate::request::{Bundling, Request, RESULT_KEY};
+
+export_plugin! {
+    name: "bundler",
+    description: "Builds deterministic deployment zips for the tools that ask for one",
+    register: register,
+}
+
+fn register(plugin: &mut Registration) -> Result<()> {
+    // The default order (1000): after the tools (order 100) have set `bundle_request`.
+    plugin.on(Signal::BUNDLE_PRE, pre_bundle);
+    plugin.on(Signal::BUNDLE_INIT, build);
+    Ok(())
+}
+
+/// `bundle_pre`: runs `<section>.bundling.preBundle`.
+fn pre_bundle(event: &mut Event) -> Result<()> {
+    let Some(request) = Request::from_context(event.context())? else { return Ok(()) };
+    let bundling = Bundling::from_config(event.config(), &request.section)?;
+    let key = format!("{}.bundling.preBundle", request.section);
+    prebundle::run_all(&bundling.pre_bundle, &project_dir(event)?, &key)
+}
+
+/// `bundle_init`: builds the zip and sets the context key `bundle`.
+fn build(event: &mut Event) -> Result<()> {
+    let Some(request) = Request::from_context(event.context())? else { return Ok(()) };
+    let bundling = Bundling::from_config(event.config(), &request.section)?;
+    let built = bundle::build(&request, &bundling, &project_dir(event)?)?;
+    event.set_context(RESULT_KEY, built.to_json());
+    bundle::check_size(&request, &built)
+}
+
+/// The project directory from the context, resolved.
+fn project_dir(event: &Event) -> Result<PathBuf> {
+    let dir = event.project_dir().unwrap_or(".");
+    std::fs::canonicalize(dir).map_err(|e| Error::new(format!("cannot read the project directory {dir}: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fink_plugin_api::{json, Value};
+
+    #[test]
+    fn without_a_request_nothing_happens() {
+        let mut event = Event::new(Signal::BUNDLE_INIT, r#"{"tool":"cloud"}"#, "{}");
+        build(&mut event).unwrap();
+        pre_bundle(&mut event).unwrap();
+        assert!(event.into_changes().context.is_none());
+    }
+
+    #[test]
+    fn a_request_gets_a_bundle_in_the_context() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("handler.py"), "x = 1\n").unwrap();
+        let output = dir.path().join("bundle.zip");
+        let context = json!({"project_dir": dir.path(), "bundle_request": {
+            "tool": "lambda", "section": "lambda", "output": output, "handler_file": "handler.py",
+            "runtime": "python3.12", "keep": false, "direct_upload_limit": 52428800,
+            "bucket_key": "lambda.deployment.artifactBucket", "bucket_set": false}})
+        .to_string();
+        let config = json!({"lambda": {"settings": {"a": 1}}}).to_string();
+        let mut event = Event::new(Signal::BUNDLE_INIT, &context, &config);
+        build(&mut event).unwrap();
+        let changes = event.into_changes();
+        let context: Value = serde_json::from_str(changes.context.unwrap().as_str()).unwrap();
+        assert_eq!(context["bundle"]["tool"], "lambda");
+        assert_eq!(context["bundle"]["files"], 2);
+        assert!(output.is_file());
+    }
+}

@@ -19,6 +19,8 @@ const WORKSPACE_PLUGINS: &[&str] = &[
     "fink-plugin-credentials",
     "fink-plugin-slack",
     "fink-plugin-cloud",
+    "fink-plugin-bundler",
+    "fink-plugin-lambda",
 ];
 
 pub fn repo_root() -> PathBuf {

@@ -1,0 +1,220 @@
+//! The bundler through the real binary: `fink lambda bundle` asks for a bundle and the bundler
+//! builds it. No AWS involved.
+
+use std::io::{Cursor, Read, Write};
+use std::path::Path;
+
+use serde_json::{json, Value};
+
+use crate::support::{Project, Run};
+
+const PLUGINS: &[&str] = &["fink-plugin-config-reader", "fink-plugin-bundler", "fink-plugin-lambda"];
+
+/// A lambda config with the given `bundling` section and extra top-level keys.
+fn config(bundling: Value, top: Value) -> String {
+    let mut config = json!({"lambda": {
+        "lambda": {"name": "bundled", "handlerFile": "handler.py", "runtime": "python3.12"},
+        "bundling": bundling,
+    }});
+    for (key, value) in top.as_object().into_iter().flatten() {
+        if key == "settings" {
+            config["lambda"]["settings"] = value.clone();
+        } else {
+            config[key] = value.clone();
+        }
+    }
+    config.to_string()
+}
+
+fn project(bundling: Value, top: Value) -> Project {
+    let project = Project::with(PLUGINS);
+    project.file("handler.py", "def handle(event, context):\n    return 'alive'\n");
+    project.file("fink_dev.json", &config(bundling, top));
+    project
+}
+
+fn bundle(project: &Project) -> Run {
+    project.fink(&["lambda", "bundle", "-e", "dev"])
+}
+
+fn zip_bytes(project: &Project) -> Vec<u8> {
+    std::fs::read(project.dir().join("bundle.zip")).expect("bundle.zip was written")
+}
+
+fn names(project: &Project) -> Vec<String> {
+    let archive = zip::ZipArchive::new(Cursor::new(zip_bytes(project))).unwrap();
+    archive.file_names().map(String::from).collect()
+}
+
+fn read(project: &Project, name: &str) -> String {
+    let mut archive = zip::ZipArchive::new(Cursor::new(zip_bytes(project))).unwrap();
+    let mut text = String::new();
+    archive.by_name(name).unwrap_or_else(|_| panic!("{name} is in the zip")).read_to_string(&mut text).unwrap();
+    text
+}
+
+#[test]
+fn folders_handler_file_and_settings_json_are_bundled_in_order() {
+    let project = project(
+        json!({"folders": [{"source": "src/app"}, {"source": "lib", "target": "."}, {"source": "assets", "target": "static/img"}]}),
+        json!({"settings": {"zeta": "last", "alpha": {"b": 2, "a": 1}}}),
+    );
+    project.file("src/app/main.py", "import util\n");
+    project.file("src/app/pkg/util.py", "X = 1\n");
+    project.file("lib/shared.py", "S = 1\n");
+    project.file("assets/logo.svg", "<svg/>\n");
+    let run = bundle(&project).ok().stdout_has("wrote ").stdout_has("bundle.zip: 6 files");
+    assert!(run.stdout.contains("sha256 "), "{}", run.stdout);
+    assert_eq!(
+        names(&project),
+        vec!["app/main.py", "app/pkg/util.py", "handler.py", "settings.json", "shared.py", "static/img/logo.svg"]
+    );
+    assert_eq!(read(&project, "handler.py"), "def handle(event, context):\n    return 'alive'\n");
+    assert_eq!(
+        read(&project, "settings.json"),
+        "{\n  \"alpha\": {\n    \"a\": 1,\n    \"b\": 2\n  },\n  \"zeta\": \"last\"\n}\n"
+    );
+}
+
+#[test]
+fn ignore_patterns_come_from_the_config_the_bundling_section_and_finkignore_files() {
+    let project = project(json!({"folders": [{"source": "src"}], "ignore": ["tests/"]}), json!({"ignore": ["*.pyc"]}));
+    // The project's .finkignore is merged into the config's `ignore` by the config-reader.
+    project.file(".finkignore", "*.log\n");
+    project.file("src/.finkignore", "secret.txt\n");
+    for file in ["app.py", "app.pyc", "debug.log", "secret.txt", "tests/test_app.py", "deep/tests/t.py", ".hidden"] {
+        project.file(&format!("src/{file}"), "x\n");
+    }
+    bundle(&project).ok();
+    assert_eq!(names(&project), vec!["handler.py", "src/.hidden", "src/app.py"]);
+}
+
+#[test]
+fn prebundle_scripts_run_in_order_before_the_bundle_is_built() {
+    let project = project(
+        json!({"preBundle": ["mkdir -p build && echo one > build/order.txt", "echo two >> build/order.txt"],
+               "folders": [{"source": "build"}]}),
+        json!({}),
+    );
+    bundle(&project).ok();
+    assert_eq!(read(&project, "build/order.txt"), "one\ntwo\n");
+}
+
+#[test]
+fn a_failing_prebundle_script_stops_the_run_naming_it_with_its_output() {
+    let project = project(
+        json!({"preBundle": ["echo first", "echo compiling; echo 'syntax error in app.ts' >&2; exit 3", "touch never"]}),
+        json!({}),
+    );
+    let run = bundle(&project).code(1);
+    let run = run
+        .stderr_has("lambda.bundling.preBundle[1] `echo compiling; echo 'syntax error in app.ts' >&2; exit 3`")
+        .stderr_has("failed with exit code 3")
+        .stderr_has("  compiling\n  syntax error in app.ts");
+    assert!(!project.dir().join("never").exists(), "later scripts did not run:\n{}", run.stderr);
+    assert!(!project.dir().join("bundle.zip").exists());
+}
+
+#[test]
+fn bundling_twice_gives_the_same_bytes_even_after_files_are_touched() {
+    let project = project(json!({"folders": [{"source": "src"}]}), json!({"settings": {"k": "v"}}));
+    project.file("src/a.py", "A = 1\n");
+    project.file("src/pkg/b.py", "B = 2\n".repeat(200).as_str());
+    let first_run = bundle(&project).ok();
+    let first = zip_bytes(&project);
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    project.file("src/a.py", "A = 1\n");
+    std::fs::write(project.dir().join("handler.py"), "def handle(event, context):\n    return 'alive'\n").unwrap();
+    let second_run = bundle(&project).ok();
+    assert_eq!(first, zip_bytes(&project));
+    let sha = |run: &Run| run.stdout.rsplit("sha256 ").next().unwrap_or_default().trim().to_string();
+    assert_eq!(sha(&first_run), sha(&second_run));
+}
+
+#[test]
+fn a_missing_source_folder_names_its_key_and_path() {
+    let project = project(json!({"folders": [{"source": "src"}, {"source": "vendor/libs"}]}), json!({}));
+    project.file("src/a.py", "A = 1\n");
+    bundle(&project).code(1).stderr_has("lambda.bundling.folders[1].source: ").stderr_has("vendor/libs does not exist");
+    assert!(!project.dir().join("bundle.zip").exists());
+}
+
+#[test]
+fn requirements_without_pip_on_path_is_one_clear_error() {
+    let project = project(json!({}), json!({}));
+    project.file("requirements.txt", "requests==2.32.3\n");
+    let empty = project.dir().join("empty-bin");
+    std::fs::create_dir_all(&empty).unwrap();
+    let project = project.env("PATH", empty.to_str().unwrap()).env("FINK_PIP", "");
+    bundle(&project)
+        .code(1)
+        .stderr_has("pip is needed to install requirements.txt for runtime python3.12: not found on PATH")
+        .stderr_has("FINK_PIP");
+}
+
+/// A pure-Python wheel made on the spot, so pip installs it without the network.
+fn write_wheel(path: &Path) {
+    let mut zip = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    let options = zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
+    let files = [
+        ("finkdemo/__init__.py", "GREETING = 'moin'\n"),
+        ("finkdemo-1.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: finkdemo\nVersion: 1.0\n"),
+        ("finkdemo-1.0.dist-info/WHEEL", "Wheel-Version: 1.0\nGenerator: fink-test\nRoot-Is-Purelib: true\nTag: py3-none-any\n"),
+        (
+            "finkdemo-1.0.dist-info/RECORD",
+            "finkdemo/__init__.py,,\nfinkdemo-1.0.dist-info/METADATA,,\nfinkdemo-1.0.dist-info/WHEEL,,\nfinkdemo-1.0.dist-info/RECORD,,\n",
+        ),
+    ];
+    for (name, text) in files {
+        zip.start_file(name, options).unwrap();
+        zip.write_all(text.as_bytes()).unwrap();
+    }
+    zip.finish().unwrap();
+}
+
+fn has_pip() -> bool {
+    ["pip3", "pip"].iter().any(|pip| {
+        std::process::Command::new(pip).arg("--version").output().map(|o| o.status.success()).unwrap_or(false)
+    })
+}
+
+#[test]
+fn requirements_are_installed_with_pip_and_reused_with_keep() {
+    if !has_pip() {
+        eprintln!("skipped: no pip on PATH");
+        return;
+    }
+    let project = project(json!({"ignore": ["*.dist-info/INSTALLER"]}), json!({}));
+    std::fs::create_dir_all(project.dir().join("wheels")).unwrap();
+    write_wheel(&project.dir().join("wheels/finkdemo-1.0-py3-none-any.whl"));
+    project.file("requirements.txt", "--no-index\n./wheels/finkdemo-1.0-py3-none-any.whl\n");
+    let run = bundle(&project).ok();
+    assert!(run.stderr.contains("installing requirements.txt with pip into .fink/bundle/lambda"), "{}", run.stderr);
+    let names = names(&project);
+    assert!(names.contains(&"finkdemo/__init__.py".to_string()), "{names:?}");
+    assert!(names.contains(&"finkdemo-1.0.dist-info/METADATA".to_string()), "{names:?}");
+    assert!(!names.contains(&"finkdemo-1.0.dist-info/INSTALLER".to_string()), "bundling.ignore applies: {names:?}");
+    assert!(!names.iter().any(|n| n.contains(".fink-deps")), "{names:?}");
+    assert_eq!(read(&project, "finkdemo/__init__.py"), "GREETING = 'moin'\n");
+    let first = zip_bytes(&project);
+
+    // --keep with the same requirements reuses the staging folder and gives the same zip.
+    let run = project.fink(&["lambda", "bundle", "-e", "dev", "--keep"]).ok();
+    assert!(run.stderr.contains("requirements.txt unchanged: reusing"), "{}", run.stderr);
+    assert_eq!(first, zip_bytes(&project));
+
+    // `lambda clean` removes the zip and the staging folder.
+    project.fink(&["lambda", "clean", "-e", "dev"]).ok();
+    assert!(!project.dir().join(".fink/bundle").exists());
+}
+
+#[test]
+fn a_failing_pip_install_shows_its_output() {
+    if !has_pip() {
+        eprintln!("skipped: no pip on PATH");
+        return;
+    }
+    let project = project(json!({}), json!({}));
+    project.file("requirements.txt", "--no-index\n./wheels/missing-1.0-py3-none-any.whl\n");
+    bundle(&project).code(1).stderr_has("pip could not install requirements.txt (exit code").stderr_has("missing-1.0");
+}

@@ -5,6 +5,7 @@ mod aws;
 mod support;
 mod webhook;
 
+mod bundler;
 mod cli;
 mod cloud;
 mod cloud_interrupt;
@@ -14,6 +15,7 @@ mod config_reader;
 mod credentials;
 mod lifecycle;
 mod lambda;
+mod lambda_ops;
 mod loading;
 mod lookups;
 mod proxy;

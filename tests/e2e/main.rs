@@ -15,7 +15,6 @@ mod config_reader;
 mod credentials;
 mod lifecycle;
 mod lambda;
-mod lambda_ops;
 mod loading;
 mod lookups;
 mod proxy;

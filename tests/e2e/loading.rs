@@ -22,6 +22,28 @@ fn plugins_lists_name_version_file_signals_and_tools() {
 }
 
 #[test]
+fn every_bundled_plugin_loads_and_its_tool_helps() {
+    // Every crate under plugins/ that is a plugin (aws-common is a library they share).
+    let bundled = [
+        "fink-plugin-say-hello",
+        "fink-plugin-config-reader",
+        "fink-plugin-lookups",
+        "fink-plugin-credentials",
+        "fink-plugin-slack",
+        "fink-plugin-cloud",
+        "fink-plugin-bundler",
+        "fink-plugin-lambda",
+    ];
+    let project = Project::with(&bundled);
+    let run = project.fink(&["plugins"]).ok();
+    assert!(!run.stdout.contains("[rejected]") && !run.stderr.contains("rejected"), "{}\n{}", run.stdout, run.stderr);
+    assert_eq!(run.stdout.matches("[enabled]").count(), bundled.len(), "{}", run.stdout);
+    for tool in ["cloud", "lambda"] {
+        project.fink(&[tool, "--help"]).ok().stdout_has("Usage:");
+    }
+}
+
+#[test]
 fn random_bytes_named_so_are_rejected_as_not_a_library() {
     let project = Project::with(&["fink-plugin-say-hello"]);
     let junk = project.plugins_dir().join("junk.so");

@@ -32,7 +32,11 @@ export_plugin! {
 
 fn register(plugin: &mut Registration) -> Result<()> {
     let name = || ArgSpec::positional("lambda", "Function name").required();
-    let version = || ArgSpec::positional("version", "Published version (default: the one ACTIVE points at)");
+    // `version` is reserved (fink --version), so the argument is named function-version.
+    let version = || {
+        ArgSpec::positional("function-version", "Published version (default: the one ACTIVE points at)")
+            .value_name("VERSION")
+    };
     let tool = ToolSpec::new("lambda", "Deploy and operate AWS Lambda functions")
         .command(CommandSpec::new("clean", "Remove bundle.zip and the bundler's staging folder").without_aws())
         .command(
@@ -69,7 +73,10 @@ fn register(plugin: &mut Registration) -> Result<()> {
             CommandSpec::new("rollback", "Point ACTIVE at the given or the previous published version")
                 .without_config()
                 .arg(name())
-                .arg(ArgSpec::positional("version", "Version to point ACTIVE at (default: the one before)")),
+                .arg(
+                    ArgSpec::positional("function-version", "Version to point ACTIVE at (default: the one before)")
+                        .value_name("VERSION"),
+                ),
         )
         .command(
             CommandSpec::new("invoke", "Invoke a function and print its response")
@@ -158,7 +165,7 @@ fn run(call: &mut Invocation) -> Result<()> {
     let command = call.name().to_string();
     let dir = PathBuf::from(call.project_dir().unwrap_or("."));
     let name = call.value("lambda").map(String::from).unwrap_or_default();
-    let version = call.value("version").map(String::from);
+    let version = call.value("function-version").map(String::from);
     // Commands that work by function name run without the config (but use its region if present).
     let region =
         call.tool_config().and_then(|s| s.pointer("/deployment/region")).and_then(|r| r.as_str()).map(String::from);

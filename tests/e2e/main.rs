@@ -15,6 +15,7 @@ mod config_reader;
 mod credentials;
 mod lifecycle;
 mod lambda;
+mod lambda_ops;
 mod loading;
 mod lookups;
 mod proxy;

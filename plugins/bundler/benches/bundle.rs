@@ -41,7 +41,7 @@ fn text(rng: &mut Rng, len: usize) -> Vec<u8> {
     let mut out = Vec::with_capacity(len + 64);
     while out.len() < len {
         let indent = rng.below(4) as usize * 4;
-        out.extend(std::iter::repeat(b' ').take(indent));
+        out.resize(out.len() + indent, b' ');
         for _ in 0..2 + rng.below(8) {
             out.extend_from_slice(WORDS[rng.below(WORDS.len() as u64) as usize].as_bytes());
             out.push(if rng.below(5) == 0 { b'.' } else { b' ' });

@@ -5,6 +5,8 @@
 //! moto 5.2.5 notes: PutLogEvents refuses events older than 14 days, so log events are placed
 //! relative to now; RemovePermission ignores its Qualifier parameter (wire therefore addresses the
 //! alias by its ARN as FunctionName, which AWS accepts too); S3 only persists notifications.
+//! The CloudWatch SDK speaks the rpc-v2-cbor protocol, which moto 5.2.5 does not: the metrics test
+//! points `AWS_ENDPOINT_URL_CLOUDWATCH` at a stand-in that answers GetMetricData.
 
 use std::io::{BufRead, BufReader, Write};
 use std::sync::mpsc;
@@ -18,8 +20,12 @@ use crate::support::Project;
 
 const PLUGINS: &[&str] = &["fink-plugin-config-reader", "fink-plugin-lambda"];
 
+/// A project with an empty config for env `dev` (the host wants an env even for commands that
+/// need no config).
 fn project(moto: &Moto) -> Project {
-    Project::with(PLUGINS).aws(moto)
+    let project = Project::with(PLUGINS).aws(moto).env("ENV", "dev");
+    project.file("fink_dev.json", "{}");
+    project
 }
 
 /// A project whose config describes function `name` with these event sources.
@@ -212,26 +218,84 @@ fn logs_tail_prints_new_events_once_and_stops_quietly_on_ctrl_c() {
     assert!(!stderr.to_lowercase().contains("error"), "stderr: {stderr}");
 }
 
+/// A stand-in for CloudWatch's GetMetricData (rpc-v2-cbor): answers `Values` for result id `m2`
+/// (Invocations, the third metric asked for) and keeps the request bodies.
+struct CloudWatch {
+    port: u16,
+    requests: std::sync::Arc<std::sync::Mutex<Vec<Vec<u8>>>>,
+}
+
+impl CloudWatch {
+    fn start(invocations: &[f64]) -> CloudWatch {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (kept, body) = (requests.clone(), metric_data_response(invocations));
+        std::thread::spawn(move || {
+            for mut stream in listener.incoming().flatten() {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut length = 0;
+                loop {
+                    let mut line = String::new();
+                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                        break;
+                    }
+                    if let Some((name, value)) = line.split_once(':') {
+                        if name.eq_ignore_ascii_case("content-length") {
+                            length = value.trim().parse().unwrap_or(0);
+                        }
+                    }
+                }
+                let mut request = vec![0; length];
+                let _ = std::io::Read::read_exact(&mut reader, &mut request);
+                kept.lock().unwrap().push(request);
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/cbor\r\nsmithy-protocol: rpc-v2-cbor\r\n\
+                     content-length: {}\r\nconnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(head.as_bytes());
+                let _ = stream.write_all(&body);
+            }
+        });
+        CloudWatch { port, requests }
+    }
+}
+
+/// `{"MetricDataResults": [{"Id": "m2", "StatusCode": "Complete", "Values": [...]}]}` in CBOR.
+fn metric_data_response(values: &[f64]) -> Vec<u8> {
+    fn text(out: &mut Vec<u8>, s: &str) {
+        assert!(s.len() < 24);
+        out.push(0x60 | s.len() as u8);
+        out.extend_from_slice(s.as_bytes());
+    }
+    let mut out = vec![0xA1];
+    text(&mut out, "MetricDataResults");
+    out.push(0x81);
+    out.push(0xA3);
+    text(&mut out, "Id");
+    text(&mut out, "m2");
+    text(&mut out, "StatusCode");
+    text(&mut out, "Complete");
+    text(&mut out, "Values");
+    assert!(values.len() < 24);
+    out.push(0x80 | values.len() as u8);
+    for v in values {
+        out.push(0xFB);
+        out.extend_from_slice(&v.to_be_bytes());
+    }
+    out
+}
+
 #[test]
 fn metrics_show_the_four_sums_of_the_last_day() {
     let moto = Moto::shared();
     let name = unique("metrics");
     function(moto, &name);
-    block_on(async {
-        let client = aws_sdk_cloudwatch::Client::new(&moto.sdk_config(REGION).await);
-        let dimension = aws_sdk_cloudwatch::types::Dimension::builder().name("FunctionName").value(&name).build();
-        for value in [2.0, 5.0] {
-            let datum = aws_sdk_cloudwatch::types::MetricDatum::builder()
-                .metric_name("Invocations")
-                .dimensions(dimension.clone())
-                .value(value)
-                .timestamp(aws_sdk_cloudwatch::primitives::DateTime::from_millis(now_millis() - 600_000))
-                .build();
-            client.put_metric_data().namespace("AWS/Lambda").metric_data(datum).send().await.expect("put metric");
-        }
-    });
-    let run = project(moto).fink(&["lambda", "metrics", &name]).ok();
-    assert!(run.stdout.contains("last 24 h"), "{run:#?}");
+    let cloudwatch = CloudWatch::start(&[2.0, 5.0]);
+    let endpoint = format!("http://127.0.0.1:{}", cloudwatch.port);
+    let run = project(moto).env("AWS_ENDPOINT_URL_CLOUDWATCH", &endpoint).fink(&["lambda", "metrics", &name]).ok();
+    assert!(run.stdout.contains("Sum over the last 24 h"), "{run:#?}");
     let row = |metric: &str| {
         let line = run.stdout.lines().find(|l| l.contains(metric)).unwrap_or_else(|| panic!("no {metric} row: {run:#?}"));
         line.split('|').map(str::trim).filter(|c| !c.is_empty()).nth(1).unwrap_or_default().to_string()
@@ -240,11 +304,15 @@ fn metrics_show_the_four_sums_of_the_last_day() {
     for metric in ["Duration", "Errors", "Throttles"] {
         assert_eq!(row(metric), "0", "{metric}");
     }
+    // One request, for the four metrics of this function (CBOR keeps the strings as they are).
+    let requests = cloudwatch.requests.lock().unwrap();
+    assert_eq!(requests.len(), 1);
+    let body = String::from_utf8_lossy(&requests[0]);
+    for text in ["AWS/Lambda", "FunctionName", name.as_str(), "Duration", "Errors", "Invocations", "Throttles", "Sum"] {
+        assert!(body.contains(text), "request lacks {text:?}: {body:?}");
+    }
 
-    project(moto)
-        .fink(&["lambda", "metrics", &unique("nofunction")])
-        .code(1)
-        .stderr_has("does not exist");
+    project(moto).fink(&["lambda", "metrics", &unique("nofunction")]).code(1).stderr_has("does not exist");
 }
 
 /// What is wired to the alias, counted the way wire must keep it: rule targets, the bucket's

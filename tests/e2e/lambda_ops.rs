@@ -90,7 +90,11 @@ fn put_logs(moto: &Moto, name: &str, events: &[(i64, &str)]) {
         let events: Vec<_> = events
             .iter()
             .map(|(at, message)| {
-                aws_sdk_cloudwatchlogs::types::InputLogEvent::builder().timestamp(*at).message(*message).build().unwrap()
+                aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
+                    .timestamp(*at)
+                    .message(*message)
+                    .build()
+                    .unwrap()
             })
             .collect();
         client
@@ -117,10 +121,7 @@ fn utc(millis: i64) -> (String, String) {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    (
-        format!("{year:04}-{month:02}-{day:02}"),
-        format!("{:02}:{:02}:{:02}", rest / 3600, rest % 3600 / 60, rest % 60),
-    )
+    (format!("{year:04}-{month:02}-{day:02}"), format!("{:02}:{:02}:{:02}", rest / 3600, rest % 3600 / 60, rest % 60))
 }
 
 #[test]
@@ -129,7 +130,11 @@ fn logs_print_a_date_line_per_day_and_time_stamped_messages() {
     let name = unique("logs");
     let now = now_millis();
     let (two_days_ago, hour_ago) = (now - 50 * 3600 * 1000, now - 3600 * 1000);
-    put_logs(moto, &name, &[(two_days_ago, "old event\n"), (hour_ago, "START RequestId: 1\n"), (hour_ago + 1000, "done")]);
+    put_logs(
+        moto,
+        &name,
+        &[(two_days_ago, "old event\n"), (hour_ago, "START RequestId: 1\n"), (hour_ago + 1000, "done")],
+    );
     let project = project(moto);
 
     let run = project.fink(&["lambda", "logs", &name, "--start", "3d"]).ok();
@@ -174,7 +179,10 @@ fn logs_errors_name_the_missing_group_and_the_bad_option() {
         .code(1)
         .stderr_has("--start 'yesterday'")
         .stderr_has("'2017-06-28 14:23'");
-    project.fink(&["lambda", "logs", &name, "--tail", "--end", "1h"]).code(1).stderr_has("--end cannot be used with --tail");
+    project
+        .fink(&["lambda", "logs", &name, "--tail", "--end", "1h"])
+        .code(1)
+        .stderr_has("--end cannot be used with --tail");
 }
 
 #[test]
@@ -297,7 +305,8 @@ fn metrics_show_the_four_sums_of_the_last_day() {
     let run = project(moto).env("AWS_ENDPOINT_URL_CLOUDWATCH", &endpoint).fink(&["lambda", "metrics", &name]).ok();
     assert!(run.stdout.contains("Sum over the last 24 h"), "{run:#?}");
     let row = |metric: &str| {
-        let line = run.stdout.lines().find(|l| l.contains(metric)).unwrap_or_else(|| panic!("no {metric} row: {run:#?}"));
+        let line =
+            run.stdout.lines().find(|l| l.contains(metric)).unwrap_or_else(|| panic!("no {metric} row: {run:#?}"));
         line.split('|').map(str::trim).filter(|c| !c.is_empty()).nth(1).unwrap_or_default().to_string()
     };
     assert_eq!(row("Invocations"), "7");
@@ -523,10 +532,15 @@ fn wire_accepts_the_map_form() {
 fn wire_refuses_unknown_sources_and_functions_without_active() {
     let moto = Moto::shared();
     let name = unique("noactive");
-    let project = wired_project(moto, &name, json!([{"event_source": {"name": "r", "schedule": "rate(1 day)"}}, {"event_source": {"what": 1}}]));
+    let project = wired_project(
+        moto,
+        &name,
+        json!([{"event_source": {"name": "r", "schedule": "rate(1 day)"}}, {"event_source": {"what": 1}}]),
+    );
     project.fink(&["lambda", "wire", "-e", "dev"]).code(1).stderr_has("lambda.lambda.events[1]: unknown event source");
 
-    let project = wired_project(moto, &name, json!([{"event_source": {"name": unique("rule"), "schedule": "rate(1 day)"}}]));
+    let project =
+        wired_project(moto, &name, json!([{"event_source": {"name": unique("rule"), "schedule": "rate(1 day)"}}]));
     project.fink(&["lambda", "wire", "-e", "dev"]).code(1).stderr_has(&format!("function '{name}' does not exist"));
     let role = moto.lambda_role();
     block_on(async {

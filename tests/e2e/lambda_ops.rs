@@ -5,8 +5,6 @@
 //! moto 5.2.5 notes: PutLogEvents refuses events older than 14 days, so log events are placed
 //! relative to now; RemovePermission ignores its Qualifier parameter (wire therefore addresses the
 //! alias by its ARN as FunctionName, which AWS accepts too); S3 only persists notifications.
-//! The CloudWatch SDK speaks the rpc-v2-cbor protocol, which moto 5.2.5 does not: the metrics test
-//! points `AWS_ENDPOINT_URL_CLOUDWATCH` at a stand-in that answers GetMetricData.
 
 use std::io::{BufRead, BufReader, Write};
 use std::sync::mpsc;
@@ -226,73 +224,22 @@ fn logs_tail_prints_new_events_once_and_stops_quietly_on_ctrl_c() {
     assert!(!stderr.to_lowercase().contains("error"), "stderr: {stderr}");
 }
 
-/// A stand-in for CloudWatch's GetMetricData (rpc-v2-cbor): answers `Values` for result id `m2`
-/// (Invocations, the third metric asked for) and keeps the request bodies.
-struct CloudWatch {
-    port: u16,
-    requests: std::sync::Arc<std::sync::Mutex<Vec<Vec<u8>>>>,
-}
-
-impl CloudWatch {
-    fn start(invocations: &[f64]) -> CloudWatch {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let requests = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
-        let (kept, body) = (requests.clone(), metric_data_response(invocations));
-        std::thread::spawn(move || {
-            for mut stream in listener.incoming().flatten() {
-                let mut reader = BufReader::new(stream.try_clone().unwrap());
-                let mut length = 0;
-                loop {
-                    let mut line = String::new();
-                    if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
-                        break;
-                    }
-                    if let Some((name, value)) = line.split_once(':') {
-                        if name.eq_ignore_ascii_case("content-length") {
-                            length = value.trim().parse().unwrap_or(0);
-                        }
-                    }
-                }
-                let mut request = vec![0; length];
-                let _ = std::io::Read::read_exact(&mut reader, &mut request);
-                kept.lock().unwrap().push(request);
-                let head = format!(
-                    "HTTP/1.1 200 OK\r\ncontent-type: application/cbor\r\nsmithy-protocol: rpc-v2-cbor\r\n\
-                     content-length: {}\r\nconnection: close\r\n\r\n",
-                    body.len()
-                );
-                let _ = stream.write_all(head.as_bytes());
-                let _ = stream.write_all(&body);
-            }
-        });
-        CloudWatch { port, requests }
-    }
-}
-
-/// `{"MetricDataResults": [{"Id": "m2", "StatusCode": "Complete", "Values": [...]}]}` in CBOR.
-fn metric_data_response(values: &[f64]) -> Vec<u8> {
-    fn text(out: &mut Vec<u8>, s: &str) {
-        assert!(s.len() < 24);
-        out.push(0x60 | s.len() as u8);
-        out.extend_from_slice(s.as_bytes());
-    }
-    let mut out = vec![0xA1];
-    text(&mut out, "MetricDataResults");
-    out.push(0x81);
-    out.push(0xA3);
-    text(&mut out, "Id");
-    text(&mut out, "m2");
-    text(&mut out, "StatusCode");
-    text(&mut out, "Complete");
-    text(&mut out, "Values");
-    assert!(values.len() < 24);
-    out.push(0x80 | values.len() as u8);
-    for v in values {
-        out.push(0xFB);
-        out.extend_from_slice(&v.to_be_bytes());
-    }
-    out
+/// Invocations of `function` in the last hour, as Lambda would report them.
+fn put_invocations(moto: &Moto, function: &str, counts: &[f64]) {
+    use aws_sdk_cloudwatch::types::{Dimension, MetricDatum};
+    block_on(async {
+        let client = aws_sdk_cloudwatch::Client::new(&moto.sdk_config(REGION).await);
+        for (i, count) in counts.iter().enumerate() {
+            let when = SystemTime::now() - Duration::from_secs(600 * (i as u64 + 1));
+            let datum = MetricDatum::builder()
+                .metric_name("Invocations")
+                .dimensions(Dimension::builder().name("FunctionName").value(function).build())
+                .value(*count)
+                .timestamp(aws_sdk_cloudwatch::primitives::DateTime::from(when))
+                .build();
+            client.put_metric_data().namespace("AWS/Lambda").metric_data(datum).send().await.unwrap();
+        }
+    });
 }
 
 #[test]
@@ -300,9 +247,9 @@ fn metrics_show_the_four_sums_of_the_last_day() {
     let moto = Moto::shared();
     let name = unique("metrics");
     function(moto, &name);
-    let cloudwatch = CloudWatch::start(&[2.0, 5.0]);
-    let endpoint = format!("http://127.0.0.1:{}", cloudwatch.port);
-    let run = project(moto).env("AWS_ENDPOINT_URL_CLOUDWATCH", &endpoint).fink(&["lambda", "metrics", &name]).ok();
+    put_invocations(moto, &name, &[2.0, 5.0]);
+    let (run, calls) = moto.record(|| project(moto).fink(&["lambda", "metrics", &name]));
+    let run = run.ok();
     assert!(run.stdout.contains("Sum over the last 24 h"), "{run:#?}");
     let row = |metric: &str| {
         let line =
@@ -313,12 +260,12 @@ fn metrics_show_the_four_sums_of_the_last_day() {
     for metric in ["Duration", "Errors", "Throttles"] {
         assert_eq!(row(metric), "0", "{metric}");
     }
-    // One request, for the four metrics of this function (CBOR keeps the strings as they are).
-    let requests = cloudwatch.requests.lock().unwrap();
-    assert_eq!(requests.len(), 1);
-    let body = String::from_utf8_lossy(&requests[0]);
-    for text in ["AWS/Lambda", "FunctionName", name.as_str(), "Duration", "Errors", "Invocations", "Throttles", "Sum"] {
-        assert!(body.contains(text), "request lacks {text:?}: {body:?}");
+    // One request, for the four metrics of this function.
+    let queries: Vec<_> = calls.iter().filter(|c| c.service == "monitoring").collect();
+    assert_eq!(queries.len(), 1, "{calls:?}");
+    for text in ["AWS%2FLambda", "FunctionName", name.as_str(), "Duration", "Errors", "Invocations", "Throttles", "Sum"]
+    {
+        assert!(queries[0].body.contains(text), "request lacks {text:?}: {}", queries[0].body);
     }
 
     project(moto).fink(&["lambda", "metrics", &unique("nofunction")]).code(1).stderr_has("does not exist");

@@ -340,9 +340,22 @@ fn waiter_error(name: &str, state: &str, err: &dyn std::error::Error) -> Error {
 async fn retention(config: &SdkConfig, name: &str, days: i64) -> Result<()> {
     let logs = aws_sdk_cloudwatchlogs::Client::new(config);
     let group = format!("/aws/lambda/{name}");
-    if let Err(err) = logs.create_log_group().log_group_name(&group).send().await {
-        if fink_aws::code(&err) != Some("ResourceAlreadyExistsException") {
-            return Err(fink_aws::explain(&err));
+    let found =
+        logs.describe_log_groups().log_group_name_prefix(&group).send().await.map_err(|e| fink_aws::explain(&e))?;
+    let current = found.log_groups().iter().find(|g| g.log_group_name() == Some(group.as_str()));
+    match current {
+        Some(g) if g.retention_in_days() == Some(days as i32) => {
+            fink_plugin_api::debug!("log group {group} already keeps events for {days} days");
+            return Ok(());
+        }
+        Some(_) => {}
+        None => {
+            if let Err(err) = logs.create_log_group().log_group_name(&group).send().await {
+                // Created meanwhile (e.g. by the function's first run): fine.
+                if fink_aws::code(&err) != Some("ResourceAlreadyExistsException") {
+                    return Err(fink_aws::explain(&err));
+                }
+            }
         }
     }
     logs.put_retention_policy()

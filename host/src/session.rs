@@ -8,6 +8,15 @@ use serde_json::{json, Map, Value};
 use crate::error::Failure;
 use crate::registry::Registry;
 
+/// What a command needs, as its plugin declared it.
+#[derive(Debug, Clone, Copy)]
+pub struct Needs {
+    /// It talks to AWS (credential checks run).
+    pub aws: bool,
+    /// It needs its tool's config section (an env and its config file are required).
+    pub config: bool,
+}
+
 /// Everything resolved from the command line and the environment.
 pub struct Session {
     pub env: Option<String>,
@@ -30,7 +39,7 @@ impl Session {
         tool: Option<&str>,
         command: &str,
         arguments: Map<String, Value>,
-        needs_aws: bool,
+        needs: Needs,
     ) -> Map<String, Value> {
         let plugins: Vec<&str> = registry.plugins.iter().map(|p| p.name.as_str()).collect();
         let context = json!({
@@ -43,7 +52,8 @@ impl Session {
             "plugins": plugins,
             "arguments": arguments,
             "project_dir": self.project_dir.display().to_string(),
-            "needs_aws": needs_aws,
+            "needs_aws": needs.aws,
+            "needs_config": needs.config,
             "verbosity": self.verbosity,
         });
         match context {

@@ -64,7 +64,9 @@ fn commands_that_need_config_require_an_env() {
         .fink(&["config"])
         .code(2)
         .stderr_has("no environment given: pass --env <ENV> (e.g. -e dev) or set the ENV variable");
-    project.fink(&["demo", "nocfg"]).code(2).stderr_has("no environment given");
+    project.fink(&["demo", "run"]).code(2).stderr_has("no environment given");
+    // A command declared without config runs without an env (and without a config file).
+    project.fink(&["demo", "nocfg"]).ok();
 }
 
 #[test]

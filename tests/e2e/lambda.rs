@@ -302,3 +302,16 @@ fn without_the_bundler_deploy_says_what_is_missing() {
     project.file("fink_dev.json", &config(moto, &name, json!({})).to_string());
     deploy(&project).code(1).stderr_has("no bundle was built for the lambda tool");
 }
+
+#[test]
+fn commands_by_function_name_run_anywhere_without_env_or_config() {
+    let moto = Moto::shared();
+    let name = unique("anywhere");
+    deploy(&project(moto, &name, json!({}))).ok();
+    // Another directory: no fink_<env> file, no ENV.
+    let elsewhere = Project::with(PLUGINS).aws(moto);
+    elsewhere.fink(&["lambda", "list"]).ok().stdout_has(&name);
+    elsewhere.fink(&["lambda", "rollback", &name]).code(1).stderr_has("has no version before 1");
+    // Commands that work on the configured function still need an env.
+    elsewhere.fink(&["lambda", "deploy"]).code(2).stderr_has("no environment given");
+}

@@ -7,7 +7,7 @@ use crate::error::Failure;
 use crate::lifecycle::Run;
 use crate::logging;
 use crate::registry::Registry;
-use crate::session::Session;
+use crate::session::{Needs, Session};
 
 /// Prints the read, resolved and validated config; secret values masked unless `show_secrets`.
 pub fn run(registry: &mut Registry, session: &Session, show_secrets: bool) -> Result<(), Failure> {
@@ -15,7 +15,7 @@ pub fn run(registry: &mut Registry, session: &Session, show_secrets: bool) -> Re
     session.require_env()?;
     // Plugins that need AWS for this config (lookups) check access themselves; a config without
     // lookups prints offline.
-    let context = session.context(registry, None, "config", Default::default(), false);
+    let context = session.context(registry, None, "config", Default::default(), Needs { aws: false, config: true });
     let mut run = Run::new(registry, context);
     if let Err(failure) = run.prepare(None) {
         run.fail(&failure);

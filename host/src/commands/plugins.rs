@@ -6,7 +6,7 @@ use fink_plugin_api::Signal;
 use crate::lifecycle::Run;
 use crate::logging;
 use crate::registry::Registry;
-use crate::session::Session;
+use crate::session::{Needs, Session};
 
 /// Prints the plugin list. With an env, the project config is read first so that plugins it
 /// switches off show as disabled.
@@ -14,7 +14,8 @@ pub fn run(registry: &mut Registry, session: &Session) {
     let mut note = None;
     let mut out = String::new();
     if session.env.is_some() {
-        let context = session.context(registry, None, "plugins", Default::default(), false);
+        let context =
+            session.context(registry, None, "plugins", Default::default(), Needs { aws: false, config: true });
         let mut run = Run::new(registry, context);
         if let Err(failure) = run.read_config() {
             note = Some(format!(

@@ -6,7 +6,7 @@ use crate::commands::ensure_plugins_loaded;
 use crate::error::Failure;
 use crate::lifecycle::{Run, ToolTarget};
 use crate::registry::Registry;
-use crate::session::Session;
+use crate::session::{Needs, Session};
 
 /// First-party tools and the plugin that provides each, for the "unknown tool" hint.
 const KNOWN_TOOLS: &[(&str, &str)] = &[("cloud", "cloud"), ("lambda", "lambda"), ("code", "code"), ("api", "api")];
@@ -25,9 +25,13 @@ pub fn run(
     };
     let spec = registry.plugins[plugin].tools[index].spec.commands.iter().find(|c| c.name == command);
     let (needs_config, needs_aws) = spec.map(|c| (c.needs_config, c.needs_aws)).unwrap_or((true, true));
-    session.require_env()?;
+    // Commands that work without their config (e.g. `lambda logs <name>`) work without an env too.
+    if needs_config {
+        session.require_env()?;
+    }
     let target = ToolTarget { name: tool.to_string(), plugin, tool: index, command: command.to_string(), needs_config };
-    let context = session.context(registry, Some(tool), command, arguments, needs_aws);
+    let context =
+        session.context(registry, Some(tool), command, arguments, Needs { aws: needs_aws, config: needs_config });
     let mut run = Run::new(registry, context);
     let outcome = run.prepare(Some(&target)).and_then(|()| run.execute(&target));
     match outcome {

@@ -29,8 +29,17 @@ fn register(plugin: &mut Registration) -> Result<()> {
 }
 
 fn read_config(event: &mut Event) -> Result<()> {
-    let env = env_of(event)?.to_owned();
     let dir = project_dir(event)?;
+    // Commands declared without config (e.g. `lambda logs <name>`) run without an env or a config
+    // file; when there is one, they still get it (e.g. for a region setting).
+    if event.context().get("needs_config").and_then(Value::as_bool) == Some(false) {
+        let found = event.env().filter(|e| !e.is_empty()).map(|e| files::find_env_file(&dir, e));
+        if !matches!(found, Some(Ok(_))) {
+            debug!("no config file for this command; it runs without one");
+            return Ok(());
+        }
+    }
+    let env = env_of(event)?.to_owned();
     let home = dirs::home_dir();
     apply(event.config_mut(), &dir, &env, home.as_deref())?;
     // Later messages (e.g. the host's schema validation) name the file the config came from.

@@ -218,3 +218,51 @@ fn a_failing_pip_install_shows_its_output() {
     project.file("requirements.txt", "--no-index\n./wheels/missing-1.0-py3-none-any.whl\n");
     bundle(&project).code(1).stderr_has("pip could not install requirements.txt (exit code").stderr_has("missing-1.0");
 }
+
+fn has_npm() -> bool {
+    std::process::Command::new("npm").arg("--version").output().map(|o| o.status.success()).unwrap_or(false)
+}
+
+#[test]
+fn package_json_dependencies_are_installed_with_npm_for_node_runtimes() {
+    if !has_npm() {
+        eprintln!("skipped: no npm on PATH");
+        return;
+    }
+    let project = Project::with(PLUGINS);
+    project.file("index.js", "exports.handler = async () => require('finknpm');\n");
+    project.file(
+        "fink_dev.json",
+        &json!({"lambda": {"lambda": {"name": "node", "handlerFile": "index.js", "runtime": "nodejs20.x"}}})
+            .to_string(),
+    );
+    // Local package tarballs, so npm needs no registry: one dependency, one dev dependency.
+    let pack = |name: &str| {
+        project.file(
+            &format!("vendor/{name}/package.json"),
+            &json!({"name": name, "version": "1.0.0", "main": "index.js"}).to_string(),
+        );
+        project.file(&format!("vendor/{name}/index.js"), "module.exports = 'moin';\n");
+        let packed = std::process::Command::new("npm")
+            .args(["pack", "--silent", "--pack-destination", ".."])
+            .current_dir(project.dir().join("vendor").join(name))
+            .output()
+            .unwrap();
+        assert!(packed.status.success(), "{}", String::from_utf8_lossy(&packed.stderr));
+        format!("file:{}", project.dir().join(format!("vendor/{name}-1.0.0.tgz")).display())
+    };
+    let (dependency, dev_dependency) = (pack("finknpm"), pack("finkdevonly"));
+    project.file(
+        "package.json",
+        &json!({"name": "app", "version": "1.0.0",
+                "dependencies": {"finknpm": dependency},
+                "devDependencies": {"finkdevonly": dev_dependency}})
+        .to_string(),
+    );
+    bundle(&project).ok();
+    let names = names(&project);
+    assert!(names.contains(&"index.js".to_string()), "{names:?}");
+    assert!(names.contains(&"node_modules/finknpm/index.js".to_string()), "{names:?}");
+    assert!(!names.iter().any(|n| n.contains("finkdevonly")), "dev dependencies stay out: {names:?}");
+    assert_eq!(read(&project, "node_modules/finknpm/index.js"), "module.exports = 'moin';\n");
+}

@@ -1,6 +1,6 @@
 //! Plugin discovery and every way a plugin file can be rejected.
 
-use crate::support::{plugin, Project};
+use crate::support::{bundled_plugins, plugin, repo_root, Project};
 
 const RECORDERS: &[&str] = &["fink-fixture-alpha", "fink-fixture-beta"];
 
@@ -24,16 +24,12 @@ fn plugins_lists_name_version_file_signals_and_tools() {
 #[test]
 fn every_bundled_plugin_loads_and_its_tool_helps() {
     // Every crate under plugins/ that is a plugin (aws-common is a library they share).
-    let bundled = [
-        "fink-plugin-say-hello",
-        "fink-plugin-config-reader",
-        "fink-plugin-lookups",
-        "fink-plugin-credentials",
-        "fink-plugin-slack",
-        "fink-plugin-cloud",
-        "fink-plugin-bundler",
-        "fink-plugin-lambda",
-    ];
+    let bundled = bundled_plugins();
+    let in_tree = std::fs::read_dir(repo_root().join("plugins"))
+        .unwrap()
+        .filter(|e| e.as_ref().unwrap().path().join("Cargo.toml").is_file())
+        .count();
+    assert_eq!(bundled.len(), in_tree - 1, "every plugin under plugins/ is built for the tests: {bundled:?}");
     let project = Project::with(&bundled);
     let run = project.fink(&["plugins"]).ok();
     assert!(!run.stdout.contains("[rejected]") && !run.stderr.contains("rejected"), "{}\n{}", run.stdout, run.stderr);

@@ -23,6 +23,11 @@ const WORKSPACE_PLUGINS: &[&str] = &[
     "fink-plugin-lambda",
 ];
 
+/// The bundled plugins among them (what `scripts/install.sh` installs).
+pub fn bundled_plugins() -> Vec<&'static str> {
+    WORKSPACE_PLUGINS.iter().copied().filter(|p| p.starts_with("fink-plugin-")).collect()
+}
+
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("host/ has a parent").to_path_buf()
 }

@@ -34,6 +34,20 @@ pub fn in_region(config: &SdkConfig, region: &str) -> SdkConfig {
     config.to_builder().region(Region::new(region.to_string())).build()
 }
 
+/// Runs an AWS job on a fresh runtime with the standard SDK config (in `region` when given),
+/// after checking that a region is configured: the usual body of a tool command.
+pub fn run<T, F, Fut>(region: Option<&str>, job: F) -> Result<T, Error>
+where
+    F: FnOnce(SdkConfig) -> Fut,
+    Fut: std::future::Future<Output = Result<T, Error>>,
+{
+    runtime()?.block_on(async {
+        let config = load(region).await;
+        self::region(&config)?;
+        job(config).await
+    })
+}
+
 /// The configured region, or an error saying how to set one.
 pub fn region(config: &SdkConfig) -> Result<String, Error> {
     config.region().map(|r| r.to_string()).filter(|r| !r.trim().is_empty()).ok_or_else(|| {

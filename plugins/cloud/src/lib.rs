@@ -140,10 +140,5 @@ where
     F: FnOnce(aws_config::SdkConfig) -> Fut,
     Fut: std::future::Future<Output = Result<T>>,
 {
-    let runtime = fink_aws::runtime()?;
-    runtime.block_on(async {
-        let config = fink_aws::load(None).await;
-        fink_aws::region(&config)?;
-        job(config).await
-    })
+    fink_aws::run(None, job)
 }

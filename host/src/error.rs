@@ -7,6 +7,9 @@ pub enum LoadError {
     /// dlopen failed: random bytes, wrong architecture, missing dependency.
     #[error("not a loadable library; remove it from the plugins folder")]
     NotALibrary { detail: String },
+    /// A library file the headers check refused before dlopen: cut short, or for another machine.
+    #[error("damaged library, {reason}; reinstall it or remove it from the plugins folder")]
+    Damaged { reason: String },
     /// A library without fink's root module.
     #[error("not a fink plugin (it exports no fink plugin module); remove it from the plugins folder")]
     NotAPlugin { detail: String },

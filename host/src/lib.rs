@@ -8,6 +8,7 @@ pub mod cli;
 pub mod commands;
 pub mod error;
 pub mod host_services;
+pub mod library_check;
 pub mod lifecycle;
 pub mod loader;
 pub mod logging;

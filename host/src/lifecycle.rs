@@ -94,9 +94,7 @@ impl<'r> Run<'r> {
     /// checked right after reading, before any AWS call.
     pub fn prepare(&mut self, tool: Option<&ToolTarget>) -> Result<(), Failure> {
         self.fire(Signal::INITIALIZED)?;
-        self.fire(Signal::CONFIG_READ_INIT)?;
-        self.fire(Signal::CONFIG_READ_FINALIZED)?;
-        self.apply_plugin_switches()?;
+        self.read_config()?;
         schema::apply_defaults(self.registry, self.config.value_mut());
         if let Some(target) = tool {
             let plugin = &self.registry.plugins[target.plugin];
@@ -138,7 +136,27 @@ impl<'r> Run<'r> {
     pub fn read_config(&mut self) -> Result<(), Failure> {
         self.fire(Signal::CONFIG_READ_INIT)?;
         self.fire(Signal::CONFIG_READ_FINALIZED)?;
+        self.warn_if_nothing_read();
         self.apply_plugin_switches()
+    }
+
+    /// Reading config files is a plugin's job; without one, every command would see an empty
+    /// config and say nothing about why.
+    fn warn_if_nothing_read(&self) {
+        let readers = [Signal::CONFIG_READ_INIT, Signal::CONFIG_READ_FINALIZED]
+            .into_iter()
+            .any(|signal| !self.registry.subscribers(signal).is_empty());
+        let empty = self.config.value.as_object().map_or(true, Map::is_empty);
+        if readers || !empty {
+            return;
+        }
+        let env = self.context.value.get("env").and_then(Value::as_str).unwrap_or("?");
+        let searched: Vec<String> = self.registry.search_dirs.iter().map(|d| d.path.display().to_string()).collect();
+        logging::warn(&format!(
+            "no plugin read a config for env '{env}': none of the plugins found reads config files \
+             (install the config-reader plugin; searched {})",
+            searched.join(", ")
+        ));
     }
 
     /// Bundling, then the tool's command between `command_init` and `command_finalized`.

@@ -11,6 +11,7 @@ use semver::Version;
 
 use crate::error::LoadError;
 use crate::host_services::{Collected, PluginHost};
+use crate::library_check::{self, Problem};
 
 /// A plugin that loaded and registered.
 pub struct Loaded {
@@ -21,6 +22,10 @@ pub struct Loaded {
 
 /// Opens `path` and reads the plugin's info, checking the API version first.
 pub fn open(path: &Path) -> Result<(PluginModRef, PluginInfo), LoadError> {
+    // A truncated file would crash dlopen (SIGBUS), so its headers are checked first.
+    if let Err(Problem::Damaged(reason)) = library_check::check(path) {
+        return Err(LoadError::Damaged { reason });
+    }
     let header = lib_header_from_path(path).map_err(|e| match e {
         LibraryError::OpenError { .. } => LoadError::NotALibrary { detail: first_lines(&e) },
         _ => LoadError::NotAPlugin { detail: first_lines(&e) },

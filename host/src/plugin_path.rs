@@ -51,17 +51,44 @@ pub fn bundled_dir() -> Option<PathBuf> {
 }
 
 /// The plugin libraries in `dir` (`*.so` on Linux, `*.dylib` on macOS), sorted by file name.
+/// Folders named like a library are skipped with a note at `-v`; a symlink that points nowhere
+/// is a broken install and gets a warning naming where it points.
 pub fn plugin_files(dir: &Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(dir) else {
         return Vec::new();
     };
-    let mut files: Vec<PathBuf> = entries
+    let mut names: Vec<PathBuf> = entries
         .filter_map(Result::ok)
         .map(|e| e.path())
-        .filter(|p| p.is_file() && p.extension().is_some_and(|e| e == std::env::consts::DLL_EXTENSION))
+        .filter(|p| p.extension().is_some_and(|e| e == std::env::consts::DLL_EXTENSION))
         .collect();
-    files.sort();
-    files
+    names.sort();
+    names.into_iter().filter(|path| is_library_file(path)).collect()
+}
+
+fn is_library_file(path: &Path) -> bool {
+    match std::fs::metadata(path) {
+        Ok(meta) if meta.is_file() => true,
+        Ok(meta) if meta.is_dir() => {
+            tracing::debug!("skipping {}: a folder, not a plugin library", path.display());
+            false
+        }
+        Ok(_) => {
+            tracing::debug!("skipping {}: not a regular file", path.display());
+            false
+        }
+        Err(error) => {
+            match std::fs::read_link(path) {
+                Ok(target) => tracing::warn!(
+                    "broken plugin install: {} is a symlink to {}, which does not exist; skipped",
+                    path.display(),
+                    target.display()
+                ),
+                Err(_) => tracing::warn!("skipping plugin file {}: {error}", path.display()),
+            }
+            false
+        }
+    }
 }
 
 #[cfg(test)]
@@ -86,5 +113,18 @@ mod tests {
         std::fs::write(tmp.path().join(&lib), b"x").unwrap();
         std::fs::write(tmp.path().join("notes.txt"), b"x").unwrap();
         assert_eq!(plugin_files(tmp.path()), vec![tmp.path().join(lib)]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn folders_and_dangling_symlinks_are_not_candidates() {
+        let tmp = tempfile::tempdir().unwrap();
+        let ext = std::env::consts::DLL_EXTENSION;
+        std::fs::create_dir(tmp.path().join(format!("dir.{ext}"))).unwrap();
+        std::os::unix::fs::symlink(tmp.path().join("gone"), tmp.path().join(format!("dangling.{ext}"))).unwrap();
+        let real = tmp.path().join(format!("real.{ext}"));
+        std::fs::write(&real, b"x").unwrap();
+        std::os::unix::fs::symlink(&real, tmp.path().join(format!("link.{ext}"))).unwrap();
+        assert_eq!(plugin_files(tmp.path()), vec![tmp.path().join(format!("link.{ext}")), real]);
     }
 }

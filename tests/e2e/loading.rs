@@ -121,3 +121,71 @@ fn user_data_dir_is_searched() {
     project.install_into(&user_dir, &plugin("fink-plugin-say-hello"));
     project.fink(&["plugins"]).ok().stdout_has("say-hello 0.1.0 [enabled]");
 }
+
+#[test]
+fn a_half_copied_plugin_is_rejected_naming_the_file_instead_of_crashing_fink() {
+    // An interrupted copy: the first half of a real plugin library. dlopen of it used to SIGBUS.
+    let project = Project::with(&["fink-plugin-say-hello"]);
+    let whole = std::fs::read(plugin("fink-plugin-say-hello")).unwrap();
+    let cut = project.plugins_dir().join(format!("{}half{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX));
+    // Cut inside the loadable segments (debug info may follow them).
+    let segments_end = {
+        use object::{Object, ObjectSegment};
+        let file = object::File::parse(whole.as_slice()).unwrap();
+        file.segments().map(|s| s.file_range()).map(|(o, l)| o + l).max().unwrap() as usize
+    };
+    let half = segments_end / 2;
+    std::fs::write(&cut, &whole[..half]).unwrap();
+    let line = format!("{}: damaged library, truncated: segment ends at byte ", cut.display());
+    let size = format!(", file has {half};");
+    let run = project.fink(&["version"]).ok().stdout_has(&format!("rejected: {line}")).stdout_has(&size);
+    assert!(run.stdout.contains("say-hello 0.1.0"), "the whole plugin still loads: {}", run.stdout);
+    project.fink(&["plugins"]).ok().stdout_has(&format!("{} [rejected]", cut.display())).stdout_has("say-hello 0.1.0 [enabled]");
+    project
+        .fink(&["config", "-e", "dev"])
+        .code(2)
+        .stderr_has(&format!("error: plugin {line}"))
+        .stderr_has("1 plugin file could not be loaded; nothing was done");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_dangling_symlink_warns_and_a_folder_named_like_a_library_is_noted_at_v() {
+    let project = Project::with(&["fink-plugin-say-hello"]);
+    let (prefix, suffix) = (std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX);
+    let link = project.plugins_dir().join(format!("{prefix}gone{suffix}"));
+    let target = project.dir().join("build/libgone.so");
+    std::os::unix::fs::symlink(&target, &link).unwrap();
+    let folder = project.plugins_dir().join(format!("{prefix}folder{suffix}"));
+    std::fs::create_dir(&folder).unwrap();
+
+    let warning = format!("broken plugin install: {} is a symlink to {}, which does not exist", link.display(), target.display());
+    let run = project.fink(&["version"]).ok().stderr_has(&warning).stdout_has("say-hello 0.1.0");
+    assert!(!run.stderr.contains(&folder.display().to_string()), "a folder is noted only at -v: {}", run.stderr);
+    project
+        .fink(&["-v", "version"])
+        .ok()
+        .stderr_has(&format!("skipping {}: a folder, not a plugin library", folder.display()));
+    // A warning, not a rejection: the lifecycle still runs, and say-hello greets.
+    project.fink(&["config", "-e", "dev"]).ok().stderr_has(&warning);
+}
+
+#[test]
+fn without_a_config_reading_plugin_fink_config_says_so() {
+    let project = Project::with(&["fink-plugin-say-hello"]);
+    project.file("fink_dev.json", r#"{"demo": {"x": 1}}"#);
+    let run = project.fink(&["config", "-e", "dev"]).ok();
+    assert!(
+        run.stderr.contains("no plugin read a config for env 'dev'")
+            && run.stderr.contains(&project.plugins_dir().display().to_string()),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run.json(), serde_json::json!({}));
+    // With the config-reader there is no such warning, and the file's content is printed.
+    let project = Project::with(&["fink-plugin-say-hello", "fink-plugin-config-reader"]);
+    project.file("fink_dev.json", r#"{"demo": {"x": 1}}"#);
+    let run = project.fink(&["config", "-e", "dev"]).ok();
+    assert!(!run.stderr.contains("no plugin read a config"), "{}", run.stderr);
+    assert_eq!(run.json()["demo"]["x"], 1);
+}

@@ -127,7 +127,8 @@ fn a_half_copied_plugin_is_rejected_naming_the_file_instead_of_crashing_fink() {
     // An interrupted copy: the first half of a real plugin library. dlopen of it used to SIGBUS.
     let project = Project::with(&["fink-plugin-say-hello"]);
     let whole = std::fs::read(plugin("fink-plugin-say-hello")).unwrap();
-    let cut = project.plugins_dir().join(format!("{}half{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX));
+    let cut =
+        project.plugins_dir().join(format!("{}half{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX));
     // Cut inside the loadable segments (debug info may follow them).
     let segments_end = {
         use object::{Object, ObjectSegment};
@@ -140,7 +141,11 @@ fn a_half_copied_plugin_is_rejected_naming_the_file_instead_of_crashing_fink() {
     let size = format!(", file has {half};");
     let run = project.fink(&["version"]).ok().stdout_has(&format!("rejected: {line}")).stdout_has(&size);
     assert!(run.stdout.contains("say-hello 0.1.0"), "the whole plugin still loads: {}", run.stdout);
-    project.fink(&["plugins"]).ok().stdout_has(&format!("{} [rejected]", cut.display())).stdout_has("say-hello 0.1.0 [enabled]");
+    project
+        .fink(&["plugins"])
+        .ok()
+        .stdout_has(&format!("{} [rejected]", cut.display()))
+        .stdout_has("say-hello 0.1.0 [enabled]");
     project
         .fink(&["config", "-e", "dev"])
         .code(2)
@@ -159,7 +164,8 @@ fn a_dangling_symlink_warns_and_a_folder_named_like_a_library_is_noted_at_v() {
     let folder = project.plugins_dir().join(format!("{prefix}folder{suffix}"));
     std::fs::create_dir(&folder).unwrap();
 
-    let warning = format!("broken plugin install: {} is a symlink to {}, which does not exist", link.display(), target.display());
+    let warning =
+        format!("broken plugin install: {} is a symlink to {}, which does not exist", link.display(), target.display());
     let run = project.fink(&["version"]).ok().stderr_has(&warning).stdout_has("say-hello 0.1.0");
     assert!(!run.stderr.contains(&folder.display().to_string()), "a folder is noted only at -v: {}", run.stderr);
     project

@@ -377,3 +377,132 @@ fn a_policy_only_change_is_applied_and_secret_parameters_are_masked_in_the_diff(
     assert!(diff.contains("| Env       | **** | **** |"), "{diff}");
     assert!(!diff.contains("s3cr3t") && !run.stderr.contains("s3cr3t"), "{}\n{}", run.stdout, run.stderr);
 }
+
+fn no_echo_template(pw_default: Option<&str>) -> String {
+    let mut pw = json!({"Type": "String", "NoEcho": true});
+    if let Some(default) = pw_default {
+        pw["Default"] = json!(default);
+    }
+    json!({
+        "Parameters": {"Env": {"Type": "String"}, "Pw": pw},
+        "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
+        "Outputs": {"Env": {"Value": {"Ref": "Env"}}}
+    })
+    .to_string()
+}
+
+/// The change sets of `name` (moto ignores ListChangeSets' StackName filter).
+fn change_sets(moto: &Moto, name: &str) -> Vec<String> {
+    let client = cfn(moto);
+    block_on(async {
+        let out = client.list_change_sets().stack_name(name).send().await.unwrap();
+        out.summaries()
+            .iter()
+            .filter(|s| s.stack_name() == Some(name))
+            .map(|s| format!("{} {:?}", s.change_set_name().unwrap_or_default(), s.status()))
+            .collect()
+    })
+}
+
+fn cloudformation_actions(calls: &[fink_test_support::Call]) -> Vec<&str> {
+    calls.iter().filter(|c| c.service == "cloudformation").map(|c| c.action.as_str()).collect()
+}
+
+#[test]
+fn an_unchanged_stack_with_a_no_echo_parameter_is_up_to_date() {
+    let moto = Moto::start();
+    let name = unique("noecho");
+    let project = Project::with(PLUGINS).aws(&moto);
+    project.file("cloudformation.json", &no_echo_template(None));
+    let config =
+        |env: &str| json!({"cloud": {"stack": {"StackName": name}, "parameters": {"Env": env, "Pw": "s3cr3t-pw"}}});
+    project.file("fink_dev.json", &config("dev").to_string());
+    deploy(&project).ok().stderr_has(&format!("creating stack '{name}'"));
+
+    // Unchanged: CloudFormation decides (the NoEcho value can't be compared locally) and says
+    // "No updates are to be performed."; that is up to date, not a failure.
+    let (run, calls) = moto.record(|| deploy(&project));
+    let run = run.ok().stderr_has(&format!("stack '{name}' is up to date: no changes to deploy"));
+    assert!(!run.stdout.contains("Parameter changes") && !run.stdout.contains("Pw"), "{}", run.stdout);
+    assert!(!run.stderr.contains("ValidationError") && !run.stdout.contains("s3cr3t"), "{run:?}");
+    let actions = cloudformation_actions(&calls);
+    assert!(actions.contains(&"CreateChangeSet"), "{actions:?}");
+    for forbidden in ["UpdateStack", "ExecuteChangeSet", "CreateStack"] {
+        assert!(!actions.contains(&forbidden), "{forbidden} called: {actions:?}");
+    }
+    assert_eq!(change_sets(&moto, &name), Vec::<String>::new(), "no change set may be left behind");
+
+    // preview says the same, and leaves nothing behind either.
+    let run = project.fink(&["cloud", "preview", "-e", "dev"]).ok().stdout_has(&format!("stack '{name}': no changes"));
+    assert!(!run.stdout.contains("Parameter changes"), "{}", run.stdout);
+    assert_eq!(change_sets(&moto, &name), Vec::<String>::new());
+
+    // A real change is listed, the NoEcho parameter still isn't.
+    project.file("fink_dev.json", &config("stage").to_string());
+    let run = deploy(&project).ok().stdout_has("Parameter changes:").stderr_has(&format!("updating stack '{name}'"));
+    let diff = run.stdout.split("Changes:").next().unwrap_or_default();
+    assert!(diff.contains("| Env       | dev | stage |"), "{diff}");
+    assert!(!diff.contains("Pw"), "{diff}");
+    assert_eq!(outputs(&moto, &name), vec![("Env".to_string(), "stage".to_string())]);
+}
+
+#[test]
+fn an_empty_change_set_is_up_to_date_and_deleted() {
+    let moto = Moto::start();
+    let name = unique("emptyset");
+    let project = Project::with(PLUGINS).aws(&moto);
+    // The NoEcho parameter keeps its default and nothing is sent: CloudFormation answers with a
+    // change set that fails with "The submitted information didn't contain changes".
+    project.file(
+        "cloudformation.json",
+        &json!({"Parameters": {"Pw": {"Type": "String", "NoEcho": true, "Default": "d3fault-pw"}},
+                "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}})
+        .to_string(),
+    );
+    project.file("fink_dev.json", &json!({"cloud": {"stack": {"StackName": name}}}).to_string());
+    deploy(&project).ok();
+    let (run, calls) = moto.record(|| deploy(&project));
+    let run = run.ok().stderr_has(&format!("stack '{name}' is up to date: no changes to deploy"));
+    assert!(!run.stdout.contains("Parameter changes"), "{}", run.stdout);
+    let actions = cloudformation_actions(&calls);
+    assert!(actions.contains(&"CreateChangeSet") && actions.contains(&"DeleteChangeSet"), "{actions:?}");
+    assert!(!actions.contains(&"UpdateStack"), "{actions:?}");
+    assert_eq!(change_sets(&moto, &name), Vec::<String>::new(), "the empty change set must be deleted");
+}
+
+#[test]
+fn an_unreachable_endpoint_is_named_in_one_line() {
+    // Port 1: nothing listens there, and unprivileged tests can't start anything on it.
+    let endpoint = "http://127.0.0.1:1";
+    let aws = [
+        ("AWS_ENDPOINT_URL", endpoint),
+        ("AWS_ACCESS_KEY_ID", "testing"),
+        ("AWS_SECRET_ACCESS_KEY", "testing"),
+        ("AWS_REGION", REGION),
+    ];
+    // The cloud tool's own call, and the credentials check every AWS command starts with.
+    for (plugins, source) in [
+        (PLUGINS, "error: cloud (cloud deploy): "),
+        (
+            &["fink-plugin-config-reader", "fink-plugin-credentials", "fink-plugin-cloud"][..],
+            "error: credentials (check_credentials_init): ",
+        ),
+    ] {
+        let mut project = Project::with(plugins);
+        for (k, v) in aws {
+            project = project.env(k, v);
+        }
+        project.file("cloudformation.json", &template("one"));
+        project.file(
+            "fink_dev.json",
+            &json!({"cloud": {"stack": {"StackName": "unreached"}, "parameters": {"Env": "dev"}}}).to_string(),
+        );
+        let run = deploy(&project).code(1);
+        let lines: Vec<&str> = run.stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+        assert_eq!(lines.len(), 1, "one line expected:\n{}", run.stderr);
+        let line = lines[0];
+        assert!(line.starts_with(&format!("{source}cannot reach AWS at {endpoint} (AWS_ENDPOINT_URL): ")), "{line}");
+        assert!(line.to_lowercase().contains("connection refused"), "{line}");
+        assert!(!run.stderr.contains("panicked") && !run.stderr.contains("backtrace"), "{}", run.stderr);
+    }
+}

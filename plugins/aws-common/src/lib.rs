@@ -94,10 +94,31 @@ where
         cause = inner;
     }
     if matches!(err, SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)) {
-        return Error::new(one_line(format!("cannot reach AWS: {cause}")))
-            .with_help("check your network, AWS_ENDPOINT_URL and AWS_REGION");
+        let endpoint = configured_endpoint(
+            std::env::var("AWS_ENDPOINT_URL").ok(),
+            std::env::var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS").ok(),
+        );
+        return unreachable(&cause.to_string(), endpoint.as_deref());
     }
     Error::new(one_line(format!("AWS request failed: {cause}")))
+}
+
+/// The endpoint every service is sent to, from the values of `AWS_ENDPOINT_URL` and
+/// `AWS_IGNORE_CONFIGURED_ENDPOINT_URLS` as the SDK's standard config reads them: unset, empty,
+/// or ignored (`true`) is none.
+fn configured_endpoint(url: Option<String>, ignore: Option<String>) -> Option<String> {
+    let ignored = ignore.is_some_and(|v| v.trim().eq_ignore_ascii_case("true"));
+    url.map(|v| v.trim().to_string()).filter(|v| !ignored && !v.is_empty())
+}
+
+/// A request that never got an answer (after the SDK's retries). With `AWS_ENDPOINT_URL` set, the
+/// line names it: a typo there is the likeliest cause, so there is nothing more to add.
+fn unreachable(cause: &str, endpoint: Option<&str>) -> Error {
+    match endpoint {
+        Some(url) => Error::new(one_line(format!("cannot reach AWS at {url} (AWS_ENDPOINT_URL): {cause}"))),
+        None => Error::new(one_line(format!("cannot reach AWS: {cause}")))
+            .with_help("check your network, AWS_ENDPOINT_URL and AWS_REGION"),
+    }
 }
 
 fn one_line(text: impl Display) -> String {
@@ -120,4 +141,41 @@ pub async fn identity(config: &SdkConfig) -> Result<Identity, Error> {
         arn: out.arn().unwrap_or_default().to_string(),
         region,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_endpoint_is_the_set_and_not_ignored_aws_endpoint_url() {
+        let some = |s: &str| Some(s.to_string());
+        assert_eq!(configured_endpoint(some("http://127.0.0.1:1"), None), some("http://127.0.0.1:1"));
+        assert_eq!(configured_endpoint(some(" http://h:4566 "), some("false")), some("http://h:4566"));
+        assert_eq!(configured_endpoint(some("http://h:4566"), some("TRUE")), None);
+        assert_eq!(configured_endpoint(some(""), None), None);
+        assert_eq!(configured_endpoint(None, None), None);
+    }
+
+    #[test]
+    fn an_unreachable_endpoint_is_named_in_one_line() {
+        let err = unreachable("Connection refused (os error 111)", Some("http://127.0.0.1:1"));
+        assert_eq!(
+            err.message(),
+            "cannot reach AWS at http://127.0.0.1:1 (AWS_ENDPOINT_URL): Connection refused (os error 111)"
+        );
+        assert_eq!(err.help(), None);
+        let err = unreachable("dns error:\n  failed to lookup address", Some("http://motto:5000"));
+        assert_eq!(
+            err.message(),
+            "cannot reach AWS at http://motto:5000 (AWS_ENDPOINT_URL): dns error: failed to lookup address"
+        );
+    }
+
+    #[test]
+    fn without_an_endpoint_the_help_says_what_to_check() {
+        let err = unreachable("HTTP read timeout occurred after 3.1s", None);
+        assert_eq!(err.message(), "cannot reach AWS: HTTP read timeout occurred after 3.1s");
+        assert_eq!(err.help(), Some("check your network, AWS_ENDPOINT_URL and AWS_REGION"));
+    }
 }

@@ -51,7 +51,12 @@ pub fn no_echo(template: &Template) -> BTreeSet<String> {
         .collect()
 }
 
-/// (parameter, old, new) for every parameter that changes; NoEcho values shown as `****`.
+/// What DescribeStacks shows instead of a NoEcho parameter's value.
+pub const MASKED: &str = "****";
+
+/// (parameter, old, new) for every parameter that changes; `hidden` values shown as `****`. A
+/// current value that CloudFormation masked (NoEcho) can't be compared, so such a parameter is
+/// listed only when it is added or removed.
 pub fn diff(
     old: &[(String, String)],
     new: &[(String, String)],
@@ -65,10 +70,11 @@ pub fn diff(
         Some(_) if hidden.contains(key) => "****".to_string(),
         Some(v) => v.to_string(),
     };
-    keys.into_iter()
-        .filter(|k| hidden.contains(*k) || old.get(k) != new.get(k))
-        .map(|k| (k.to_string(), show(k, old.get(k)), show(k, new.get(k))))
-        .collect()
+    let changed = |key: &str| match (old.get(key), new.get(key)) {
+        (Some(&MASKED), Some(_)) if hidden.contains(key) => false,
+        (o, n) => o != n,
+    };
+    keys.into_iter().filter(|k| changed(k)).map(|k| (k.to_string(), show(k, old.get(k)), show(k, new.get(k)))).collect()
 }
 
 #[cfg(test)]
@@ -92,14 +98,34 @@ mod tests {
         assert_eq!(err.message(), "cloudformation.json needs values for parameters A, C, Pw");
     }
 
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
     #[test]
-    fn diff_masks_no_echo_values() {
+    fn a_masked_no_echo_value_is_not_reported_as_changed() {
         let hidden = no_echo(&template());
-        let old = vec![("A".to_string(), "1".to_string()), ("Pw".to_string(), "****".to_string())];
-        let new = vec![("A".to_string(), "2".to_string()), ("Pw".to_string(), "secret".to_string())];
+        let old = pairs(&[("A", "1"), ("Pw", "****")]);
+        let new = pairs(&[("A", "2"), ("Pw", "secret")]);
+        assert_eq!(diff(&old, &new, &hidden), vec![("A".into(), "1".into(), "2".into())]);
+        assert_eq!(diff(&pairs(&[("Pw", "****")]), &pairs(&[("Pw", "secret")]), &hidden), vec![]);
+    }
+
+    #[test]
+    fn an_added_or_removed_no_echo_parameter_is_listed_masked() {
+        let hidden = no_echo(&template());
+        assert_eq!(diff(&[], &pairs(&[("Pw", "secret")]), &hidden), vec![("Pw".into(), "-".into(), "****".into())]);
+        assert_eq!(diff(&pairs(&[("Pw", "****")]), &[], &hidden), vec![("Pw".into(), "****".into(), "-".into())]);
+    }
+
+    #[test]
+    fn hidden_values_the_stack_shows_are_compared_and_masked() {
+        // A parameter just declared NoEcho, or a value from lookup:secret: the stack shows it.
+        let hidden: BTreeSet<String> = ["Pw".to_string()].into();
+        assert_eq!(diff(&pairs(&[("Pw", "old")]), &pairs(&[("Pw", "old")]), &hidden), vec![]);
         assert_eq!(
-            diff(&old, &new, &hidden),
-            vec![("A".into(), "1".into(), "2".into()), ("Pw".into(), "****".into(), "****".into())]
+            diff(&pairs(&[("Pw", "old")]), &pairs(&[("Pw", "new")]), &hidden),
+            vec![("Pw".into(), "****".into(), "****".into())]
         );
     }
 }

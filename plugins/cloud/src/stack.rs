@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use aws_sdk_cloudformation::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cloudformation::types::{Capability, ChangeAction, ChangeSetStatus, ChangeSetType, Parameter, Tag};
 use aws_sdk_cloudformation::Client;
 use fink_plugin_api::{Error, Result};
@@ -101,7 +102,13 @@ pub async fn create_change_set(
         Source::Body(body) => request.template_body(body),
         Source::Url(url) => request.template_url(url),
     };
-    let created = request.send().await.map_err(|e| fink_aws::explain(&e))?;
+    let created = match request.send().await {
+        Ok(created) => created,
+        // CloudFormation may refuse the change set outright instead of letting it fail (moto
+        // does, for an unchanged stack with parameters): then no change set exists.
+        Err(err) if no_updates(&err) => return Ok(Planned::NoChanges),
+        Err(err) => return Err(fink_aws::explain(&err)),
+    };
     // From here on the change set is addressed by its ARN: unambiguous even when an earlier stack
     // of the same name had a change set of the same name.
     let name = created.id().map(String::from).unwrap_or(name);
@@ -121,7 +128,7 @@ pub async fn create_change_set(
             Some(ChangeSetStatus::Failed) => {
                 let reason = out.status_reason().unwrap_or_default().to_string();
                 delete_change_set(client, &settings.stack_name, &name).await;
-                if reason.contains("didn't contain changes") || reason.contains("No updates") {
+                if nothing_to_change(&reason) {
                     return Ok(Planned::NoChanges);
                 }
                 return Err(Error::new(format!("change set for stack '{}' failed: {reason}", settings.stack_name)));
@@ -212,18 +219,38 @@ pub async fn update(
     };
     match request.send().await {
         Ok(_) => Ok(true),
-        Err(err)
-            if err
-                .as_service_error()
-                .and_then(|e| e.meta().message())
-                .is_some_and(|m| m.contains("No updates are to be performed")) =>
-        {
-            Ok(false)
-        }
+        Err(err) if no_updates(&err) => Ok(false),
         Err(err) => Err(fink_aws::explain(&err)),
     }
 }
 
+/// CloudFormation's two ways of saying "nothing to do": a `ValidationError` "No updates are to be
+/// performed." (UpdateStack, CreateChangeSet) and a change set that fails with "The submitted
+/// information didn't contain changes. ...".
+fn nothing_to_change(message: &str) -> bool {
+    message.contains("didn't contain changes") || message.contains("No updates are to be performed")
+}
+
+fn no_updates<E: ProvideErrorMetadata>(err: &SdkError<E>) -> bool {
+    fink_aws::code(err) == Some("ValidationError")
+        && err.as_service_error().and_then(|e| e.message()).is_some_and(nothing_to_change)
+}
+
 fn tags(settings: &Settings) -> Vec<Tag> {
     settings.tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn both_no_change_answers_mean_nothing_to_change() {
+        assert!(nothing_to_change("No updates are to be performed."));
+        assert!(nothing_to_change(
+            "The submitted information didn't contain changes. Submit different information to create a change set."
+        ));
+        assert!(!nothing_to_change("Template format error: unsupported structure."));
+        assert!(!nothing_to_change("Parameters: [Env] must have values"));
+    }
 }

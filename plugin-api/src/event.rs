@@ -5,11 +5,18 @@
 
 use std::cell::OnceCell;
 use std::ops::{Deref, DerefMut};
+use std::path::PathBuf;
 
 use abi_stable::std_types::{ROption, RString};
 use serde_json::{Map, Value};
 
+use serde::de::DeserializeOwned;
+
 use crate::abi::{Changes, Signal};
+use crate::context;
+use crate::payload::Payload;
+use crate::secrets::Secrets;
+use crate::Error;
 
 /// One JSON document, parsed lazily and tracked for changes.
 struct Doc<'a> {
@@ -45,14 +52,13 @@ impl<'a> Doc<'a> {
     }
 }
 
-/// The private context key that lists secret values.
-pub const SECRETS_KEY: &str = "_secrets";
+/// The private context key that lists secret values (also [`crate::context::SECRETS`]).
+pub const SECRETS_KEY: &str = crate::context::SECRETS;
 
 /// Context and config, shared by [`Event`] and [`Invocation`].
 ///
-/// The context holds `tool`, `command`, `env`, `user`, `fink_version`, `api_version`, `plugins`,
-/// `arguments`, `project_dir`, `needs_aws`, `verbosity`, `error` and whatever plugins add; keys starting with `_` are private (never sent to
-/// notifications). The config is the project config: top level, tool sections, `plugins.<name>`.
+/// The context's keys are the contract in [`crate::context`]; plugins add their own. The config
+/// is the project config: top level, tool sections, `plugins.<name>`.
 pub struct Data<'a> {
     context: Doc<'a>,
     config: Doc<'a>,
@@ -104,9 +110,59 @@ impl<'a> Data<'a> {
         self.context_str("user")
     }
 
-    /// The project directory.
+    /// The project directory, as text.
     pub fn project_dir(&self) -> Option<&str> {
-        self.context_str("project_dir")
+        self.context_str(context::PROJECT_DIR)
+    }
+
+    /// The project directory. The host always sets it (absolute); only a hand-made test context
+    /// lacks it, and then it is the current directory.
+    pub fn project_path(&self) -> PathBuf {
+        PathBuf::from(self.project_dir().unwrap_or("."))
+    }
+
+    /// `-1` with `-q`, `0` normally, `1` with `-v`, `2` with `-vv`.
+    pub fn verbosity(&self) -> i64 {
+        self.context().get(context::VERBOSITY).and_then(Value::as_i64).unwrap_or(0)
+    }
+
+    /// Whether the command talks to AWS (credential checks skip when not).
+    pub fn needs_aws(&self) -> bool {
+        self.context().get(context::NEEDS_AWS).and_then(Value::as_bool).unwrap_or(true)
+    }
+
+    /// Whether the command needs its tool's config section.
+    pub fn needs_config(&self) -> bool {
+        self.context().get(context::NEEDS_CONFIG).and_then(Value::as_bool).unwrap_or(true)
+    }
+
+    /// A value another plugin handed over through the context (see [`crate::payload`]); `None`
+    /// when it is absent, an error naming the key when it has the wrong shape.
+    pub fn payload<P: Payload>(&self) -> Result<Option<P>, Error> {
+        match self.context().get(P::KEY) {
+            None | Some(Value::Null) => Ok(None),
+            Some(value) => typed(value, P::KEY).map(Some),
+        }
+    }
+
+    /// Hands a value to later plugins through the context.
+    pub fn set_payload<P: Payload>(&mut self, value: &P) {
+        // Payloads are plain data (strings, numbers, maps): serializing cannot fail.
+        let value = serde_json::to_value(value).unwrap_or(Value::Null);
+        self.set_context(P::KEY, value);
+    }
+
+    /// The config at a dotted `path` (e.g. `"lambda"`, `"plugins.slack"`) as a typed value; an
+    /// absent section reads as `{}`, so `#[serde(default)]` fields take their defaults. Errors
+    /// name the full key path: `lambda.lambda.timeout: invalid type: string "x", expected u32`.
+    pub fn section<T: DeserializeOwned>(&self, path: &str) -> Result<T, Error> {
+        let empty = Value::Object(Map::new());
+        typed(self.config_at(path).unwrap_or(&empty), path)
+    }
+
+    /// The values marked secret, with the one masking rule.
+    pub fn secret_values(&self) -> Secrets {
+        Secrets::from_context(self.context())
     }
 
     /// The whole config.
@@ -160,6 +216,19 @@ impl<'a> Data<'a> {
     pub(crate) fn into_changes(self) -> Changes {
         Changes { context: self.context.changed(), config: self.config.changed() }
     }
+}
+
+/// Reads `value` into `T`; the error names `prefix` and the path inside it.
+fn typed<T: DeserializeOwned>(value: &Value, prefix: &str) -> Result<T, Error> {
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let inner = e.path().to_string();
+        let path = match inner.as_str() {
+            "." | "" => prefix.to_string(),
+            p if p.starts_with('[') => format!("{prefix}{p}"),
+            p => format!("{prefix}.{p}"),
+        };
+        Error::new(format!("config '{path}': {}", e.into_inner()))
+    })
 }
 
 /// A signal delivered to a handler.
@@ -229,6 +298,12 @@ impl<'a> Invocation<'a> {
             Some(Value::String(s)) => vec![s.as_str()],
             _ => Vec::new(),
         }
+    }
+
+    /// The tool's config section read into `T` (see [`Data::section`]).
+    pub fn tool_section<T: DeserializeOwned>(&self) -> Result<T, Error> {
+        let tool = self.tool().unwrap_or_default().to_string();
+        self.section(&tool)
     }
 
     /// The tool's config section (`config[tool]`), if present.

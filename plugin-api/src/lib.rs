@@ -24,19 +24,25 @@
 #![deny(missing_docs)]
 
 pub mod abi;
+pub mod context;
 mod error;
 mod event;
 mod export;
 mod guard;
+pub mod human;
 mod logging;
+pub mod payload;
 mod register;
+pub mod secrets;
 mod tool;
 
 pub use abi::{Level, Signal, API_VERSION};
 pub use error::{Error, Result};
 pub use event::{Data, Event, Invocation, SECRETS_KEY};
+pub use payload::{Bundle, BundleRequest, Payload, StackOutput};
+pub use secrets::Secrets;
 pub use guard::guard;
-pub use register::{Registration, DEFAULT_ORDER};
+pub use register::{Registration, Tool, DEFAULT_ORDER};
 pub use tool::{ArgKind, ArgSpec, CommandSpec, ToolSpec};
 
 pub use serde_json;

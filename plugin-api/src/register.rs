@@ -9,7 +9,7 @@ use crate::abi::{
 };
 use crate::event::{Event, Invocation};
 use crate::guard::guard;
-use crate::tool::ToolSpec;
+use crate::tool::{CommandSpec, ToolSpec};
 use crate::{logging, Error};
 
 /// The order a subscription gets unless it asks for another; lower runs first.
@@ -57,11 +57,70 @@ impl<'a> Registration<'a> {
         self
     }
 
+    /// Contributes a tool built with [`Tool`]: each command was registered with its handler, and
+    /// the call is dispatched to it.
+    pub fn add_tool(&mut self, mut tool: Tool) -> &mut Self {
+        let spec = tool.spec.clone();
+        self.tool(spec, move |call: &mut Invocation<'_>| tool.run(call))
+    }
+
     /// Declares a JSON Schema for a config section: the plugin's tool section (e.g. `lambda`) or
     /// `plugins.<name>`. The host fills in the schema's defaults and validates the section.
     pub fn config_schema(&mut self, section: &str, schema: serde_json::Value) -> &mut Self {
         self.registrar.config_schema(RStr::from_str(section), RStr::from_str(&schema.to_string()));
         self
+    }
+}
+
+type CommandFn = Box<dyn FnMut(&mut Invocation<'_>) -> Result<(), Error> + Send>;
+
+/// A tool and its commands, each listed once with the function that runs it.
+///
+/// ```
+/// use fink_plugin_api::{outln, ArgSpec, CommandSpec, Invocation, Result, Tool};
+///
+/// fn greet(call: &mut Invocation) -> Result<()> {
+///     outln!("hello {}", call.value("name").unwrap_or("world"));
+///     Ok(())
+/// }
+///
+/// let tool = Tool::new("hello", "Greets")
+///     .command(CommandSpec::new("greet", "Say hello").arg(ArgSpec::option("name", "Who")), greet);
+/// assert_eq!(tool.spec().commands[0].name, "greet");
+/// ```
+pub struct Tool {
+    spec: ToolSpec,
+    handlers: Vec<(String, CommandFn)>,
+}
+
+impl Tool {
+    /// A tool with no commands yet.
+    pub fn new(name: impl Into<String>, about: impl Into<String>) -> Self {
+        Tool { spec: ToolSpec::new(name, about), handlers: Vec::new() }
+    }
+
+    /// Adds a command and the function that runs it.
+    pub fn command<F>(mut self, spec: CommandSpec, run: F) -> Self
+    where
+        F: FnMut(&mut Invocation<'_>) -> Result<(), Error> + Send + 'static,
+    {
+        self.handlers.push((spec.name.clone(), Box::new(run)));
+        self.spec.commands.push(spec);
+        self
+    }
+
+    /// What the host will be told about the tool.
+    pub fn spec(&self) -> &ToolSpec {
+        &self.spec
+    }
+
+    /// Runs `command` as the host would (for tests of a tool's dispatch).
+    pub fn run(&mut self, call: &mut Invocation<'_>) -> Result<(), Error> {
+        let command = call.name().to_string();
+        match self.handlers.iter_mut().find(|(n, _)| *n == command) {
+            Some((_, handler)) => handler(call),
+            None => Err(Error::new(format!("tool '{}' has no command '{command}'", self.spec.name))),
+        }
     }
 }
 

@@ -1,0 +1,109 @@
+//! What plugins hand each other through the context, as typed values: the tools' request to the
+//! bundler and its answer, and a stack's outputs. Both sides use these types, so a field cannot be
+//! written under one name and read under another.
+//!
+//! Read with [`Data::payload`](crate::Data::payload), write with
+//! [`Data::set_payload`](crate::Data::set_payload); the context keys are in [`crate::context`].
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+/// A value that lives under one context key.
+pub trait Payload: Serialize + for<'de> Deserialize<'de> {
+    /// The context key it is kept under.
+    const KEY: &'static str;
+}
+
+/// A tool's request to the bundler, set at `bundle_pre` (before the bundler, order < 1000).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct BundleRequest {
+    /// The asking tool (`lambda`, `code`, ...); echoed in the answer. A plain name.
+    pub tool: String,
+    /// The config section that holds `bundling` and `settings` (default: the tool's name).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub section: Option<String>,
+    /// Absolute path of the archive to write.
+    pub output: PathBuf,
+    /// A file (relative to the project dir) added at the archive root.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub handler_file: Option<String>,
+    /// The runtime (`python3.12`, `nodejs20.x`, ...): decides how dependencies are installed.
+    pub runtime: String,
+    /// Reuse installed dependencies when their manifest did not change.
+    pub keep: bool,
+    /// Archives above this size can only be deployed through a bucket.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub direct_upload_limit: Option<u64>,
+    /// The config key that names an upload bucket, for the size warning.
+    pub bucket_key: String,
+    /// Whether that bucket is set.
+    pub bucket_set: bool,
+}
+
+impl Payload for BundleRequest {
+    const KEY: &'static str = crate::context::BUNDLE_REQUEST;
+}
+
+impl BundleRequest {
+    /// The config section to read `bundling` from.
+    pub fn section(&self) -> &str {
+        self.section.as_deref().filter(|s| !s.is_empty()).unwrap_or(&self.tool)
+    }
+}
+
+/// The bundler's answer, set at `bundle_init`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Bundle {
+    /// The tool that asked.
+    pub tool: String,
+    /// The archive written.
+    pub path: PathBuf,
+    /// Its size in bytes.
+    pub size: u64,
+    /// Base64 of its sha256 (Lambda's CodeSha256 form).
+    pub sha256: String,
+    /// Number of files in it.
+    pub files: u64,
+    /// Where installed dependencies are staged, if any were.
+    pub staging: Option<PathBuf>,
+}
+
+impl Payload for Bundle {
+    const KEY: &'static str = crate::context::BUNDLE;
+}
+
+/// A deployed stack's outputs (`OutputKey` → `OutputValue`), set by `cloud deploy`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct StackOutput(pub BTreeMap<String, String>);
+
+impl Payload for StackOutput {
+    const KEY: &'static str = crate::context::STACK_OUTPUT;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn a_request_reads_what_older_tools_wrote() {
+        let request: BundleRequest = serde_json::from_value(json!({
+            "tool": "lambda", "output": "/p/bundle.zip", "runtime": "python3.12", "future": 1
+        }))
+        .unwrap();
+        assert_eq!(request.section(), "lambda");
+        assert_eq!(request.output, PathBuf::from("/p/bundle.zip"));
+        assert!(!request.keep && request.direct_upload_limit.is_none());
+    }
+
+    #[test]
+    fn stack_output_is_a_plain_object() {
+        let outputs = StackOutput([("Url".to_string(), "https://x".to_string())].into());
+        assert_eq!(serde_json::to_value(&outputs).unwrap(), json!({"Url": "https://x"}));
+    }
+}

@@ -203,4 +203,40 @@ mod tests {
         assert_eq!(spec.commands[0].args[0].kind, ArgKind::Flag);
         assert!(spec.commands[0].needs_config);
     }
+
+    /// The JSON the host receives is the contract: this pins every field's name and form. A change
+    /// here must stay readable by every 1.x host (add fields, never rename or retype them).
+    #[test]
+    fn the_json_shape_of_a_tool_spec_is_pinned() {
+        let spec = ToolSpec::new("demo", "A demo").command(
+            CommandSpec::new("run", "Run it")
+                .long_about("Longer.")
+                .without_config()
+                .without_aws()
+                .arg(ArgSpec::flag("force", "Really").short('f'))
+                .arg(ArgSpec::option("name", "Who").value_name("NAME").default_value("x").required())
+                .arg(ArgSpec::option("color", "Which").possible_values(["red"]).multiple())
+                .arg(ArgSpec::positional("files", "What").multiple()),
+        );
+        let golden = serde_json::json!({
+            "name": "demo", "about": "A demo",
+            "commands": [{
+                "name": "run", "about": "Run it", "long_about": "Longer.",
+                "needs_config": false, "needs_aws": false,
+                "args": [
+                    {"name": "force", "help": "Really", "kind": "flag", "short": "f", "required": false,
+                     "multiple": false, "default": null, "value_name": null, "possible_values": []},
+                    {"name": "name", "help": "Who", "kind": "option", "short": null, "required": true,
+                     "multiple": false, "default": "x", "value_name": "NAME", "possible_values": []},
+                    {"name": "color", "help": "Which", "kind": "option", "short": null, "required": false,
+                     "multiple": true, "default": null, "value_name": null, "possible_values": ["red"]},
+                    {"name": "files", "help": "What", "kind": "positional", "short": null, "required": false,
+                     "multiple": true, "default": null, "value_name": null, "possible_values": []}
+                ]
+            }]
+        });
+        assert_eq!(serde_json::to_value(&spec).unwrap(), golden);
+        let back: ToolSpec = serde_json::from_value(golden).unwrap();
+        assert_eq!(back, spec);
+    }
 }

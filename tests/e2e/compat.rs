@@ -14,6 +14,34 @@ fn a_plugin_built_against_the_frozen_1_0_0_api_loads_and_runs() {
 }
 
 #[test]
+fn a_tool_built_against_the_frozen_1_0_0_api_gets_every_argument_kind_and_its_schema() {
+    let project = Project::with(&["fink-plugin-config-reader"]);
+    project.install(&legacy_plugin("1.0.0"));
+    project.file("fink_dev.json", r#"{"legacy": {"count": 3}}"#);
+    let help = project.fink(&["legacy", "show", "--help"]).ok();
+    for text in ["--loud", "-l", "--name <NAME>", "[default: anon]", "[possible values: red, green]", "<first>", "[rest]..."] {
+        assert!(help.stdout.contains(text), "{text} in {}", help.stdout);
+    }
+    let run = project
+        .fink(&["legacy", "show", "-e", "dev", "-l", "--color", "red", "--tag", "a", "--tag", "b", "one", "two", "three"])
+        .ok();
+    assert_eq!(
+        run.json(),
+        serde_json::json!({
+            "command": "show",
+            "arguments": {"loud": true, "name": "anon", "color": "red", "tag": ["a", "b"], "first": "one", "rest": ["two", "three"]},
+            // The schema's default is filled in next to the file's value.
+            "section": {"count": 3, "greeting": "moin"}
+        })
+    );
+    // The schema is enforced for the old plugin too, and usage errors come from the spec.
+    project.file("fink_dev.json", r#"{"legacy": {"count": "three"}}"#);
+    project.fink(&["legacy", "show", "-e", "dev", "one"]).code(1).stderr_has("legacy.count");
+    project.fink(&["legacy", "show", "-e", "dev", "--color", "blue", "one"]).code(2).stderr_has("blue");
+    project.fink(&["legacy", "show", "-e", "dev"]).code(2).stderr_has("<first>");
+}
+
+#[test]
 fn a_plugin_needing_a_newer_api_minor_is_rejected() {
     let project = Project::new();
     let lib = project.install(&legacy_plugin("1.1.0"));

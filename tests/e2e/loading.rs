@@ -1,6 +1,6 @@
 //! Plugin discovery and every way a plugin file can be rejected.
 
-use crate::support::{bundled_plugins, plugin, repo_root, Project};
+use crate::support::{bundled_plugins, lib_file, plugin, repo_root, Project};
 
 const RECORDERS: &[&str] = &["fink-fixture-alpha", "fink-fixture-beta"];
 
@@ -11,7 +11,7 @@ fn plugins_lists_name_version_file_signals_and_tools() {
     let out = &run.stdout;
     assert!(out.contains("alpha 0.3.1 [enabled]"), "{out}");
     assert!(
-        out.contains(&format!("file: {}", project.plugins_dir().join("libfink_fixture_alpha.so").display())),
+        out.contains(&format!("file: {}", project.plugins_dir().join(lib_file("fink_fixture_alpha")).display())),
         "{out}"
     );
     assert!(out.contains("signals: initialized (1000), config_read_init (1000)"), "{out}");
@@ -42,7 +42,7 @@ fn every_bundled_plugin_loads_and_its_tool_helps() {
 #[test]
 fn random_bytes_named_so_are_rejected_as_not_a_library() {
     let project = Project::with(&["fink-plugin-say-hello"]);
-    let junk = project.plugins_dir().join("junk.so");
+    let junk = project.plugins_dir().join(lib_file("junk"));
     std::fs::write(&junk, (0..4096u32).map(|i| (i * 7919 % 251) as u8).collect::<Vec<_>>()).unwrap();
     let line = format!("{}: not a loadable library", junk.display());
     project.fink(&["plugins"]).ok().stdout_has(&format!("{} [rejected]", junk.display()));
@@ -60,7 +60,7 @@ fn random_bytes_named_so_are_rejected_as_not_a_library() {
 #[test]
 fn a_plain_shared_library_is_not_a_fink_plugin() {
     let project = Project::with(&["fink-fixture-plain"]);
-    let path = project.plugins_dir().join("libfink_fixture_plain.so");
+    let path = project.plugins_dir().join(lib_file("fink_fixture_plain"));
     project.fink(&["config", "-e", "dev"]).code(2).stderr_has(&format!("plugin {}: not a fink plugin", path.display()));
     // -v adds abi_stable's detail.
     project.fink(&["-v", "plugins"]).ok().stdout_has("detail: ");
@@ -85,7 +85,7 @@ fn the_first_of_two_plugins_with_one_name_wins_with_a_warning() {
     let project = Project::with(&["fink-fixture-alpha"]);
     let second_dir = project.dir().join(".fink/plugins");
     let second = project.install_into(&second_dir, &plugin("fink-fixture-alpha"));
-    let first = project.plugins_dir().join("libfink_fixture_alpha.so");
+    let first = project.plugins_dir().join(lib_file("fink_fixture_alpha"));
     let run = project.fink(&["plugins"]).ok();
     assert!(
         run.stderr.contains(&format!(
@@ -127,8 +127,7 @@ fn a_half_copied_plugin_is_rejected_naming_the_file_instead_of_crashing_fink() {
     // An interrupted copy: the first half of a real plugin library. dlopen of it used to SIGBUS.
     let project = Project::with(&["fink-plugin-say-hello"]);
     let whole = std::fs::read(plugin("fink-plugin-say-hello")).unwrap();
-    let cut =
-        project.plugins_dir().join(format!("{}half{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX));
+    let cut = project.plugins_dir().join(lib_file("half"));
     // Cut inside the loadable segments (debug info may follow them).
     let segments_end = {
         use object::{Object, ObjectSegment};
@@ -157,11 +156,10 @@ fn a_half_copied_plugin_is_rejected_naming_the_file_instead_of_crashing_fink() {
 #[test]
 fn a_dangling_symlink_warns_and_a_folder_named_like_a_library_is_noted_at_v() {
     let project = Project::with(&["fink-plugin-say-hello"]);
-    let (prefix, suffix) = (std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX);
-    let link = project.plugins_dir().join(format!("{prefix}gone{suffix}"));
-    let target = project.dir().join("build/libgone.so");
+    let link = project.plugins_dir().join(lib_file("gone"));
+    let target = project.dir().join("build").join(lib_file("gone"));
     std::os::unix::fs::symlink(&target, &link).unwrap();
-    let folder = project.plugins_dir().join(format!("{prefix}folder{suffix}"));
+    let folder = project.plugins_dir().join(lib_file("folder"));
     std::fs::create_dir(&folder).unwrap();
 
     let warning =

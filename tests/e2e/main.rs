@@ -1,22 +1,49 @@
-//! End-to-end tests: the real `fink` binary with real plugin libraries built by cargo.
+//! End-to-end tests: the real `fink` binary with real plugin libraries built by cargo, AWS
+//! against moto on 127.0.0.1, webhooks against a recording HTTP server on 127.0.0.1.
 #![allow(clippy::unwrap_used)]
 
+// Helpers (no tests here).
+/// Seeding moto: stacks, parameters, secrets, certificates, buckets, functions, log events.
 mod aws;
+/// The fault-injection proxy in front of moto, for what moto cannot do (see docs/testing.md).
+mod proxy;
+/// Building plugins, laying out projects, running fink.
 mod support;
+/// A recording HTTP server standing in for Slack and other webhooks.
 mod webhook;
 
-mod bundler;
+// The host.
+/// Built-in commands, tool help, usage errors, exit codes.
 mod cli;
-mod cloud;
-mod cloud_interrupt;
-mod cloud_stop_start;
+/// Plugins built against other plugin-API releases, and the out-of-tree example.
 mod compat;
-mod config_reader;
-mod credentials;
-mod lambda;
-mod lambda_ops;
+/// Signal order, handler order, context and config passed along, failures, switches, schemas.
 mod lifecycle;
+/// Plugin discovery and every way a plugin file is rejected.
 mod loading;
+
+// Plugins without a tool.
+/// The bundler: folders, ignore patterns, dependencies, preBundle, deterministic zips.
+mod bundler;
+/// The config-reader: formats, baseconfig, ignore patterns, its messages.
+mod config_reader;
+/// The credentials plugin, against moto.
+mod credentials;
+/// The lookups plugin against moto: every form, errors, masking, number of AWS calls.
 mod lookups;
-mod proxy;
+/// The slack plugin against the recording webhook server.
 mod slack;
+
+// The cloud tool.
+/// create, update, no-op redeploy, policies, parameters, preview, list, delete, generate, dot.
+mod cloud;
+/// Ctrl-C during `cloud deploy` (through the proxy).
+mod cloud_interrupt;
+/// `cloud stop` / `cloud start` of EC2, ASG, ECS and RDS resources.
+mod cloud_stop_start;
+
+// The lambda tool.
+/// bundle, deploy, list, info, delete, rollback, invoke, ping.
+mod lambda;
+/// logs, metrics, wire and unwire.
+mod lambda_ops;

@@ -60,6 +60,12 @@ fn cargo_build(dir: &Path, args: &[&str]) -> HashMap<String, PathBuf> {
     found
 }
 
+/// The file name of a plugin library on this system: `lib_file("fink_fixture_alpha")` is
+/// `libfink_fixture_alpha.so` on Linux, `libfink_fixture_alpha.dylib` on macOS.
+pub fn lib_file(stem: &str) -> String {
+    format!("{}{stem}{}", std::env::consts::DLL_PREFIX, std::env::consts::DLL_SUFFIX)
+}
+
 /// The path of a workspace plugin library, e.g. `plugin("fink-fixture-alpha")`.
 pub fn plugin(package: &str) -> PathBuf {
     static BUILT: OnceLock<HashMap<String, PathBuf>> = OnceLock::new();

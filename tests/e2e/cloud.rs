@@ -113,9 +113,11 @@ fn a_redeploy_without_changes_makes_no_update_calls() {
     let project = project(&moto, &name, json!({"Env": "dev"}));
     deploy(&project).ok();
     let (run, calls) = moto.record(|| deploy(&project));
-    run.ok();
+    run.ok().stderr_has(&format!("stack '{name}' is up to date: no changes to deploy"));
     let actions: Vec<&str> =
         calls.iter().filter(|c| c.service == "cloudformation").map(|c| c.action.as_str()).collect();
+    // The recording works and the stack was read: the comparison happened, against AWS.
+    assert!(actions.contains(&"DescribeStacks") && actions.contains(&"GetTemplate"), "{actions:?}");
     for forbidden in ["UpdateStack", "CreateChangeSet", "ExecuteChangeSet", "CreateStack"] {
         assert!(!actions.contains(&forbidden), "{forbidden} called: {actions:?}");
     }
@@ -144,7 +146,7 @@ fn parameters_can_come_from_lookups() {
 #[test]
 fn missing_parameters_are_all_named_before_any_aws_call() {
     let moto = Moto::start();
-    let project = Project::with(PLUGINS).aws(&moto);
+    let project = Project::with(&[PLUGINS, &["fink-plugin-credentials"]].concat()).aws(&moto);
     project.file(
         "cloudformation.json",
         &json!({"Parameters": {"A": {"Type": "String"}, "B": {"Type": "String"}}, "Resources": {"T": {"Type": "AWS::SNS::Topic"}}}).to_string(),
@@ -152,6 +154,8 @@ fn missing_parameters_are_all_named_before_any_aws_call() {
     project.file("fink_dev.json", &json!({"cloud": {"stack": {"StackName": "x"}}}).to_string());
     let (run, calls) = moto.record(|| deploy(&project));
     run.code(1).stderr_has("cloudformation.json needs values for parameters A, B");
+    // The credentials check did reach moto (so the recording works), CloudFormation did not.
+    assert!(calls.iter().any(|c| c.service == "sts"), "{calls:?}");
     assert!(calls.iter().all(|c| c.service != "cloudformation"), "{calls:?}");
 }
 

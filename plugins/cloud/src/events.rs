@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_cloudformation::types::StackEvent;
 use aws_sdk_cloudformation::Client;
+use fink_aws::Explained;
 use fink_plugin_api::{Error, Result};
 
 /// How often the stack is polled.
@@ -99,13 +100,7 @@ async fn all_events(client: &Client, stack: &str) -> Result<Vec<StackEvent>> {
     let mut events = Vec::new();
     let mut token = None;
     loop {
-        let out = client
-            .describe_stack_events()
-            .stack_name(stack)
-            .set_next_token(token)
-            .send()
-            .await
-            .map_err(|e| fink_aws::explain(&e))?;
+        let out = client.describe_stack_events().stack_name(stack).set_next_token(token).send().await.explained()?;
         events.extend(out.stack_events().iter().cloned());
         token = out.next_token().map(String::from);
         if token.is_none() {

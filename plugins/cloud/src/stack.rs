@@ -5,6 +5,7 @@ use std::time::Duration;
 use aws_sdk_cloudformation::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_cloudformation::types::{Capability, ChangeAction, ChangeSetStatus, ChangeSetType, Parameter, Tag};
 use aws_sdk_cloudformation::Client;
+use fink_aws::Explained;
 use fink_plugin_api::{Error, Result};
 
 use crate::settings::Settings;
@@ -50,7 +51,7 @@ pub async fn current(client: &Client, name: &str) -> Result<Option<Current>> {
 
 /// The template body the stack was last deployed with.
 pub async fn template_body(client: &Client, name: &str) -> Result<String> {
-    let out = client.get_template().stack_name(name).send().await.map_err(|e| fink_aws::explain(&e))?;
+    let out = client.get_template().stack_name(name).send().await.explained()?;
     Ok(out.template_body().unwrap_or_default().to_string())
 }
 
@@ -120,7 +121,7 @@ pub async fn create_change_set(
             .change_set_name(&name)
             .send()
             .await
-            .map_err(|e| fink_aws::explain(&e))?;
+            .explained()?;
         match out.status() {
             Some(ChangeSetStatus::CreatePending | ChangeSetStatus::CreateInProgress) => {
                 tokio::time::sleep(Duration::from_secs(1)).await;
@@ -189,7 +190,7 @@ pub async fn create(
         Source::Body(body) => request.template_body(body),
         Source::Url(url) => request.template_url(url),
     };
-    request.send().await.map_err(|e| fink_aws::explain(&e))?;
+    request.send().await.explained()?;
     Ok(())
 }
 

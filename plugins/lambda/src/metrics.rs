@@ -5,6 +5,7 @@ use aws_config::SdkConfig;
 use aws_sdk_cloudwatch::primitives::DateTime;
 use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
 use comfy_table::Table;
+use fink_aws::Explained;
 use fink_plugin_api::{outln, Result};
 
 /// The metrics shown, in gcdt's order.
@@ -30,7 +31,7 @@ pub async fn metrics(config: &SdkConfig, name: &str) -> Result<()> {
             .set_next_token(token)
             .send()
             .await
-            .map_err(|e| fink_aws::explain(&e))?;
+            .explained()?;
         for result in out.metric_data_results() {
             let index = result.id().and_then(|id| id.strip_prefix('m')).and_then(|i| i.parse::<usize>().ok());
             if let Some(sum) = index.and_then(|i| sums.get_mut(i)) {

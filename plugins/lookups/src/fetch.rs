@@ -8,6 +8,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 use aws_config::SdkConfig;
 use aws_sdk_acm::types::{CertificateStatus, Filters, KeyAlgorithm};
 use aws_sdk_ssm::types::ParameterType;
+use fink_aws::Explained;
 use fink_plugin_api::Error;
 use futures::future::BoxFuture;
 use futures::{FutureExt, StreamExt};
@@ -181,13 +182,7 @@ async fn stack_outputs(client: &aws_sdk_cloudformation::Client, stack: &str) -> 
 }
 
 async fn parameters(client: &aws_sdk_ssm::Client, names: &[String]) -> Result<Vec<(String, Parameter)>, Error> {
-    let out = client
-        .get_parameters()
-        .set_names(Some(names.to_vec()))
-        .with_decryption(true)
-        .send()
-        .await
-        .map_err(|e| fink_aws::explain(&e))?;
+    let out = client.get_parameters().set_names(Some(names.to_vec())).with_decryption(true).send().await.explained()?;
     Ok(out
         .parameters()
         .iter()
@@ -228,7 +223,7 @@ async fn certificates(client: &aws_sdk_acm::Client) -> Result<Vec<Certificate>, 
             .set_next_token(token)
             .send()
             .await
-            .map_err(|e| fink_aws::explain(&e))?;
+            .explained()?;
         for summary in out.certificate_summary_list() {
             let Some(arn) = summary.certificate_arn() else { continue };
             let mut names: Vec<String> = summary.subject_alternative_name_summaries().to_vec();
@@ -237,12 +232,7 @@ async fn certificates(client: &aws_sdk_acm::Client) -> Result<Vec<Certificate>, 
                 || summary.has_additional_subject_alternative_names() == Some(true)
                 || not_after.is_none()
             {
-                let detail = client
-                    .describe_certificate()
-                    .certificate_arn(arn)
-                    .send()
-                    .await
-                    .map_err(|e| fink_aws::explain(&e))?;
+                let detail = client.describe_certificate().certificate_arn(arn).send().await.explained()?;
                 if let Some(cert) = detail.certificate() {
                     names = cert.subject_alternative_names().to_vec();
                     not_after = not_after.or(cert.not_after().map(|t| t.secs()));

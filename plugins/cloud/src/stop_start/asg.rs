@@ -8,6 +8,7 @@ use std::time::Duration;
 use aws_config::SdkConfig;
 use aws_sdk_autoscaling::types::{AutoScalingGroup, LifecycleState, Tag};
 use aws_sdk_autoscaling::Client;
+use fink_aws::Explained;
 use fink_plugin_api::{Error, Result};
 
 use super::record::{self, StopPlan, Values};
@@ -50,7 +51,7 @@ async fn stop(client: &Client, name: &str) -> Result<Change> {
                         .build()
                 })
                 .collect();
-            client.create_or_update_tags().set_tags(Some(tags)).send().await.map_err(|e| fink_aws::explain(&e))?;
+            client.create_or_update_tags().set_tags(Some(tags)).send().await.explained()?;
             String::new()
         }
     };
@@ -77,7 +78,7 @@ async fn start(client: &Client, name: &str) -> Result<Change> {
         .into_iter()
         .map(|key| Tag::builder().resource_id(name).resource_type("auto-scaling-group").key(key).build())
         .collect();
-    client.delete_tags().set_tags(Some(keys)).send().await.map_err(|e| fink_aws::explain(&e))?;
+    client.delete_tags().set_tags(Some(keys)).send().await.explained()?;
     let desired = recorded.iter().find(|(f, _)| *f == "DesiredCapacity").map_or(0, |(_, v)| *v);
     poll(LIMIT, || async {
         let group = describe(client, name).await?;
@@ -94,12 +95,7 @@ async fn start(client: &Client, name: &str) -> Result<Change> {
 }
 
 async fn describe(client: &Client, name: &str) -> Result<AutoScalingGroup> {
-    let out = client
-        .describe_auto_scaling_groups()
-        .auto_scaling_group_names(name)
-        .send()
-        .await
-        .map_err(|e| fink_aws::explain(&e))?;
+    let out = client.describe_auto_scaling_groups().auto_scaling_group_names(name).send().await.explained()?;
     out.auto_scaling_groups().first().cloned().ok_or_else(|| Error::new("not found"))
 }
 
@@ -113,7 +109,7 @@ async fn resize(client: &Client, name: &str, values: &[(&str, i32)]) -> Result<(
         .set_desired_capacity(get("DesiredCapacity"))
         .send()
         .await
-        .map_err(|e| fink_aws::explain(&e))?;
+        .explained()?;
     Ok(())
 }
 

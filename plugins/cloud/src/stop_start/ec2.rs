@@ -8,6 +8,7 @@ use aws_sdk_ec2::client::Waiters;
 use aws_sdk_ec2::types::InstanceStateName;
 use aws_sdk_ec2::waiters::instance_stopped::WaitUntilInstanceStoppedError;
 use aws_sdk_ec2::Client;
+use fink_aws::Explained;
 use fink_plugin_api::{Error, Result};
 
 use super::{each, minutes, Action, Change};
@@ -35,11 +36,11 @@ async fn one(client: &Client, action: Action, id: &str) -> Result<Change> {
     }
     let waited = match action {
         Action::Stop => {
-            client.stop_instances().instance_ids(id).send().await.map_err(|e| fink_aws::explain(&e))?;
+            client.stop_instances().instance_ids(id).send().await.explained()?;
             client.wait_until_instance_stopped().instance_ids(id).wait(LIMIT).await.map(|_| ())
         }
         Action::Start => {
-            client.start_instances().instance_ids(id).send().await.map_err(|e| fink_aws::explain(&e))?;
+            client.start_instances().instance_ids(id).send().await.explained()?;
             // Same error type: both waiters poll DescribeInstances.
             client.wait_until_instance_running().instance_ids(id).wait(LIMIT).await.map(|_| ())
         }
@@ -52,7 +53,7 @@ async fn one(client: &Client, action: Action, id: &str) -> Result<Change> {
 }
 
 async fn state(client: &Client, id: &str) -> Result<InstanceStateName> {
-    let out = client.describe_instances().instance_ids(id).send().await.map_err(|e| fink_aws::explain(&e))?;
+    let out = client.describe_instances().instance_ids(id).send().await.explained()?;
     out.reservations()
         .iter()
         .flat_map(|r| r.instances())

@@ -9,6 +9,7 @@ use aws_sdk_ecs::client::Waiters;
 use aws_sdk_ecs::types::{Service, ServiceField, Tag};
 use aws_sdk_ecs::waiters::services_stable::WaitUntilServicesStableError;
 use aws_sdk_ecs::Client;
+use fink_aws::Explained;
 use fink_plugin_api::{Error, Result};
 
 use super::record::{self, StopPlan};
@@ -53,13 +54,7 @@ async fn one(client: &Client, action: Action, arn: &str, stack_clusters: &[Strin
                 StopPlan::Keep(recorded) => format!(" (original {} still recorded)", record::show(&recorded)),
                 StopPlan::Record(pairs) => {
                     let tags = pairs.into_iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
-                    client
-                        .tag_resource()
-                        .resource_arn(&arn)
-                        .set_tags(Some(tags))
-                        .send()
-                        .await
-                        .map_err(|e| fink_aws::explain(&e))?;
+                    client.tag_resource().resource_arn(&arn).set_tags(Some(tags)).send().await.explained()?;
                     String::new()
                 }
             };
@@ -72,21 +67,8 @@ async fn one(client: &Client, action: Action, arn: &str, stack_clusters: &[Strin
             };
             let count = recorded.first().map_or(0, |(_, v)| *v);
             // Restore first: if that fails, the record is still there for the next try.
-            client
-                .update_service()
-                .cluster(&cluster)
-                .service(&arn)
-                .desired_count(count)
-                .send()
-                .await
-                .map_err(|e| fink_aws::explain(&e))?;
-            client
-                .untag_resource()
-                .resource_arn(&arn)
-                .tag_keys(record::key(FIELD))
-                .send()
-                .await
-                .map_err(|e| fink_aws::explain(&e))?;
+            client.update_service().cluster(&cluster).service(&arn).desired_count(count).send().await.explained()?;
+            client.untag_resource().resource_arn(&arn).tag_keys(record::key(FIELD)).send().await.explained()?;
             wait(client, &cluster, &arn).await?;
             Ok(Change::Done { from: format!("desired {desired}"), to: count.to_string() })
         }
@@ -94,14 +76,7 @@ async fn one(client: &Client, action: Action, arn: &str, stack_clusters: &[Strin
 }
 
 async fn set_desired(client: &Client, cluster: &str, arn: &str, count: i32) -> Result<()> {
-    client
-        .update_service()
-        .cluster(cluster)
-        .service(arn)
-        .desired_count(count)
-        .send()
-        .await
-        .map_err(|e| fink_aws::explain(&e))?;
+    client.update_service().cluster(cluster).service(arn).desired_count(count).send().await.explained()?;
     wait(client, cluster, arn).await
 }
 

@@ -9,6 +9,7 @@ use aws_sdk_rds::client::Waiters;
 use aws_sdk_rds::types::DbInstance;
 use aws_sdk_rds::waiters::db_instance_available::WaitUntilDbInstanceAvailableError;
 use aws_sdk_rds::Client;
+use fink_aws::Explained;
 use fink_plugin_api::{Error, Result};
 
 use super::{each, minutes, poll, Action, Change, Poll};
@@ -44,7 +45,7 @@ async fn one(client: &Client, action: Action, id: &str) -> Result<Change> {
     }
     match action {
         Action::Stop => {
-            client.stop_db_instance().db_instance_identifier(id).send().await.map_err(|e| fink_aws::explain(&e))?;
+            client.stop_db_instance().db_instance_identifier(id).send().await.explained()?;
             poll(LIMIT, || async {
                 let status = describe(client, id).await?.db_instance_status().unwrap_or("unknown").to_string();
                 Ok(match status.as_str() {
@@ -56,7 +57,7 @@ async fn one(client: &Client, action: Action, id: &str) -> Result<Change> {
             .await?;
         }
         Action::Start => {
-            client.start_db_instance().db_instance_identifier(id).send().await.map_err(|e| fink_aws::explain(&e))?;
+            client.start_db_instance().db_instance_identifier(id).send().await.explained()?;
             if let Err(err) = client.wait_until_db_instance_available().db_instance_identifier(id).wait(LIMIT).await {
                 let now = describe(client, id)
                     .await
@@ -71,8 +72,7 @@ async fn one(client: &Client, action: Action, id: &str) -> Result<Change> {
 }
 
 async fn describe(client: &Client, id: &str) -> Result<DbInstance> {
-    let out =
-        client.describe_db_instances().db_instance_identifier(id).send().await.map_err(|e| fink_aws::explain(&e))?;
+    let out = client.describe_db_instances().db_instance_identifier(id).send().await.explained()?;
     out.db_instances().first().cloned().ok_or_else(|| Error::new("not found"))
 }
 

@@ -2,6 +2,7 @@
 //! ARN and function.
 
 use aws_sdk_lambda::types::{EventSourceMappingConfiguration, EventSourcePosition};
+use fink_aws::Explained;
 use fink_plugin_api::{Error, Result};
 
 use super::sources::Source;
@@ -29,7 +30,7 @@ pub async fn wire(target: &Target, source: &Source) -> Result<Outcome> {
             .enabled(*enabled)
             .send()
             .await
-            .map_err(|e| fink_aws::explain(&e))?;
+            .explained()?;
         return Ok(Outcome::Updated);
     }
     target
@@ -42,7 +43,7 @@ pub async fn wire(target: &Target, source: &Source) -> Result<Outcome> {
         .enabled(*enabled)
         .send()
         .await
-        .map_err(|e| fink_aws::explain(&e))?;
+        .explained()?;
     Ok(Outcome::Created)
 }
 
@@ -72,7 +73,7 @@ async fn ours(target: &Target, source_arn: &str) -> Result<Vec<EventSourceMappin
             .set_marker(marker)
             .send()
             .await
-            .map_err(|e| fink_aws::explain(&e))?;
+            .explained()?;
         found.extend(
             out.event_source_mappings()
                 .iter()

@@ -3,6 +3,7 @@
 use aws_config::SdkConfig;
 use aws_sdk_eventbridge::types::{RuleState, Target as RuleTarget};
 use aws_sdk_eventbridge::Client;
+use fink_aws::Explained;
 use fink_plugin_api::{warn, Error, Result, Value};
 
 use super::sources::Source;
@@ -49,7 +50,7 @@ pub async fn wire(config: &SdkConfig, target: &mut Target, source: &Source) -> R
             .state(RuleState::Enabled)
             .send()
             .await
-            .map_err(|e| fink_aws::explain(&e))?
+            .explained()?
             .rule_arn()
             .unwrap_or_default()
             .to_string(),
@@ -66,8 +67,7 @@ pub async fn wire(config: &SdkConfig, target: &mut Target, source: &Source) -> R
             .arn(&target.arn)
             .build()
             .map_err(|e| Error::new(format!("cannot build the rule target: {e}")))?;
-        let out =
-            client.put_targets().rule(name).targets(rule_target).send().await.map_err(|e| fink_aws::explain(&e))?;
+        let out = client.put_targets().rule(name).targets(rule_target).send().await.explained()?;
         if out.failed_entry_count() > 0 {
             let why = out.failed_entries().first().and_then(|f| f.error_message()).unwrap_or("unknown error");
             return Err(Error::new(format!("cannot add {} as target of rule '{name}': {why}", target.arn)));
@@ -90,12 +90,12 @@ pub async fn unwire(config: &SdkConfig, target: &mut Target, name: &str) -> Resu
         // The rule exists but does not invoke us: it is not ours to delete.
         return Ok(if removed { Outcome::Removed } else { Outcome::NotWired });
     }
-    client.remove_targets().rule(name).set_ids(Some(ours.clone())).send().await.map_err(|e| fink_aws::explain(&e))?;
+    client.remove_targets().rule(name).set_ids(Some(ours.clone())).send().await.explained()?;
     removed = true;
     if targets.len() > ours.len() {
         warn!("kept rule '{name}': it has other targets");
     } else {
-        client.delete_rule().name(name).send().await.map_err(|e| fink_aws::explain(&e))?;
+        client.delete_rule().name(name).send().await.explained()?;
     }
     Ok(if removed { Outcome::Removed } else { Outcome::NotWired })
 }

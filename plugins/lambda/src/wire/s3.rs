@@ -10,6 +10,7 @@ use aws_sdk_s3::types::{
     NotificationConfigurationFilter, S3KeyFilter,
 };
 use aws_sdk_s3::Client;
+use fink_aws::Explained;
 use fink_plugin_api::{Error, Result};
 
 use super::sources::Source;
@@ -142,6 +143,6 @@ async fn put(
         .notification_configuration(config)
         .send()
         .await
-        .map_err(|e| fink_aws::explain(&e))?;
+        .explained()?;
     Ok(())
 }

@@ -2,6 +2,7 @@
 
 use aws_config::SdkConfig;
 use aws_sdk_sns::Client;
+use fink_aws::Explained;
 use fink_plugin_api::Result;
 
 use super::{derived_id, Outcome, Target};
@@ -28,14 +29,7 @@ pub async fn wire(config: &SdkConfig, target: &mut Target, topic_arn: &str) -> R
     if !ours(&client, topic_arn, &target.arn).await?.is_empty() {
         return Ok(if allowed { Outcome::Updated } else { Outcome::AlreadyWired });
     }
-    client
-        .subscribe()
-        .topic_arn(topic_arn)
-        .protocol("lambda")
-        .endpoint(&target.arn)
-        .send()
-        .await
-        .map_err(|e| fink_aws::explain(&e))?;
+    client.subscribe().topic_arn(topic_arn).protocol("lambda").endpoint(&target.arn).send().await.explained()?;
     Ok(Outcome::Created)
 }
 
@@ -43,7 +37,7 @@ pub async fn unwire(config: &SdkConfig, target: &mut Target, topic_arn: &str) ->
     let client = client(config, topic_arn);
     let mut removed = false;
     for subscription in ours(&client, topic_arn, &target.arn).await? {
-        client.unsubscribe().subscription_arn(subscription).send().await.map_err(|e| fink_aws::explain(&e))?;
+        client.unsubscribe().subscription_arn(subscription).send().await.explained()?;
         removed = true;
     }
     if target.revoke(&statement_id(topic_arn)).await? {

@@ -64,30 +64,34 @@ pub fn code<E: ProvideErrorMetadata>(err: &SdkError<E>) -> Option<&str> {
     }
 }
 
+/// `.explained()` on the result of an SDK call: its error becomes [`explain`]'s one line, so a
+/// call reads `client.get_template().send().await.explained()?`.
+pub trait Explained<T> {
+    /// The value, or the error explained.
+    fn explained(self) -> Result<T, Error>;
+}
+
+impl<T, E> Explained<T> for Result<T, SdkError<E>>
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    fn explained(self) -> Result<T, Error> {
+        self.map_err(|e| explain(&e))
+    }
+}
+
 /// One line for the user: what went wrong and, for credential problems, what to set.
 pub fn explain<E>(err: &SdkError<E>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
     if let SdkError::ServiceError(service) = err {
-        let code = service.err().code().unwrap_or("error");
-        let message = service.err().message().unwrap_or("");
-        if matches!(code, "ExpiredToken" | "ExpiredTokenException" | "RequestExpired") {
-            return Error::new(format!("AWS credentials expired ({code})"))
-                .with_help("refresh them (e.g. `aws sso login`) and try again");
-        }
-        if matches!(code, "InvalidClientTokenId" | "UnrecognizedClientException" | "SignatureDoesNotMatch") {
-            return Error::new(format!("AWS rejected the credentials ({code}: {message})"))
-                .with_help("check AWS_PROFILE / AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
-        }
-        return Error::new(one_line(format!("{code}: {message}")));
+        return service_answer(service.err().code().unwrap_or("error"), service.err().message().unwrap_or(""));
     }
     // Not a service answer: the request never got out. The innermost cause says why.
     let full = DisplayErrorContext(err).to_string().to_lowercase();
     if full.contains("credential") {
-        return Error::new("no AWS credentials found").with_help(
-            "set AWS_PROFILE (and run `aws sso login` for SSO profiles) or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
-        );
+        return no_credentials();
     }
     let mut cause: &dyn std::error::Error = err;
     while let Some(inner) = cause.source() {
@@ -101,6 +105,25 @@ where
         return unreachable(&cause.to_string(), endpoint.as_deref());
     }
     Error::new(one_line(format!("AWS request failed: {cause}")))
+}
+
+/// An error AWS answered with: credential problems say what to do, the rest is `code: message`.
+fn service_answer(code: &str, message: &str) -> Error {
+    if matches!(code, "ExpiredToken" | "ExpiredTokenException" | "RequestExpired") {
+        return Error::new(format!("AWS credentials expired ({code})"))
+            .with_help("refresh them (e.g. `aws sso login`) and try again");
+    }
+    if matches!(code, "InvalidClientTokenId" | "UnrecognizedClientException" | "SignatureDoesNotMatch") {
+        return Error::new(one_line(format!("AWS rejected the credentials ({code}: {message})")))
+            .with_help("check AWS_PROFILE / AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY");
+    }
+    Error::new(one_line(format!("{code}: {message}")))
+}
+
+fn no_credentials() -> Error {
+    Error::new("no AWS credentials found").with_help(
+        "set AWS_PROFILE (and run `aws sso login` for SSO profiles) or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
+    )
 }
 
 /// The endpoint every service is sent to, from the values of `AWS_ENDPOINT_URL` and
@@ -135,7 +158,7 @@ pub struct Identity {
 /// Verifies credentials with STS GetCallerIdentity.
 pub async fn identity(config: &SdkConfig) -> Result<Identity, Error> {
     let region = region(config)?;
-    let out = aws_sdk_sts::Client::new(config).get_caller_identity().send().await.map_err(|e| explain(&e))?;
+    let out = aws_sdk_sts::Client::new(config).get_caller_identity().send().await.explained()?;
     Ok(Identity {
         account: out.account().unwrap_or_default().to_string(),
         arn: out.arn().unwrap_or_default().to_string(),
@@ -177,5 +200,37 @@ mod tests {
         let err = unreachable("HTTP read timeout occurred after 3.1s", None);
         assert_eq!(err.message(), "cannot reach AWS: HTTP read timeout occurred after 3.1s");
         assert_eq!(err.help(), Some("check your network, AWS_ENDPOINT_URL and AWS_REGION"));
+    }
+
+    #[test]
+    fn service_answers_are_one_line_and_credential_problems_say_what_to_do() {
+        let err = service_answer("ValidationError", "Stack with id x\n does not exist");
+        assert_eq!(err.message(), "ValidationError: Stack with id x does not exist");
+        assert_eq!(err.help(), None);
+        let err = service_answer("ExpiredToken", "The security token included in the request is expired");
+        assert_eq!(err.message(), "AWS credentials expired (ExpiredToken)");
+        assert!(err.help().unwrap().contains("aws sso login"));
+        let err = service_answer("InvalidClientTokenId", "The security token is invalid.");
+        assert_eq!(
+            err.message(),
+            "AWS rejected the credentials (InvalidClientTokenId: The security token is invalid.)"
+        );
+        assert!(err.help().unwrap().contains("AWS_ACCESS_KEY_ID"));
+    }
+
+    #[test]
+    fn sdk_errors_are_explained_through_the_extension_trait() {
+        use aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityError;
+        let failed: Result<(), SdkError<GetCallerIdentityError>> =
+            Err(SdkError::construction_failure("no credentials provider could load credentials"));
+        let err = failed.explained().unwrap_err();
+        assert_eq!(err.message(), "no AWS credentials found");
+        let failed: Result<(), SdkError<GetCallerIdentityError>> = Err(SdkError::dispatch_failure(
+            aws_sdk_sts::error::ConnectorError::io("Connection refused (os error 111)".into()),
+        ));
+        let err = failed.explained().unwrap_err();
+        assert!(err.message().starts_with("cannot reach AWS"), "{}", err.message());
+        assert!(err.message().ends_with("Connection refused (os error 111)"), "{}", err.message());
+        assert_eq!(Ok::<u8, SdkError<GetCallerIdentityError>>(7).explained().unwrap(), 7);
     }
 }

@@ -5,8 +5,8 @@ use std::path::Path;
 use aws_config::SdkConfig;
 use aws_sdk_cloudformation::Client;
 use comfy_table::Table;
-use fink_plugin_api::{info, outln, Error, Result, Value};
-use serde_json::Map;
+use fink_aws::Explained;
+use fink_plugin_api::{info, outln, Error, Result, Secrets, Value};
 use sha2::{Digest, Sha256};
 
 use crate::events::{self, Watcher};
@@ -34,7 +34,7 @@ pub async fn deploy(
     settings: &Settings,
     template: &Template,
     override_policy: bool,
-    secrets: &[String],
+    secrets: &Secrets,
 ) -> Result<Deployed> {
     let params = parameters::for_stack(template, settings)?;
     let stack_policy = policy::stack_policy(dir, settings)?;
@@ -46,7 +46,7 @@ pub async fn deploy(
         // An empty stack left by an earlier change set (a preview cut short): remove it first.
         info!("removing the empty stack '{name}' an earlier change set left in REVIEW_IN_PROGRESS");
         let mut watcher = Watcher::new(&client, name).await;
-        client.delete_stack().stack_name(name).send().await.map_err(|e| fink_aws::explain(&e))?;
+        client.delete_stack().stack_name(name).send().await.explained()?;
         watcher.wait(&client, name).await?;
         current = None;
     }
@@ -112,7 +112,7 @@ pub async fn deploy(
 
 /// Prints what a deploy would change, then removes the change set (and, for a new stack, the
 /// empty REVIEW_IN_PROGRESS stack the change set created), also when something failed.
-pub async fn preview(config: &SdkConfig, settings: &Settings, template: &Template, secrets: &[String]) -> Result<()> {
+pub async fn preview(config: &SdkConfig, settings: &Settings, template: &Template, secrets: &Secrets) -> Result<()> {
     let params = parameters::for_stack(template, settings)?;
     let client = Client::new(config);
     let name = settings.stack_name.as_str();
@@ -145,16 +145,10 @@ pub async fn preview(config: &SdkConfig, settings: &Settings, template: &Templat
 
 /// Sets the stack policy when the stack's differs (a policy-only change).
 async fn ensure_policy(client: &Client, name: &str, policy: &str) -> Result<()> {
-    let out = client.get_stack_policy().stack_name(name).send().await.map_err(|e| fink_aws::explain(&e))?;
+    let out = client.get_stack_policy().stack_name(name).send().await.explained()?;
     let parse = |text: &str| serde_json::from_str::<Value>(text).ok();
     if out.stack_policy_body().and_then(parse) != parse(policy) {
-        client
-            .set_stack_policy()
-            .stack_name(name)
-            .stack_policy_body(policy)
-            .send()
-            .await
-            .map_err(|e| fink_aws::explain(&e))?;
+        client.set_stack_policy().stack_name(name).stack_policy_body(policy).send().await.explained()?;
         info!("stack policy of '{name}' updated");
     }
     Ok(())
@@ -250,12 +244,10 @@ async fn source(config: &SdkConfig, settings: &Settings, template: &Template) ->
     Ok(Source::Url(format!("https://{bucket}.s3.{region}.amazonaws.com/{key}")))
 }
 
-/// The parameter diff; NoEcho parameters and values marked secret (e.g. from lookup:secret) are
+/// The parameter diff; NoEcho parameters and values holding a secret (e.g. from lookup:secret) are
 /// shown as `****`.
-fn print_parameter_diff(old: &[(String, String)], new: &[(String, String)], template: &Template, secrets: &[String]) {
-    let mut hidden = parameters::no_echo(template);
-    hidden.extend(new.iter().chain(old).filter(|(_, v)| secrets.contains(v)).map(|(k, _)| k.clone()));
-    let diff = parameters::diff(old, new, &hidden);
+fn print_parameter_diff(old: &[(String, String)], new: &[(String, String)], template: &Template, secrets: &Secrets) {
+    let diff = parameters::diff(old, new, &parameters::no_echo(template), secrets);
     if diff.is_empty() {
         return;
     }
@@ -281,24 +273,15 @@ fn print_changes(changes: &[Change]) {
 }
 
 /// The outputs table; values that hold a secret (e.g. a name built from a secret parameter) are
-/// masked like the host masks them.
-fn print_outputs(outputs: &[(String, String)], secrets: &[String]) {
+/// masked by the one rule the host masks with.
+fn print_outputs(outputs: &[(String, String)], secrets: &Secrets) {
     if outputs.is_empty() {
         return;
     }
     let mut table = Table::new();
     table.set_header(["Output", "Value"]);
     for (k, v) in outputs {
-        let mut shown = v.clone();
-        for secret in secrets.iter().filter(|s| s.len() >= 6 || *s == v) {
-            shown = shown.replace(secret.as_str(), "****");
-        }
-        table.add_row([k.clone(), shown]);
+        table.add_row([k.clone(), secrets.mask(v)]);
     }
     outln!("Outputs:\n{table}");
-}
-
-/// The outputs as the `stack_output` context object.
-pub fn outputs_object(outputs: &[(String, String)]) -> Value {
-    Value::Object(outputs.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect::<Map<_, _>>())
 }

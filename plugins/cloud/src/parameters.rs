@@ -3,7 +3,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use fink_plugin_api::{warn, Error, Result, Value};
+use fink_plugin_api::secrets::MASK;
+use fink_plugin_api::{warn, Error, Result, Secrets, Value};
 
 use crate::settings::Settings;
 use crate::template::Template;
@@ -51,27 +52,33 @@ pub fn no_echo(template: &Template) -> BTreeSet<String> {
         .collect()
 }
 
-/// What DescribeStacks shows instead of a NoEcho parameter's value.
+/// What DescribeStacks shows instead of a NoEcho parameter's value (CloudFormation's, not fink's
+/// mask, though they look alike).
 pub const MASKED: &str = "****";
 
-/// (parameter, old, new) for every parameter that changes; `hidden` values shown as `****`. A
-/// current value that CloudFormation masked (NoEcho) can't be compared, so such a parameter is
-/// listed only when it is added or removed.
+/// (parameter, old, new) for every parameter that changes. NoEcho parameters (`no_echo`) and those
+/// whose old or new value holds a secret (by the one rule, [`Secrets`]) show `****` on both sides:
+/// a changed secret's old value is no longer marked secret, but was one. A current value that
+/// CloudFormation masked can't be compared, so such a parameter is listed only when it is added or
+/// removed.
 pub fn diff(
     old: &[(String, String)],
     new: &[(String, String)],
-    hidden: &BTreeSet<String>,
+    no_echo: &BTreeSet<String>,
+    secrets: &Secrets,
 ) -> Vec<(String, String, String)> {
     let old: BTreeMap<&str, &str> = old.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let new: BTreeMap<&str, &str> = new.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     let keys: BTreeSet<&str> = old.keys().chain(new.keys()).copied().collect();
+    let holds_secret = |value: &&str| secrets.mask(value) != *value;
+    let hidden = |key: &str| no_echo.contains(key) || old.get(key).into_iter().chain(new.get(key)).any(holds_secret);
     let show = |key: &str, value: Option<&&str>| match value {
         None => "-".to_string(),
-        Some(_) if hidden.contains(key) => "****".to_string(),
+        Some(_) if hidden(key) => MASK.to_string(),
         Some(v) => v.to_string(),
     };
     let changed = |key: &str| match (old.get(key), new.get(key)) {
-        (Some(&MASKED), Some(_)) if hidden.contains(key) => false,
+        (Some(&MASKED), Some(_)) if hidden(key) => false,
         (o, n) => o != n,
     };
     keys.into_iter().filter(|k| changed(k)).map(|k| (k.to_string(), show(k, old.get(k)), show(k, new.get(k)))).collect()
@@ -107,25 +114,54 @@ mod tests {
         let hidden = no_echo(&template());
         let old = pairs(&[("A", "1"), ("Pw", "****")]);
         let new = pairs(&[("A", "2"), ("Pw", "secret")]);
-        assert_eq!(diff(&old, &new, &hidden), vec![("A".into(), "1".into(), "2".into())]);
-        assert_eq!(diff(&pairs(&[("Pw", "****")]), &pairs(&[("Pw", "secret")]), &hidden), vec![]);
+        let none = Secrets::default();
+        assert_eq!(diff(&old, &new, &hidden, &none), vec![("A".into(), "1".into(), "2".into())]);
+        assert_eq!(diff(&pairs(&[("Pw", "****")]), &pairs(&[("Pw", "secret")]), &hidden, &none), vec![]);
     }
 
     #[test]
     fn an_added_or_removed_no_echo_parameter_is_listed_masked() {
         let hidden = no_echo(&template());
-        assert_eq!(diff(&[], &pairs(&[("Pw", "secret")]), &hidden), vec![("Pw".into(), "-".into(), "****".into())]);
-        assert_eq!(diff(&pairs(&[("Pw", "****")]), &[], &hidden), vec![("Pw".into(), "****".into(), "-".into())]);
+        let none = Secrets::default();
+        assert_eq!(
+            diff(&[], &pairs(&[("Pw", "secret")]), &hidden, &none),
+            vec![("Pw".into(), "-".into(), "****".into())]
+        );
+        assert_eq!(
+            diff(&pairs(&[("Pw", "****")]), &[], &hidden, &none),
+            vec![("Pw".into(), "****".into(), "-".into())]
+        );
     }
 
     #[test]
     fn hidden_values_the_stack_shows_are_compared_and_masked() {
-        // A parameter just declared NoEcho, or a value from lookup:secret: the stack shows it.
+        // A parameter just declared NoEcho: the stack shows its value.
         let hidden: BTreeSet<String> = ["Pw".to_string()].into();
-        assert_eq!(diff(&pairs(&[("Pw", "old")]), &pairs(&[("Pw", "old")]), &hidden), vec![]);
+        let none = Secrets::default();
+        assert_eq!(diff(&pairs(&[("Pw", "old")]), &pairs(&[("Pw", "old")]), &hidden, &none), vec![]);
         assert_eq!(
-            diff(&pairs(&[("Pw", "old")]), &pairs(&[("Pw", "new")]), &hidden),
+            diff(&pairs(&[("Pw", "old")]), &pairs(&[("Pw", "new")]), &hidden, &none),
             vec![("Pw".into(), "****".into(), "****".into())]
+        );
+    }
+
+    #[test]
+    fn a_value_holding_a_secret_hides_both_sides() {
+        // From lookup:secret: the new value is marked secret, the old one (the previous secret) not.
+        let secrets = Secrets::new(["second-s3cr3t", "pw"]);
+        let none = BTreeSet::new();
+        assert_eq!(
+            diff(&pairs(&[("Env", "first-s3cr3t")]), &pairs(&[("Env", "second-s3cr3t")]), &none, &secrets),
+            vec![("Env".into(), "****".into(), "****".into())]
+        );
+        // Inside a longer value by the one rule; a short secret inside a word is no secret.
+        assert_eq!(
+            diff(&pairs(&[("Db", "postgres://u:old@h")]), &pairs(&[("Db", "postgres://u:pw@h")]), &none, &secrets),
+            vec![("Db".into(), "****".into(), "****".into())]
+        );
+        assert_eq!(
+            diff(&pairs(&[("Name", "a")]), &pairs(&[("Name", "upwards")]), &none, &secrets),
+            vec![("Name".into(), "a".into(), "upwards".into())]
         );
     }
 }

@@ -1,0 +1,35 @@
+//! `cloud generate [FILE|-]`: the rendered template as JSON, without AWS.
+
+use std::path::Path;
+
+use fink_plugin_api::{outln, ArgSpec, CommandSpec, Error, Invocation, Result};
+
+use super::settings_and_template;
+use crate::settings::Settings;
+use crate::template::Template;
+
+pub fn spec() -> CommandSpec {
+    CommandSpec::new("generate", "Write the rendered template as JSON").without_aws().arg(ArgSpec::positional(
+        "file",
+        "File to write, or - for stdout (default: <StackName>-generated-cf-template.json)",
+    ))
+}
+
+pub fn run(call: &mut Invocation) -> Result<()> {
+    let (settings, template) = settings_and_template(call)?;
+    generate(&call.project_path(), &settings, &template, call.value("file"))
+}
+
+fn generate(dir: &Path, settings: &Settings, template: &Template, target: Option<&str>) -> Result<()> {
+    let text = serde_json::to_string_pretty(&template.doc).map_err(|e| Error::new(e.to_string()))?;
+    if target == Some("-") {
+        outln!("{text}");
+        return Ok(());
+    }
+    let file =
+        target.map(String::from).unwrap_or_else(|| format!("{}-generated-cf-template.json", settings.stack_name));
+    let path = dir.join(&file);
+    std::fs::write(&path, text + "\n").map_err(|e| Error::new(format!("cannot write {}: {e}", path.display())))?;
+    outln!("wrote {file}");
+    Ok(())
+}

@@ -1,0 +1,17 @@
+//! `cloud preview`: what a deploy would change, from a change set it removes again (see
+//! `crate::deploy::preview`).
+
+use fink_plugin_api::{CommandSpec, Invocation, Result};
+
+use super::{settings_and_template, with_aws};
+use crate::deploy;
+
+pub fn spec() -> CommandSpec {
+    CommandSpec::new("preview", "Show what a deploy would change (creates and removes a change set)")
+}
+
+pub fn run(call: &mut Invocation) -> Result<()> {
+    let (settings, template) = settings_and_template(call)?;
+    let secrets = call.secret_values();
+    with_aws(|config| async move { deploy::preview(&config, &settings, &template, &secrets).await })
+}

@@ -85,12 +85,22 @@ fn parse_lines(text: &str) -> Vec<String> {
     text.lines().map(str::trim).filter(|line| !line.is_empty() && !line.starts_with('#')).map(str::to_owned).collect()
 }
 
-/// The lists joined in order, keeping the first of each repeated pattern.
+/// The lists joined in order, keeping the first of each repeated pattern, unless a pattern of the
+/// other kind (`!pattern` against a plain one) came after that first copy: the last matching
+/// pattern decides, so then the later copy is kept in its place and the earlier one dropped.
+/// Either way the union leaves out exactly the files the joined lists leave out.
 fn union(lists: Vec<Vec<String>>) -> Vec<String> {
+    let negated = |pattern: &str| pattern.starts_with('!');
     let mut all: Vec<String> = Vec::new();
     for pattern in lists.into_iter().flatten() {
-        if !all.contains(&pattern) {
-            all.push(pattern);
+        match all.iter().position(|p| *p == pattern) {
+            None => all.push(pattern),
+            Some(first) => {
+                if all[first + 1..].iter().any(|p| negated(p) != negated(&pattern)) {
+                    all.remove(first);
+                    all.push(pattern);
+                }
+            }
         }
     }
     all
@@ -125,6 +135,23 @@ mod tests {
     }
 
     #[test]
+    fn a_repeated_pattern_after_a_negation_is_kept_in_its_later_place() {
+        // Regression: config `[a, !a]` and `.finkignore` `a` gave `[a, !a]`, which bundles `a`,
+        // though `.finkignore` leaves it out and the joined lists `[a, !a, a]` do too.
+        let lists = vec![strings(&["a", "!a"]), strings(&["a"])];
+        assert_eq!(union(lists), strings(&["!a", "a"]));
+        let lists = vec![strings(&["!k", "*.log"]), strings(&["!k"])];
+        assert_eq!(union(lists), strings(&["*.log", "!k"]));
+        // Without a pattern of the other kind in between, the first copy stays where it is.
+        assert_eq!(union(vec![strings(&["a", "b", "c"]), strings(&["b"])]), strings(&["a", "b", "c"]));
+        assert_eq!(union(vec![strings(&["a", "b", "!c"]), strings(&["b"])]), strings(&["a", "!c", "b"]));
+    }
+
+    fn strings(items: &[&str]) -> Vec<String> {
+        items.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
     fn no_lists_and_no_files_give_no_patterns() {
         let project = tempfile::tempdir().unwrap();
         assert!(collect(&Map::new(), project.path(), None).unwrap().is_empty());
@@ -150,5 +177,62 @@ mod tests {
         fs::create_dir(project.path().join(".npmignore")).unwrap();
         let err = collect(&Map::new(), project.path(), None).unwrap_err();
         assert!(err.message().starts_with(".npmignore: cannot read ignore patterns: "), "{}", err.message());
+    }
+}
+
+/// Property tests: the union leaves out what the joined lists leave out, with each pattern once.
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use proptest::prelude::*;
+    use proptest::test_runner::Config;
+
+    /// Patterns from a few names, plain and negated, so lists repeat each other's patterns.
+    fn list() -> impl Strategy<Value = Vec<String>> {
+        let pattern = (proptest::sample::select(vec!["a", "b", "c", "a*", "*"]), any::<bool>())
+            .prop_map(|(name, negated)| if negated { format!("!{name}") } else { name.to_string() });
+        proptest::collection::vec(pattern, 0..5)
+    }
+
+    /// Whether gitignore's rule (the last matching pattern decides) leaves `file` out. The model
+    /// only needs each pattern to match a fixed set of files; here, by its name's letters.
+    fn left_out(patterns: &[String], file: &str) -> bool {
+        let matches = |name: &str| match name {
+            "*" => true,
+            "a*" => file.starts_with('a'),
+            name => file == name,
+        };
+        patterns.iter().rev().find_map(|p| {
+            let (negated, name) = p.strip_prefix('!').map_or((false, p.as_str()), |n| (true, n));
+            matches(name).then_some(!negated)
+        }) == Some(true)
+    }
+
+    proptest! {
+        #![proptest_config(Config { cases: 3000, failure_persistence: None, ..Config::default() })]
+
+        #[test]
+        fn the_union_decides_like_the_joined_lists(lists in proptest::collection::vec(list(), 0..5)) {
+            let joined: Vec<String> = lists.concat();
+            let all = union(lists);
+            for file in ["a", "ab", "b", "c", "d"] {
+                prop_assert_eq!(left_out(&all, file), left_out(&joined, file), "{} with {:?} and {:?}", file, all, joined);
+            }
+            // Each pattern of each list, once.
+            for pattern in &joined {
+                prop_assert_eq!(all.iter().filter(|p| *p == pattern).count(), 1, "{}", pattern);
+            }
+            prop_assert!(all.iter().all(|p| joined.contains(p)));
+            // Without negations, the order of first appearance.
+            if !joined.iter().any(|p| p.starts_with('!')) {
+                let mut first: Vec<String> = Vec::new();
+                for p in &joined {
+                    if !first.contains(p) {
+                        first.push(p.clone());
+                    }
+                }
+                prop_assert_eq!(all, first);
+            }
+        }
     }
 }

@@ -10,6 +10,7 @@ mod files;
 mod formats;
 mod ignore_files;
 mod merge;
+mod yaml;
 
 use std::path::{Path, PathBuf};
 

@@ -149,3 +149,155 @@ mod tests {
         assert!(parse("lookup:").is_err());
     }
 }
+
+/// Property tests: every lookup written out parses back to itself; anything else is an error
+/// that says what is wrong, never a panic.
+#[cfg(test)]
+pub mod proptests {
+    use super::*;
+    use proptest::prelude::*;
+    use proptest::test_runner::Config;
+
+    const SUFFIX: &str = "CONTINUE_IF_NOT_FOUND";
+
+    /// A name as the grammar allows it: no `:`, not empty, and not the optional suffix (which, last,
+    /// would be read as the suffix).
+    fn name() -> impl Strategy<Value = String> {
+        prop_oneof!["[A-Za-z0-9/._-]{1,16}", "[^:]{1,8}", Just("optional".to_string()), Just("region".to_string())]
+            .prop_filter("the suffix", |n| n != SUFFIX)
+    }
+
+    fn region() -> impl Strategy<Value = String> {
+        "[a-z]{2,5}(-[a-z]{2,9}){1,2}-[0-9]{1,2}"
+    }
+
+    fn kind() -> impl Strategy<Value = Kind> {
+        prop_oneof![
+            (name(), proptest::option::of(name())).prop_map(|(stack, output)| Kind::Stack { stack, output }),
+            name().prop_map(|name| Kind::Parameter { name }),
+            name().prop_map(|name| Kind::Secret { name }),
+            // Hosts are compared case-insensitively, so the parser lowercases them.
+            proptest::collection::vec("[a-z0-9*.-]{1,12}", 1..4).prop_map(|hosts| Kind::Acm { hosts }),
+        ]
+    }
+
+    fn lookup() -> impl Strategy<Value = Lookup> {
+        (kind(), proptest::option::of(region()), any::<bool>())
+            .prop_map(|(kind, region, optional)| Lookup { kind, region, optional })
+            // A stack output named `optional` can only be read as optional (`...:optional:optional`).
+            .prop_filter("inexpressible", |l| {
+                l.optional || !matches!(&l.kind, Kind::Stack { output: Some(o), .. } if o == "optional")
+            })
+    }
+
+    /// `lookup` as text; `spelling` picks among the ways to write an optional stack lookup.
+    fn render(lookup: &Lookup, spelling: u8) -> String {
+        let mut parts = vec!["lookup".to_string()];
+        if let Some(region) = &lookup.region {
+            parts.extend(["region".to_string(), region.clone()]);
+        }
+        parts.push(lookup.kind.type_name().to_string());
+        match &lookup.kind {
+            Kind::Stack { stack, output } => {
+                parts.push(stack.clone());
+                parts.extend(output.clone());
+            }
+            Kind::Parameter { name } | Kind::Secret { name } => parts.push(name.clone()),
+            Kind::Acm { hosts } => parts.extend(hosts.iter().cloned()),
+        }
+        if lookup.optional {
+            let stack_output = match &lookup.kind {
+                Kind::Stack { output, .. } => Some(output.as_deref()),
+                _ => None,
+            };
+            // `:optional` is gcdt's spelling for stacks; it must be used for an output named `optional`.
+            let suffixes: &[&str] = match stack_output {
+                Some(Some("optional")) => &["optional", "optional:CONTINUE_IF_NOT_FOUND"],
+                Some(_) => &["optional", SUFFIX, "optional:CONTINUE_IF_NOT_FOUND"],
+                None => &[SUFFIX],
+            };
+            parts.push(suffixes[spelling as usize % suffixes.len()].to_string());
+        }
+        parts.join(":")
+    }
+
+    /// The reasons the docs list for round 1 (syntax).
+    const REASONS: &[&str] = &[
+        "expected lookup:stack:<stack> or lookup:stack:<stack>:<output>",
+        "expected lookup:parameter:<name> (names cannot contain ':')",
+        "expected lookup:secret:<name> (names cannot contain ':')",
+        "expected lookup:acm:<host>[:<host>...]",
+        "unknown lookup type '",
+        "lookup type '",
+        "' is not a region (expected e.g. lookup:region:us-east-1:stack:<stack>)",
+        "empty lookup",
+    ];
+
+    /// Parts a broken lookup is made of.
+    fn part() -> impl Strategy<Value = String> {
+        prop_oneof![
+            proptest::sample::select(vec![
+                "stack",
+                "parameter",
+                "secret",
+                "acm",
+                "region",
+                "us-east-1",
+                "mars",
+                "eu-west-",
+                SUFFIX,
+                "optional",
+                "ssl",
+                "baseami",
+                "",
+                " ",
+                "Stack",
+                "a",
+                "b.c",
+                "/p/q",
+            ])
+            .prop_map(String::from),
+            "[^:]{0,6}",
+        ]
+    }
+
+    pub fn broken_lookup() -> impl Strategy<Value = String> {
+        prop_oneof![
+            proptest::collection::vec(part(), 0..6).prop_map(|parts| format!("lookup:{}", parts.join(":"))),
+            "lookup:\\PC{0,20}",
+        ]
+    }
+
+    proptest! {
+        #![proptest_config(Config { cases: 3000, failure_persistence: None, ..Config::default() })]
+
+        #[test]
+        fn every_lookup_written_out_parses_back((expected, spelling) in (lookup(), any::<u8>())) {
+            let text = render(&expected, spelling);
+            prop_assert!(is_lookup(&text));
+            prop_assert_eq!(parse(&text), Ok(expected), "{}", text);
+        }
+
+        /// Whatever parses, parses again the same when written out: there is one meaning per lookup.
+        #[test]
+        fn any_lookup_text_parses_to_a_lookup_or_a_documented_reason(text in broken_lookup(), spelling in any::<u8>()) {
+            match parse(&text) {
+                Ok(lookup) => {
+                    let again = render(&lookup, spelling);
+                    prop_assert_eq!(parse(&again), Ok(lookup), "{} written as {}", text, again);
+                }
+                Err(reason) => {
+                    prop_assert!(REASONS.iter().any(|r| reason.contains(r)), "{}: {}", text, reason);
+                }
+            }
+        }
+
+        /// Hosts in any case read as lowercase.
+        #[test]
+        fn acm_hosts_read_lowercase(hosts in proptest::collection::vec("[A-Za-z0-9*.-]{1,12}", 1..4)) {
+            let parsed = parse(&format!("lookup:acm:{}", hosts.join(":")));
+            let lower = hosts.iter().map(|h| h.to_lowercase()).collect();
+            prop_assert_eq!(parsed.map(|l| l.kind), Ok(Kind::Acm { hosts: lower }));
+        }
+    }
+}

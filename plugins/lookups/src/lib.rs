@@ -176,3 +176,119 @@ fn report(errors: Vec<String>) -> Error {
         Error::new(format!("{} lookups failed:\n  {}", errors.len(), errors.join("\n  ")))
     }
 }
+
+/// Property tests: a config with malformed lookups anywhere fails, before any AWS call, with one
+/// line per malformed lookup naming its key path; well-formed lookups and other values are not named.
+#[cfg(test)]
+mod proptests {
+    use super::*;
+    use proptest::prelude::*;
+    use proptest::test_runner::Config;
+
+    fn malformed() -> impl Strategy<Value = String> {
+        grammar::proptests::broken_lookup().prop_filter("well-formed", |s| grammar::parse(s).is_err())
+    }
+
+    fn leaf() -> impl Strategy<Value = Value> {
+        prop_oneof![
+            3 => malformed().prop_map(Value::String),
+            1 => proptest::sample::select(vec![
+                "lookup:stack:infra:VpcId", "lookup:parameter:/p", "lookup:region:eu-west-1:secret:s.k:CONTINUE_IF_NOT_FOUND",
+                "lookup:acm:a.example.com:b.example.com", "vpc=lookup:stack:infra:VpcId", "Lookup:stack:x", "", "plain",
+            ]).prop_map(|s| Value::String(s.to_string())),
+            1 => any::<i64>().prop_map(Value::from),
+            1 => Just(Value::Null),
+        ]
+    }
+
+    fn key() -> impl Strategy<Value = String> {
+        prop_oneof!["[a-zA-Z0-9_-]{1,6}", "\\PC{0,4}"]
+    }
+
+    fn config() -> impl Strategy<Value = Value> {
+        let tree = leaf().prop_recursive(4, 24, 4, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::Array),
+                proptest::collection::btree_map(key(), inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        });
+        // At least one malformed lookup, put into one of the tree's objects or lists.
+        (proptest::collection::btree_map(key(), tree, 0..4), malformed(), any::<usize>()).prop_map(|(top, bad, at)| {
+            let mut config = Value::Object(top.into_iter().collect());
+            let mut containers = Vec::new();
+            containers_of(&config, String::new(), &mut containers);
+            let pointer = containers[at % containers.len()].clone();
+            match config.pointer_mut(&pointer) {
+                Some(Value::Object(map)) => {
+                    map.insert(format!("bad{at}"), Value::String(bad));
+                }
+                Some(Value::Array(items)) => items.push(Value::String(bad)),
+                _ => {}
+            }
+            config
+        })
+    }
+
+    fn containers_of(value: &Value, pointer: String, out: &mut Vec<String>) {
+        let escape = |key: &str| key.replace('~', "~0").replace('/', "~1");
+        match value {
+            Value::Object(map) => {
+                out.push(pointer.clone());
+                for (key, child) in map {
+                    containers_of(child, format!("{pointer}/{}", escape(key)), out);
+                }
+            }
+            Value::Array(items) => {
+                out.push(pointer.clone());
+                for (i, child) in items.iter().enumerate() {
+                    containers_of(child, format!("{pointer}/{i}"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// The expected lines, `<key path>: <lookup>: <reason>`, in config order.
+    fn expected_lines(value: &Value, path: String, out: &mut Vec<String>) {
+        match value {
+            Value::String(s) if s.starts_with("lookup:") => {
+                if let Err(reason) = grammar::parse(s) {
+                    out.push(format!("{path}: {s}: {reason}"));
+                }
+            }
+            Value::Object(map) => {
+                for (key, child) in map {
+                    expected_lines(child, if path.is_empty() { key.clone() } else { format!("{path}.{key}") }, out);
+                }
+            }
+            Value::Array(items) => {
+                for (i, child) in items.iter().enumerate() {
+                    expected_lines(child, format!("{path}[{i}]"), out);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    proptest! {
+        #![proptest_config(Config { cases: 1500, failure_persistence: None, ..Config::default() })]
+
+        #[test]
+        fn malformed_lookups_are_errors_naming_their_key_paths(config in config()) {
+            let mut lines = Vec::new();
+            expected_lines(&config, String::new(), &mut lines);
+            prop_assert!(!lines.is_empty());
+            let expected = match lines.len() {
+                1 => lines[0].clone(),
+                n => format!("{n} lookups failed:\n  {}", lines.join("\n  ")),
+            };
+            let (context, text) = (json!({"env": "dev", "tool": "cloud"}).to_string(), config.to_string());
+            let mut event = Event::new(Signal::LOOKUP_INIT, &context, &text);
+            match resolve_lookups(&mut event) {
+                Ok(()) => prop_assert!(false, "no error for {}", text),
+                Err(err) => prop_assert_eq!(err.message(), expected),
+            }
+        }
+    }
+}

@@ -8,9 +8,10 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 use fink_plugin_api::{
-    bail, export_plugin, info, json, ArgSpec, CommandSpec, Error, Event, Invocation, Registration,
-    Result, Signal, ToolSpec, Value,
+    export_plugin, info, json, ArgSpec, CommandSpec, Error, Event, Invocation, Registration,
+    Result, Signal, Tool, Value,
 };
+use serde::Deserialize;
 
 export_plugin! {
     name: "hello-tool",
@@ -28,16 +29,18 @@ const GREETED: &str = "hello_greeted";
 
 /// Lists everything this plugin does: one tool, one config schema, one subscription.
 fn register(plugin: &mut Registration) -> Result<()> {
-    plugin.tool(tool_spec(), run);
+    plugin.add_tool(tool());
     plugin.config_schema(TOOL, config_schema());
     // Lower runs first and the default is 1000, so this line comes before other plugins' output.
     plugin.on_with_order(Signal::COMMAND_FINALIZED, 500, report);
     Ok(())
 }
 
-/// `fink hello greet` and `fink hello info`. The host builds `--help` from this.
-fn tool_spec() -> ToolSpec {
-    ToolSpec::new(TOOL, "Greets you (example plugin)")
+/// `fink hello greet` and `fink hello info`, each listed once with the function that runs it.
+/// The host builds `--help` from the specs.
+fn tool() -> Tool {
+    Tool::new(TOOL, "Greets you (example plugin)")
+        // Greeting
         .command(
             CommandSpec::new("greet", "Print a greeting")
                 .long_about(
@@ -53,12 +56,25 @@ fn tool_spec() -> ToolSpec {
                 .arg(ArgSpec::flag("shout", "Greet in capitals"))
                 // Needs the `hello` config section (the default) but never calls AWS.
                 .without_aws(),
+            greet,
         )
+        // Inspection
         .command(
             CommandSpec::new("info", "Show the env and the `hello` config section")
                 .without_config()
                 .without_aws(),
+            show_info,
         )
+}
+
+/// The `hello` section, read with `call.tool_section::<Settings>()`. A missing section reads as
+/// `{}`; a wrong type is an error naming the key, e.g. ``config 'hello.greeting': invalid type:
+/// integer `3`, expected a string``.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct Settings {
+    greeting: Option<String>,
+    name: Option<String>,
 }
 
 /// The JSON Schema of the `hello` section. The host fills in the defaults after the config is read
@@ -73,21 +89,12 @@ fn config_schema() -> Value {
     })
 }
 
-/// The tool's runner: one function for all its commands.
-fn run(call: &mut Invocation) -> Result<()> {
-    match call.name() {
-        "greet" => greet(call),
-        "info" => show_info(call),
-        other => bail!("the hello tool has no command '{other}'"),
-    }
-}
-
 fn greet(call: &mut Invocation) -> Result<()> {
-    let section = call.tool_config();
-    let word = config_str(section, "greeting").unwrap_or(DEFAULT_GREETING);
+    let settings: Settings = call.tool_section()?;
+    let word = settings.greeting.as_deref().unwrap_or(DEFAULT_GREETING);
     let name = call
         .value("name")
-        .or_else(|| config_str(section, "name"))
+        .or(settings.name.as_deref())
         .or_else(|| call.user())
         .unwrap_or("stranger")
         .trim()
@@ -109,10 +116,6 @@ fn report(event: &mut Event) -> Result<()> {
         info!("greeted {name} in env {}", event.env().unwrap_or("?"));
     }
     Ok(())
-}
-
-fn config_str<'a>(section: Option<&'a Value>, key: &str) -> Option<&'a str> {
-    section?.get(key)?.as_str()
 }
 
 /// `Hello, ana!`, or `HELLO, ANA!` when shouting.
@@ -137,10 +140,10 @@ fn info_text(env: Option<&str>, section: Option<&Value>) -> String {
 mod tests {
     use super::*;
 
-    /// Runs `command` and returns what it left in the context.
+    /// Runs `command` as fink would and returns what it left in the context.
     fn context_after(command: &str, context: &str, config: &str) -> Value {
         let mut call = Invocation::new(command, context, config);
-        run(&mut call).unwrap();
+        tool().run(&mut call).unwrap();
         call.context().clone()
     }
 
@@ -171,9 +174,19 @@ mod tests {
     }
 
     #[test]
+    fn a_wrong_type_in_the_section_names_its_key() {
+        let ctx = r#"{"tool":"hello","user":"ana","arguments":{"shout":false}}"#;
+        let mut call = Invocation::new("greet", ctx, r#"{"hello":{"greeting":3}}"#);
+        assert_eq!(
+            tool().run(&mut call).unwrap_err().message(),
+            "config 'hello.greeting': invalid type: integer `3`, expected a string"
+        );
+    }
+
+    #[test]
     fn info_changes_nothing_and_needs_no_config() {
         let mut call = Invocation::new("info", r#"{"tool":"hello","env":"dev"}"#, "{}");
-        run(&mut call).unwrap();
+        tool().run(&mut call).unwrap();
         let changes = call.into_changes();
         assert!(changes.context.is_none() && changes.config.is_none());
         assert_eq!(
@@ -189,15 +202,16 @@ mod tests {
     #[test]
     fn unknown_commands_are_errors() {
         let mut call = Invocation::new("wave", r#"{"tool":"hello"}"#, "{}");
-        assert!(run(&mut call)
-            .unwrap_err()
-            .message()
-            .contains("no command 'wave'"));
+        assert_eq!(
+            tool().run(&mut call).unwrap_err().message(),
+            "tool 'hello' has no command 'wave'"
+        );
     }
 
     #[test]
     fn spec_and_schema_agree() {
-        let spec = tool_spec();
+        let tool = tool();
+        let spec = tool.spec();
         let names: Vec<&str> = spec.commands.iter().map(|c| c.name.as_str()).collect();
         assert_eq!(names, ["greet", "info"]);
         assert!(spec.commands[0].needs_config && !spec.commands[1].needs_config);

@@ -4,9 +4,9 @@
 
 use std::path::Path;
 
-use fink_plugin_api::{info, json, outln, Error, Event, Invocation, Result, Value};
+use fink_plugin_api::{human, info, json, outln, Bundle, Error, Event, Invocation, Result, Value};
 
-use crate::settings::Settings;
+use crate::settings::{Section, Settings};
 
 /// Lambda's limit for a zip uploaded directly with the API call (larger ones go through S3).
 pub const DIRECT_UPLOAD_LIMIT: u64 = 50 * 1024 * 1024;
@@ -19,11 +19,11 @@ pub fn request(event: &mut Event) -> Result<()> {
     if event.tool() != Some("lambda") || !matches!(event.command(), Some("bundle" | "deploy")) {
         return Ok(());
     }
-    let Some(section) = event.config().get("lambda").cloned() else {
+    if event.config().get("lambda").is_none() {
         return Ok(());
-    };
-    let settings = Settings::from_section(&section)?;
-    let dir = Path::new(event.project_dir().unwrap_or("."));
+    }
+    let settings = event.section::<Section>("lambda")?.settings()?;
+    let dir = event.project_path();
     let keep = event.context().pointer("/arguments/keep").and_then(Value::as_bool).unwrap_or(false);
     let request = json!({
         "tool": "lambda",
@@ -40,26 +40,13 @@ pub fn request(event: &mut Event) -> Result<()> {
     Ok(())
 }
 
-/// The bundle the bundler built for this run.
-#[derive(Debug, Clone)]
-pub struct Built {
-    pub path: std::path::PathBuf,
-    pub size: u64,
-    /// Base64 of the zip's sha256: Lambda's CodeSha256 format.
-    pub sha256: String,
-    pub files: u64,
-}
-
-/// Reads the bundler's result from the context.
-pub fn built(call: &Invocation) -> Result<Built> {
-    let bundle = call.context().get("bundle").filter(|b| b.get("tool").and_then(Value::as_str) == Some("lambda"));
-    let Some(bundle) = bundle else {
-        return Err(Error::new("no bundle was built for the lambda tool")
-            .with_help("the bundler plugin builds it: check that `fink plugins` lists bundler as enabled"));
-    };
-    let text = |key: &str| bundle.get(key).and_then(Value::as_str).unwrap_or_default().to_string();
-    let number = |key: &str| bundle.get(key).and_then(Value::as_u64).unwrap_or(0);
-    Ok(Built { path: text("path").into(), size: number("size"), sha256: text("sha256"), files: number("files") })
+/// Reads the bundle the bundler built for this run from the context (`sha256` is base64, Lambda's
+/// CodeSha256 format).
+pub fn built(call: &Invocation) -> Result<Bundle> {
+    call.payload::<Bundle>()?.filter(|bundle| bundle.tool == "lambda").ok_or_else(|| {
+        Error::new("no bundle was built for the lambda tool")
+            .with_help("the bundler plugin builds it: check that `fink plugins` lists bundler as enabled")
+    })
 }
 
 /// `lambda bundle`: the bundler wrote the zip; say what is in it.
@@ -69,7 +56,7 @@ pub fn report(call: &Invocation) -> Result<()> {
         "wrote {}: {} files, {}, sha256 {}",
         built.path.display(),
         built.files,
-        human_size(built.size),
+        human::bytes(built.size),
         built.sha256
     );
     Ok(())
@@ -95,12 +82,4 @@ pub fn clean(dir: &Path, settings: &Settings) -> Result<()> {
         info!("removed {}", removed.join(", "));
     }
     Ok(())
-}
-
-pub fn human_size(bytes: u64) -> String {
-    match bytes {
-        b if b >= 1024 * 1024 => format!("{:.1} MB", b as f64 / (1024.0 * 1024.0)),
-        b if b >= 1024 => format!("{:.1} KB", b as f64 / 1024.0),
-        b => format!("{b} B"),
-    }
 }

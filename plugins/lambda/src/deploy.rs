@@ -13,10 +13,9 @@ use aws_sdk_lambda::client::Waiters;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{Environment, FunctionCode, FunctionConfiguration, Runtime, VpcConfig};
 use aws_sdk_lambda::Client;
-use fink_plugin_api::{info, json, outln, warn, Error, Result, Value};
+use fink_plugin_api::{human, info, json, outln, warn, Bundle, Error, Result, Value};
 use sha2::{Digest, Sha256};
 
-use crate::bundle::{human_size, Built};
 use crate::functions::{active_version, set_active};
 use crate::invoke;
 use crate::settings::Settings;
@@ -137,7 +136,7 @@ impl Managed {
 }
 
 /// Deploys; returns what happened (for the context's `lambda_output`).
-pub async fn deploy(config: &SdkConfig, settings: &Settings, built: &Built) -> Result<Value> {
+pub async fn deploy(config: &SdkConfig, settings: &Settings, built: &Bundle) -> Result<Value> {
     let client = Client::new(config);
     let name = settings.function.name.as_str();
     let wanted = Managed::wanted(settings);
@@ -152,7 +151,7 @@ pub async fn deploy(config: &SdkConfig, settings: &Settings, built: &Built) -> R
         Some(current) => {
             let code_updated = current.code_sha256() != Some(built.sha256.as_str());
             if code_updated {
-                info!("updating code of function '{name}' ({})", human_size(built.size));
+                info!("updating code of function '{name}' ({})", human::bytes(built.size));
                 let request = client.update_function_code().function_name(name);
                 let request = match code {
                     Code::Zip(bytes) => request.zip_file(Blob::new(bytes)),
@@ -231,7 +230,7 @@ enum Code {
     S3 { bucket: String, key: String },
 }
 
-async fn code(config: &SdkConfig, settings: &Settings, built: &Built) -> Result<Code> {
+async fn code(config: &SdkConfig, settings: &Settings, built: &Bundle) -> Result<Code> {
     let bytes = std::fs::read(&built.path)
         .map_err(|e| Error::new(format!("cannot read the bundle {}: {e}", built.path.display())))?;
     let Some(bucket) = settings.deployment.artifact_bucket.clone() else {
@@ -245,7 +244,7 @@ async fn code(config: &SdkConfig, settings: &Settings, built: &Built) -> Result<
     if s3.head_object().bucket(&bucket).key(&key).send().await.is_ok() {
         info!("bundle already in s3://{bucket}/{key}");
     } else {
-        info!("uploading bundle to s3://{bucket}/{key} ({})", human_size(built.size));
+        info!("uploading bundle to s3://{bucket}/{key} ({})", human::bytes(built.size));
         s3.put_object()
             .bucket(&bucket)
             .key(&key)
@@ -371,10 +370,10 @@ async fn retention(config: &SdkConfig, name: &str, days: i64) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::settings::Settings;
+    use crate::settings::{Section, Settings};
 
     fn settings(function: Value) -> Settings {
-        Settings::from_section(&json!({ "lambda": function })).unwrap()
+        serde_json::from_value::<Section>(json!({ "lambda": function })).unwrap().settings().unwrap()
     }
 
     #[test]

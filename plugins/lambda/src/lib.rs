@@ -3,11 +3,13 @@
 //! lists, inspects, deletes, rolls back, invokes and pings functions, reads their logs and
 //! metrics, and wires them to event sources.
 //!
-//! `settings` reads `config.lambda`, `bundle` asks the bundler for a bundle, `deploy` creates and
-//! updates, `functions` holds list/info/delete/rollback, `invoke` invoke and ping, `logs`, `metrics`
-//! and `wire` the rest.
+//! `register` lists the commands; each lives in `commands/` with its `spec()` and `run()`, and
+//! calls into the domain modules: `settings` reads `config.lambda`, `bundle` asks the bundler for
+//! a bundle, `deploy` creates and updates, `functions` holds list/info/delete/rollback, `invoke`
+//! invoke and ping, `logs`, `metrics` and `wire` the rest.
 
 mod bundle;
+mod commands;
 mod deploy;
 mod functions;
 mod invoke;
@@ -16,13 +18,7 @@ mod metrics;
 mod settings;
 mod wire;
 
-use std::path::PathBuf;
-
-use fink_plugin_api::{
-    export_plugin, json, ArgSpec, CommandSpec, Error, Invocation, Registration, Result, Signal, ToolSpec,
-};
-
-use crate::settings::Settings;
+use fink_plugin_api::{export_plugin, json, Registration, Result, Signal, Tool};
 
 export_plugin! {
     name: "lambda",
@@ -30,98 +26,43 @@ export_plugin! {
     register: register,
 }
 
+/// Lists everything this plugin does: the `lambda` tool, the schema of its section, and the
+/// request for a bundle.
 fn register(plugin: &mut Registration) -> Result<()> {
-    let name = || ArgSpec::positional("lambda", "Function name").required();
-    // `version` is reserved (fink --version), so the argument is named function-version.
-    let version = || {
-        ArgSpec::positional("function-version", "Published version (default: the one ACTIVE points at)")
-            .value_name("VERSION")
-    };
-    let tool = ToolSpec::new("lambda", "Deploy and operate AWS Lambda functions")
-        .command(CommandSpec::new("clean", "Remove bundle.zip and the bundler's staging folder").without_aws())
-        .command(
-            CommandSpec::new("bundle", "Build the function's bundle (bundle.zip) without deploying")
-                .without_aws()
-                .arg(ArgSpec::flag("keep", "Reuse installed dependencies from the last bundle")),
-        )
-        .command(
-            CommandSpec::new("deploy", "Create or update the function, publish a version and point ACTIVE at it")
-                .long_about(
-                    "Bundles the code, creates the function or updates it: the code only when the bundle's sha256 \
-                     differs from the function's CodeSha256, the configuration only when it differs. Publishes a \
-                     version, pings it when configured, and points the ACTIVE alias at that version.",
-                )
-                .arg(ArgSpec::flag("keep", "Reuse installed dependencies from the last bundle")),
-        )
-        .command(
-            CommandSpec::new("list", "List functions with runtime, memory, timeout and ACTIVE version")
-                .without_config()
-                .arg(ArgSpec::flag("json", "Print JSON")),
-        )
-        .command(
-            CommandSpec::new("info", "Show the configured function: configuration, versions and aliases")
-                .arg(ArgSpec::flag("json", "Print JSON")),
-        )
-        .command(
-            CommandSpec::new("delete", "Delete a function")
-                .without_config()
-                .arg(ArgSpec::flag("force", "Really delete").short('f'))
-                .arg(ArgSpec::flag("delete-logs", "Delete its log group too"))
-                .arg(name()),
-        )
-        .command(
-            CommandSpec::new("rollback", "Point ACTIVE at the given or the previous published version")
-                .without_config()
-                .arg(name())
-                .arg(
-                    ArgSpec::positional("function-version", "Version to point ACTIVE at (default: the one before)")
-                        .value_name("VERSION"),
-                ),
-        )
-        .command(
-            CommandSpec::new("invoke", "Invoke a function and print its response")
-                .without_config()
-                .arg(name())
-                .arg(version())
-                .arg(
-                    ArgSpec::option("invocation-type", "How to invoke")
-                        .possible_values(["RequestResponse", "Event", "DryRun"])
-                        .default_value("RequestResponse"),
-                )
-                .arg(ArgSpec::option("payload", "JSON payload, or file://FILE").required())
-                .arg(ArgSpec::option("outfile", "Write the response to FILE")),
-        )
-        .command(
-            CommandSpec::new("ping", "Invoke with {\"ramuda_action\": \"ping\"} and expect \"alive\"")
-                .without_config()
-                .arg(name())
-                .arg(version()),
-        )
-        .command(
-            CommandSpec::new("logs", "Print a function's log events")
-                .without_config()
-                .arg(name())
-                .arg(ArgSpec::option(
-                    "start",
-                    "Start: '1d', '2h', '30m', '3w' ago or UTC '2017-06-28 14:23' (default 1d; 5m with --tail)",
-                ))
-                .arg(ArgSpec::option("end", "End, same forms as --start (default: now)"))
-                .arg(ArgSpec::flag("tail", "Keep printing new events until Ctrl-C")),
-        )
-        .command(
-            CommandSpec::new("metrics", "Show Duration, Errors, Invocations and Throttles")
-                .without_config()
-                .arg(name()),
-        )
-        .command(CommandSpec::new("wire", "Connect lambda.lambda.events to the ACTIVE alias"))
-        .command(CommandSpec::new("unwire", "Remove what `lambda wire` connected"));
-    plugin.tool(tool, run);
+    plugin.add_tool(tool());
     plugin.config_schema("lambda", schema());
     // Before the bundler (order 1000) so it finds the request at bundle_pre.
     plugin.on_with_order(Signal::BUNDLE_PRE, 100, bundle::request);
     Ok(())
 }
 
+/// The tool's commands, in the order `fink lambda --help` lists them.
+fn tool() -> Tool {
+    use commands::{bundle, clean, delete, deploy, info, invoke, list, logs, metrics, ping, rollback, unwire, wire};
+    Tool::new("lambda", "Deploy and operate AWS Lambda functions")
+        // The configured function: build and deploy it (need the env's `lambda` section)
+        .command(clean::spec(), clean::run)
+        .command(bundle::spec(), bundle::run)
+        .command(deploy::spec(), deploy::run)
+        // Inspecting and managing functions (by name, except `info`)
+        .command(list::spec(), list::run)
+        .command(info::spec(), info::run)
+        .command(delete::spec(), delete::run)
+        .command(rollback::spec(), rollback::run)
+        // Running a function
+        .command(invoke::spec(), invoke::run)
+        .command(ping::spec(), ping::run)
+        // Watching a function
+        .command(logs::spec(), logs::run)
+        .command(metrics::spec(), metrics::run)
+        // Event sources of the configured function
+        .command(wire::spec(), wire::run)
+        .command(unwire::spec(), unwire::run)
+}
+
+/// The schema of `config.lambda`. fink checks it (types, ranges, retention days, a non-empty
+/// name) before any command runs, so the commands read the section with serde and check nothing
+/// twice.
 fn schema() -> fink_plugin_api::Value {
     let strings = json!({"type": "array", "items": {"type": "string"}});
     json!({"type": "object", "properties": {
@@ -161,76 +102,56 @@ fn schema() -> fink_plugin_api::Value {
     }})
 }
 
-fn run(call: &mut Invocation) -> Result<()> {
-    let command = call.name().to_string();
-    let dir = PathBuf::from(call.project_dir().unwrap_or("."));
-    let name = call.value("lambda").map(String::from).unwrap_or_default();
-    let version = call.value("function-version").map(String::from);
-    // Commands that work by function name run without the config (but use its region if present).
-    let region =
-        call.tool_config().and_then(|s| s.pointer("/deployment/region")).and_then(|r| r.as_str()).map(String::from);
-    match command.as_str() {
-        "list" => {
-            let as_json = call.flag("json");
-            return with_aws(region, |config| async move { functions::list(&config, as_json).await });
-        }
-        "delete" => {
-            let (force, logs) = (call.flag("force"), call.flag("delete-logs"));
-            return with_aws(region, |config| async move { functions::delete(&config, &name, force, logs).await });
-        }
-        "rollback" => {
-            return with_aws(region, |config| async move { functions::rollback(&config, &name, version).await })
-        }
-        "invoke" => {
-            let request = invoke::Request {
-                name,
-                version,
-                invocation_type: call.value("invocation-type").unwrap_or("RequestResponse").to_string(),
-                payload: call.value("payload").unwrap_or_default().to_string(),
-                outfile: call.value("outfile").map(String::from),
-                dir: dir.clone(),
-            };
-            return with_aws(region, |config| async move { invoke::invoke(&config, &request).await });
-        }
-        "ping" => return with_aws(region, |config| async move { invoke::ping_command(&config, &name, version).await }),
-        "logs" => {
-            let request = logs::Request {
-                name,
-                start: call.value("start").map(String::from),
-                end: call.value("end").map(String::from),
-                tail: call.flag("tail"),
-            };
-            return with_aws(region, |config| async move { logs::logs(&config, &request).await });
-        }
-        "metrics" => return with_aws(region, |config| async move { metrics::metrics(&config, &name).await }),
-        _ => {}
-    }
-    let section = call.tool_config().cloned().unwrap_or_default();
-    let settings = Settings::from_section(&section)?;
-    match command.as_str() {
-        "clean" => bundle::clean(&dir, &settings),
-        "bundle" => bundle::report(call),
-        "deploy" => {
-            let built = bundle::built(call)?;
-            let deployed = with_aws(region, |config| async move { deploy::deploy(&config, &settings, &built).await })?;
-            call.set_context("lambda_output", deployed);
-            Ok(())
-        }
-        "info" => {
-            let as_json = call.flag("json");
-            with_aws(region, |config| async move { functions::info(&config, &settings.function.name, as_json).await })
-        }
-        "wire" => with_aws(region, |config| async move { wire::wire(&config, &settings).await }),
-        "unwire" => with_aws(region, |config| async move { wire::unwire(&config, &settings).await }),
-        other => Err(Error::new(format!("unknown lambda command '{other}'"))),
-    }
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fink_plugin_api::Invocation;
 
-/// Runs an AWS job on this plugin's own runtime with the standard SDK config (in `region` if set).
-fn with_aws<T, F, Fut>(region: Option<String>, job: F) -> Result<T>
-where
-    F: FnOnce(aws_config::SdkConfig) -> Fut,
-    Fut: std::future::Future<Output = Result<T>>,
-{
-    fink_aws::run(region.as_deref(), job)
+    #[test]
+    fn each_command_is_listed_once_in_help_order() {
+        let tool = tool();
+        let names: Vec<&str> = tool.spec().commands.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "clean", "bundle", "deploy", "list", "info", "delete", "rollback", "invoke", "ping", "logs", "metrics",
+                "wire", "unwire"
+            ]
+        );
+        let configured: Vec<&str> =
+            tool.spec().commands.iter().filter(|c| c.needs_config).map(|c| c.name.as_str()).collect();
+        assert_eq!(configured, ["clean", "bundle", "deploy", "info", "wire", "unwire"]);
+        let offline: Vec<&str> =
+            tool.spec().commands.iter().filter(|c| !c.needs_aws).map(|c| c.name.as_str()).collect();
+        assert_eq!(offline, ["clean", "bundle"]);
+    }
+
+    #[test]
+    fn commands_run_their_own_handler() {
+        let project = tempfile::tempdir().unwrap();
+        std::fs::write(project.path().join("f.zip"), "zip").unwrap();
+        let context = json!({"tool": "lambda", "project_dir": project.path(), "arguments": {}}).to_string();
+        let config = json!({"lambda": {"lambda": {"name": "f"}, "bundling": {"zip": "f.zip"}}}).to_string();
+        let mut tool = tool();
+        tool.run(&mut Invocation::new("clean", &context, &config)).unwrap();
+        assert!(!project.path().join("f.zip").exists());
+        let err = tool.run(&mut Invocation::new("bundle", &context, &config)).unwrap_err();
+        assert_eq!(err.message(), "no bundle was built for the lambda tool");
+        let err = tool.run(&mut Invocation::new("wave", &context, &config)).unwrap_err();
+        assert_eq!(err.message(), "tool 'lambda' has no command 'wave'");
+    }
+
+    #[test]
+    fn configured_commands_need_the_function() {
+        let context = json!({"tool": "lambda", "arguments": {}}).to_string();
+        let err = tool().run(&mut Invocation::new("info", &context, r#"{"lambda": {"deployment": {}}}"#)).unwrap_err();
+        assert_eq!(err.message(), "lambda.lambda is missing");
+        assert_eq!(err.help(), Some("describe the function in lambda.lambda"));
+    }
+
+    #[test]
+    fn the_schema_allows_lambdas_retention_days() {
+        let days = &schema()["properties"]["lambda"]["properties"]["logs"]["properties"]["retentionInDays"]["enum"];
+        assert_eq!(days, &json!(settings::RETENTION_DAYS));
+    }
 }

@@ -79,7 +79,39 @@ pub struct Deployment {
     pub fail_deployment_on_unsuccessful_ping: bool,
 }
 
-/// Everything the lambda tool reads from `config.lambda`.
+/// `lambda.bundling`: lambda reads only the zip's name; the bundler reads the rest.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct Bundling {
+    pub zip: Option<String>,
+}
+
+/// `config.lambda` as written, read with `call.tool_section::<Section>()` (or
+/// `event.section("lambda")`): a wrong type is an error naming its key path, e.g.
+/// `config 'lambda.lambda.timeout': invalid type: string "3", expected i32`. The values
+/// themselves (ranges, retention days, a non-empty name) are checked by the config schema in
+/// `lib.rs` before any command runs.
+#[derive(Debug, Clone, Default, Deserialize, PartialEq)]
+#[serde(default)]
+pub struct Section {
+    /// `lambda.lambda`: the function. Commands by function name run without it.
+    pub lambda: Option<Function>,
+    pub deployment: Deployment,
+    pub bundling: Bundling,
+}
+
+impl Section {
+    /// The settings of the configured function; `lambda.lambda` must be there.
+    pub fn settings(self) -> Result<Settings> {
+        let function = self.lambda.ok_or_else(|| {
+            Error::new("lambda.lambda is missing").with_help("describe the function in lambda.lambda")
+        })?;
+        let zip = self.bundling.zip.filter(|z| !z.is_empty()).unwrap_or_else(|| "bundle.zip".to_string());
+        Ok(Settings { function, deployment: self.deployment, zip })
+    }
+}
+
+/// Everything the lambda tool reads from `config.lambda` about the configured function.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Settings {
     pub function: Function,
@@ -89,32 +121,6 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// Reads `config.lambda`; a problem names its key.
-    pub fn from_section(section: &Value) -> Result<Settings> {
-        let function: Function = part(section, "lambda")?.ok_or_else(|| {
-            Error::new("lambda.lambda is missing").with_help("describe the function in lambda.lambda")
-        })?;
-        if function.name.trim().is_empty() {
-            return Err(Error::new("lambda.lambda.name is empty"));
-        }
-        if let Some(days) = function.logs.as_ref().and_then(|l| l.retention_in_days) {
-            if !RETENTION_DAYS.contains(&days) {
-                return Err(Error::new(format!(
-                    "lambda.lambda.logs.retentionInDays: {days} is not one of {}",
-                    RETENTION_DAYS.iter().map(|d| d.to_string()).collect::<Vec<_>>().join(", ")
-                )));
-            }
-        }
-        let deployment: Deployment = part(section, "deployment")?.unwrap_or_default();
-        let zip = section
-            .pointer("/bundling/zip")
-            .and_then(Value::as_str)
-            .filter(|z| !z.is_empty())
-            .unwrap_or("bundle.zip")
-            .to_string();
-        Ok(Settings { function, deployment, zip })
-    }
-
     pub fn runtime(&self) -> &str {
         self.function.runtime.as_deref().unwrap_or(DEFAULT_RUNTIME)
     }
@@ -129,40 +135,41 @@ impl Settings {
     }
 }
 
-fn part<T: for<'de> Deserialize<'de>>(section: &Value, key: &str) -> Result<Option<T>> {
-    match section.get(key) {
-        None | Some(Value::Null) => Ok(None),
-        Some(value) => {
-            serde_json::from_value(value.clone()).map(Some).map_err(|e| Error::new(format!("lambda.{key}: {e}")))
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use fink_plugin_api::json;
+    use fink_plugin_api::{json, Invocation};
+
+    /// Reads `lambda` the way the commands do.
+    fn read(section: Value) -> Result<Settings> {
+        let config = json!({ "lambda": section }).to_string();
+        let call = Invocation::new("deploy", r#"{"tool":"lambda"}"#, &config);
+        call.tool_section::<Section>()?.settings()
+    }
 
     #[test]
     fn reads_gcdt_names_and_defaults() {
-        let s = Settings::from_section(&json!({
+        let s = read(json!({
             "lambda": {"name": "f", "handlerFunction": "handler.handle", "handlerFile": "handler.py",
                        "memorySize": 256, "vpc": {"subnetIds": ["a"], "securityGroups": ["sg"]}},
-            "deployment": {"artifactBucket": "b"}
+            "deployment": {"artifactBucket": "b"},
+            "bundling": {"folders": [{"source": "src"}]}
         }))
         .unwrap();
         assert_eq!(s.function.memory_size, Some(256));
         assert_eq!(s.function.vpc.unwrap().security_groups, vec!["sg"]);
         assert_eq!(s.deployment.artifact_bucket.as_deref(), Some("b"));
         assert_eq!(s.zip, "bundle.zip");
+        assert_eq!(read(json!({"lambda": {"name": "f"}, "bundling": {"zip": "f.zip"}})).unwrap().zip, "f.zip");
     }
 
     #[test]
     fn problems_name_the_key() {
-        let err = Settings::from_section(&json!({"deployment": {}})).unwrap_err();
+        let err = read(json!({"deployment": {}})).unwrap_err();
         assert!(err.to_string().contains("lambda.lambda is missing"), "{err}");
-        let err =
-            Settings::from_section(&json!({"lambda": {"name": "f", "logs": {"retentionInDays": 2}}})).unwrap_err();
-        assert!(err.to_string().contains("lambda.lambda.logs.retentionInDays: 2"), "{err}");
+        let err = read(json!({"lambda": {"name": "f", "timeout": "3"}})).unwrap_err();
+        assert_eq!(err.to_string(), r#"config 'lambda.lambda.timeout': invalid type: string "3", expected i32"#);
+        let err = read(json!({"lambda": {"name": "f", "vpc": {"subnetIds": [1]}}})).unwrap_err();
+        assert!(err.to_string().starts_with("config 'lambda.lambda.vpc.subnetIds[0]': invalid type"), "{err}");
     }
 }

@@ -1,0 +1,25 @@
+//! `lambda deploy`: create or update the configured function from the bundle, publish a version
+//! and point ACTIVE at it (see `crate::deploy`).
+
+use fink_plugin_api::{CommandSpec, Invocation, Result};
+
+use super::{settings, with_aws};
+
+pub fn spec() -> CommandSpec {
+    CommandSpec::new("deploy", "Create or update the function, publish a version and point ACTIVE at it")
+        .long_about(
+            "Bundles the code, creates the function or updates it: the code only when the bundle's sha256 \
+             differs from the function's CodeSha256, the configuration only when it differs. Publishes a \
+             version, pings it when configured, and points the ACTIVE alias at that version.",
+        )
+        .arg(super::bundle::keep_arg())
+}
+
+pub fn run(call: &mut Invocation) -> Result<()> {
+    let settings = settings(call)?;
+    let bundle = crate::bundle::built(call)?;
+    let region = settings.deployment.region.clone();
+    let deployed = with_aws(region, |config| async move { crate::deploy::deploy(&config, &settings, &bundle).await })?;
+    call.set_context("lambda_output", deployed);
+    Ok(())
+}

@@ -1,6 +1,6 @@
 //! config-reader: reads `fink_<env>.{json,yaml,yml,toml}` with its `baseconfig` chain and ignore patterns into the config.
 //!
-//! `files` picks the one env file, `formats` parses it, `chain` follows `baseconfig`, `merge` merges,
+//! `files` picks the one env file, `formats` parses it (`yaml` for YAML), `chain` follows `baseconfig`, `merge` merges,
 //! `ignore_files` unions the ignore patterns. This file wires them to the `config_read_init` signal.
 // Tests may unwrap; the workspace denies it everywhere else.
 #![cfg_attr(test, allow(clippy::unwrap_used))]

@@ -1,22 +1,24 @@
-//! The deterministic zip: entries sorted by their path in the zip, a fixed timestamp
+//! The deterministic archive: entries sorted by their path in the archive, a fixed timestamp
 //! (1980-01-01 00:00:00), permissions normalised to 0644 (0755 for executables), no directory
 //! entries and no extra fields, so the same files always give the same bytes.
 //!
-//! Files are compressed in parallel: each one becomes a one-entry zip in memory on a rayon
-//! thread, and those are merged in order into the output with `ZipWriter::merge_archive`, which
-//! copies the compressed data as it is. Work goes in batches of at most [`BATCH_BYTES`] of input
-//! so memory stays bounded; files above [`LARGE`] are streamed straight into the output instead.
+//! [`sorted`] orders and checks the entries; [`pipeline`] compresses them in parallel in a bounded
+//! window and writes them in that order, streaming large files, so memory does not grow with the
+//! bundle; [`zip_format`] is the zip it writes. Another format (a tar.gz for CodeDeploy) only needs
+//! its own [`pipeline::Format`]: the collection, the order and the memory bound are shared.
+//! [`write_file`] writes through a temporary file and renames it, so a failure never leaves a
+//! half-written archive.
 
-use std::fs::File;
-use std::io::{self, BufWriter, Cursor, Read, Seek, Write};
+pub mod pipeline;
+pub mod zip_format;
+
+use std::io::{self, BufWriter, Seek, Write};
 use std::path::{Path, PathBuf};
 
-use fink_plugin_api::{Error, Result};
-use flate2::write::DeflateEncoder;
-use flate2::Compression;
-use rayon::prelude::*;
-use zip::write::SimpleFileOptions;
-use zip::{CompressionMethod, DateTime, ZipArchive, ZipWriter};
+use fink_plugin_api::{debug, Error, Result};
+
+pub use pipeline::{Limits, Stats};
+use zip_format::ZipFormat;
 
 /// Deflate level 5 with zlib-rs: on the benchmark tree (code-like text plus half-random blobs) it
 /// gives a zip no larger than `zip -r` at its default level 6 (96.3 vs 96.4 MB) in about 25% less
@@ -28,15 +30,6 @@ pub const LEVEL: i64 = 5;
 /// (already-compressed data: images, jars, wheels, ...).
 pub const STORE_ABOVE: f64 = 0.95;
 
-/// Input bytes compressed in parallel before their results are written out.
-pub const BATCH_BYTES: u64 = 64 * 1024 * 1024;
-
-/// Files above this size are streamed into the output one at a time instead of held in memory.
-pub const LARGE: u64 = 32 * 1024 * 1024;
-
-/// How much of a large file is deflated to decide whether to store it.
-const SAMPLE: usize = 1024 * 1024;
-
 /// Where an entry's bytes come from.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Source {
@@ -44,13 +37,13 @@ pub enum Source {
     Bytes(Vec<u8>),
 }
 
-/// One file of the zip.
+/// One file of the archive.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Entry {
-    /// Its path in the zip, `/`-separated, no leading slash.
+    /// Its path in the archive, `/`-separated, no leading slash.
     pub name: String,
     pub source: Source,
-    /// Its size in bytes (used to plan batches).
+    /// Its size in bytes (decides streaming and fills the window).
     pub size: u64,
     /// Stored with mode 0755 instead of 0644.
     pub executable: bool,
@@ -91,67 +84,74 @@ pub fn is_executable(meta: &std::fs::Metadata) -> bool {
     }
 }
 
-/// Writes `entries` as a deterministic zip to `out`; returns `out` and the number of entries.
-/// Two entries with the same name are an error.
-pub fn write<W: Write + Seek>(mut entries: Vec<Entry>, out: W) -> Result<(W, usize)> {
+/// `entries` in archive order (by name); two entries with the same name are an error.
+pub fn sorted(mut entries: Vec<Entry>) -> Result<Vec<Entry>> {
     entries.sort_by(|a, b| a.name.cmp(&b.name));
     if let Some(pair) = entries.windows(2).find(|pair| pair[0].name == pair[1].name) {
         return Err(Error::new(format!("two files would be {} in the zip", pair[0].name)));
     }
-    let mut zip = ZipWriter::new(out);
-    let mut start = 0;
-    while start < entries.len() {
-        if let Some(path) = streamed(&entries[start]) {
-            stream(&mut zip, &entries[start], path)?;
-            start += 1;
-            continue;
-        }
-        let mut end = start;
-        let mut bytes = 0;
-        while end < entries.len()
-            && streamed(&entries[end]).is_none()
-            && (end == start || bytes + entries[end].size <= BATCH_BYTES)
-        {
-            bytes += entries[end].size;
-            end += 1;
-        }
-        let parts: Vec<Result<ZipArchive<Cursor<Vec<u8>>>>> = entries[start..end].par_iter().map(compress).collect();
-        for (part, entry) in parts.into_iter().zip(&entries[start..end]) {
-            zip.merge_archive(part?).map_err(|e| zip_error(entry, e))?;
-        }
-        start = end;
-    }
-    let out = zip.finish().map_err(|e| Error::new(format!("cannot finish the zip: {e}")))?;
-    Ok((out, entries.len()))
+    Ok(entries)
 }
 
-/// The file to stream when `entry` is too large to hold in memory.
-fn streamed(entry: &Entry) -> Option<&Path> {
-    match &entry.source {
-        Source::File(path) if entry.size > LARGE => Some(path),
-        _ => None,
-    }
+/// Writes `entries` as a deterministic zip to `out`; returns `out` and the number of entries.
+/// Two entries with the same name are an error. Large files are spooled in the system's
+/// temporary folder.
+pub fn write<W: Write + Seek>(entries: Vec<Entry>, out: W) -> Result<(W, usize)> {
+    let (out, stats) = write_with(entries, out, Limits::default(), &std::env::temp_dir())?;
+    Ok((out, stats.entries))
+}
+
+/// [`write`] within the given memory limits, spooling large files in `spool_dir`. The bytes do not
+/// depend on the limits, except that files above `limits.large` decide between deflate and store
+/// from their first MB.
+pub fn write_with<W: Write + Seek>(
+    entries: Vec<Entry>,
+    out: W,
+    limits: Limits,
+    spool_dir: &Path,
+) -> Result<(W, Stats)> {
+    let entries = sorted(entries)?;
+    let mut zip = ZipFormat::new(out);
+    let stats = pipeline::run(&mut zip, entries.into(), limits, spool_dir)?;
+    debug!(
+        "zipped {} files ({} spooled to disk), at most {:.1} MB of input in the window",
+        stats.entries,
+        stats.spooled,
+        stats.peak_window as f64 / (1024.0 * 1024.0)
+    );
+    Ok((zip.finish()?, stats))
 }
 
 /// Writes the zip to `output` through a temporary file in the same folder, so a failure leaves no
-/// half-written zip; returns the number of entries.
+/// half-written zip; large files are spooled in that folder too. Returns the number of entries.
 pub fn write_file(entries: Vec<Entry>, output: &Path) -> Result<usize> {
+    atomic(output, |file, dir| {
+        let (file, stats) = write_with(entries, file, Limits::default(), dir)?;
+        Ok((file, stats.entries))
+    })
+}
+
+type Buffered = BufWriter<std::fs::File>;
+
+/// Runs `write` on a buffered temporary file next to `output` (and that folder), then renames the
+/// file to `output`.
+fn atomic<T>(output: &Path, write: impl FnOnce(Buffered, &Path) -> Result<(Buffered, T)>) -> Result<T> {
     let dir = output.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let cannot = |e: io::Error| Error::new(format!("cannot write {}: {e}", output.display()));
     std::fs::create_dir_all(dir).map_err(cannot)?;
     let temp = tempfile::Builder::new().prefix(&format!(".{name}.")).suffix(".tmp").tempfile_in(dir).map_err(cannot)?;
     let file = temp.as_file().try_clone().map_err(cannot)?;
-    let (out, files) = write(entries, BufWriter::with_capacity(1024 * 1024, file))?;
+    let (out, value) = write(BufWriter::with_capacity(1024 * 1024, file), dir)?;
     out.into_inner().map_err(|e| cannot(e.into_error()))?.sync_all().map_err(cannot)?;
     #[cfg(unix)]
     {
-        // tempfile creates 0600; a zip is an ordinary file.
+        // tempfile creates 0600; an archive is an ordinary file.
         use std::os::unix::fs::PermissionsExt;
         std::fs::set_permissions(temp.path(), std::fs::Permissions::from_mode(0o644)).map_err(cannot)?;
     }
     temp.persist(output).map_err(|e| cannot(e.error))?;
-    Ok(files)
+    Ok(value)
 }
 
 /// Whether `name` is a temporary file [`write_file`] creates for the zip `zip_name`.
@@ -159,74 +159,13 @@ pub fn is_temp_of(name: &str, zip_name: &str) -> bool {
     name.starts_with(&format!(".{zip_name}.")) && name.ends_with(".tmp")
 }
 
-fn options(entry: &Entry, method: CompressionMethod) -> SimpleFileOptions {
-    let options = SimpleFileOptions::default()
-        .compression_method(method)
-        .last_modified_time(DateTime::default())
-        .unix_permissions(if entry.executable { 0o755 } else { 0o644 })
-        .large_file(entry.size >= u64::from(u32::MAX));
-    match method {
-        CompressionMethod::Deflated => options.compression_level(Some(LEVEL)),
-        _ => options.compression_level(None),
-    }
-}
-
-/// One entry as a one-entry zip in memory: deflated, or stored when deflate does not pay.
-fn compress(entry: &Entry) -> Result<ZipArchive<Cursor<Vec<u8>>>> {
-    let read;
-    let data: &[u8] = match &entry.source {
-        Source::Bytes(bytes) => bytes,
-        Source::File(path) => {
-            read = std::fs::read(path).map_err(|e| Error::new(format!("cannot read {}: {e}", path.display())))?;
-            &read
-        }
-    };
-    if !data.is_empty() {
-        let mut archive = single(entry, data, CompressionMethod::Deflated)?;
-        let compressed = archive.by_index_raw(0).map_err(|e| zip_error(entry, e))?.compressed_size();
-        if compressed as f64 <= data.len() as f64 * STORE_ABOVE {
-            return Ok(archive);
-        }
-    }
-    single(entry, data, CompressionMethod::Stored)
-}
-
-fn single(entry: &Entry, data: &[u8], method: CompressionMethod) -> Result<ZipArchive<Cursor<Vec<u8>>>> {
-    let capacity = if method == CompressionMethod::Stored { data.len() } else { data.len() / 3 };
-    let mut zip = ZipWriter::new(Cursor::new(Vec::with_capacity(capacity + entry.name.len() * 2 + 128)));
-    zip.start_file(entry.name.as_str(), options(entry, method)).map_err(|e| zip_error(entry, e))?;
-    zip.write_all(data).map_err(|e| Error::new(format!("cannot compress {}: {e}", entry.describe())))?;
-    zip.finish_into_readable().map_err(|e| zip_error(entry, e))
-}
-
-/// A large file straight into the output: deflated unless its first MB does not compress.
-fn stream<W: Write + Seek>(zip: &mut ZipWriter<W>, entry: &Entry, path: &Path) -> Result<()> {
-    let cannot = |e: io::Error| Error::new(format!("cannot read {}: {e}", path.display()));
-    let mut file = File::open(path).map_err(cannot)?;
-    let mut sample = Vec::with_capacity(SAMPLE);
-    (&mut file).take(SAMPLE as u64).read_to_end(&mut sample).map_err(cannot)?;
-    let method = if compresses(&sample) { CompressionMethod::Deflated } else { CompressionMethod::Stored };
-    zip.start_file(entry.name.as_str(), options(entry, method)).map_err(|e| zip_error(entry, e))?;
-    zip.write_all(&sample).map_err(cannot)?;
-    io::copy(&mut file, zip).map_err(cannot)?;
-    Ok(())
-}
-
-/// Whether deflating `sample` leaves at most [`STORE_ABOVE`] of its size.
-fn compresses(sample: &[u8]) -> bool {
-    let mut encoder = DeflateEncoder::new(Vec::with_capacity(sample.len()), Compression::new(LEVEL as u32));
-    match encoder.write_all(sample).and_then(|_| encoder.finish()) {
-        Ok(out) => (out.len() as f64) <= sample.len() as f64 * STORE_ABOVE,
-        Err(_) => true,
-    }
-}
-
-fn zip_error(entry: &Entry, err: zip::result::ZipError) -> Error {
-    Error::new(format!("cannot add {} to the zip: {err}", entry.describe()))
-}
-
 #[cfg(test)]
 mod tests {
+    use std::fs::File;
+    use std::io::{Cursor, Read};
+
+    use zip::{CompressionMethod, DateTime, ZipArchive};
+
     use super::*;
 
     /// Deterministic bytes that deflate cannot shrink.
@@ -313,27 +252,75 @@ mod tests {
     }
 
     #[test]
-    fn large_files_are_streamed_and_read_back_intact() {
+    fn large_files_are_spooled_and_read_back_intact() {
         let dir = tempfile::tempdir().unwrap();
         let big = dir.path().join("big.bin");
-        let mut content = b"compressible line\n".repeat((LARGE as usize / 18) + 10);
+        let mut content = b"compressible line\n".repeat((pipeline::LARGE as usize / 18) + 10);
         content.extend(noise(1000, 5));
         std::fs::write(&big, &content).unwrap();
-        let small = Entry::bytes("a.txt", b"small".to_vec());
-        let bytes = zip_bytes(vec![Entry::file("big.bin", &big).unwrap(), small]);
+        let entries = || vec![Entry::file("big.bin", &big).unwrap(), Entry::bytes("a.txt", b"small".to_vec())];
+        let (out, stats) = write_with(entries(), Cursor::new(Vec::new()), Limits::default(), dir.path()).unwrap();
+        assert_eq!((stats.entries, stats.spooled), (2, 1));
+        let bytes = out.into_inner();
         let mut archive = ZipArchive::new(Cursor::new(bytes.clone())).unwrap();
         let mut read = Vec::new();
         archive.by_name("big.bin").unwrap().read_to_end(&mut read).unwrap();
         assert_eq!(read, content);
         assert_eq!(archive.by_name("big.bin").unwrap().compression(), CompressionMethod::Deflated);
-        assert_eq!(
-            bytes,
-            zip_bytes(vec![Entry::file("big.bin", &big).unwrap(), Entry::bytes("a.txt", b"small".to_vec())])
-        );
+        assert_eq!(bytes, zip_bytes(entries()));
+    }
+
+    /// Files of `sizes` on disk: text, with every third one random.
+    fn files_on_disk(dir: &Path, sizes: &[usize]) -> Vec<Entry> {
+        sizes
+            .iter()
+            .enumerate()
+            .map(|(i, &size)| {
+                let path = dir.join(format!("f{i}"));
+                let content = if i % 3 == 2 {
+                    noise(size, i as u64 + 1)
+                } else {
+                    format!("line {i} of some text\n").repeat(size / 20 + 1).as_bytes()[..size].to_vec()
+                };
+                std::fs::write(&path, content).unwrap();
+                Entry::file(format!("d/{i:03}"), path).unwrap()
+            })
+            .collect()
     }
 
     #[test]
-    fn many_files_across_batches_keep_their_content_and_order() {
+    fn the_memory_limits_bound_the_window_and_do_not_change_the_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let sizes: Vec<usize> = (0..120).map(|i| (i * 7919) % 40_000).collect();
+        let entries = files_on_disk(dir.path(), &sizes);
+        let default = zip_bytes(entries.clone());
+        let small = Limits { window: 100_000, large: 50_000 };
+        let (out, stats) = write_with(entries.clone(), Cursor::new(Vec::new()), small, dir.path()).unwrap();
+        assert_eq!(out.into_inner(), default, "a smaller window gives the same zip");
+        assert!(stats.peak_window <= small.window, "{stats:?}");
+        assert_eq!((stats.entries, stats.spooled), (120, 0));
+        // Spooled instead: the same bytes (below 1 MB the store-or-deflate sample is the whole file).
+        let tiny = Limits { window: 100_000, large: 1000 };
+        let (out, stats) = write_with(entries, Cursor::new(Vec::new()), tiny, dir.path()).unwrap();
+        assert!(stats.spooled > 100, "{stats:?}");
+        assert!(stats.peak_window <= tiny.window, "{stats:?}");
+        assert_eq!(out.into_inner(), default, "spooling gives the same zip");
+    }
+
+    #[test]
+    fn a_file_that_cannot_be_read_is_named_and_no_zip_is_left() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut entries = files_on_disk(dir.path(), &[100, 200, 300]);
+        std::fs::remove_file(dir.path().join("f1")).unwrap();
+        entries.push(Entry::bytes("z", b"z".to_vec()));
+        let output = dir.path().join("out/bundle.zip");
+        let err = write_file(entries, &output).unwrap_err();
+        assert!(err.message().starts_with("cannot read ") && err.message().contains("f1"), "{}", err.message());
+        assert_eq!(std::fs::read_dir(dir.path().join("out")).unwrap().count(), 0, "no zip, no temp file");
+    }
+
+    #[test]
+    fn many_files_across_windows_keep_their_content_and_order() {
         let entries: Vec<Entry> = (0..500)
             .map(|i| Entry::bytes(format!("f/{i:04}.txt"), format!("file {i} ").repeat(i % 50).into_bytes()))
             .collect();

@@ -140,17 +140,12 @@ impl From<Section> for Settings {
 }
 
 /// One spelling of a key: absent, `null` (counts as absent, but hides the later spellings) or set.
-#[derive(Debug)]
+#[derive(Debug, Default)]
 enum Key<T> {
+    #[default]
     Absent,
     Null,
     Set(T),
-}
-
-impl<T> Default for Key<T> {
-    fn default() -> Self {
-        Key::Absent
-    }
 }
 
 impl<'de, T: Deserialize<'de>> Deserialize<'de> for Key<T> {

@@ -19,7 +19,7 @@ fn a_tool_built_against_the_frozen_1_0_0_api_gets_every_argument_kind_and_its_sc
     project.install(&legacy_plugin("1.0.0"));
     project.file("fink_dev.json", r#"{"legacy": {"count": 3}}"#);
     let help = project.fink(&["legacy", "show", "--help"]).ok();
-    for text in ["--loud", "-l", "--name <NAME>", "[default: anon]", "[possible values: red, green]", "<first>", "[rest]..."] {
+    for text in ["--loud", "-l", "--name <NAME>", "[default: anon]", "[possible values: red, green]", "<FIRST>", "[REST]..."] {
         assert!(help.stdout.contains(text), "{text} in {}", help.stdout);
     }
     let run = project
@@ -38,7 +38,7 @@ fn a_tool_built_against_the_frozen_1_0_0_api_gets_every_argument_kind_and_its_sc
     project.file("fink_dev.json", r#"{"legacy": {"count": "three"}}"#);
     project.fink(&["legacy", "show", "-e", "dev", "one"]).code(1).stderr_has("legacy.count");
     project.fink(&["legacy", "show", "-e", "dev", "--color", "blue", "one"]).code(2).stderr_has("blue");
-    project.fink(&["legacy", "show", "-e", "dev"]).code(2).stderr_has("<first>");
+    project.fink(&["legacy", "show", "-e", "dev"]).code(2).stderr_has("<FIRST>");
 }
 
 #[test]

@@ -101,3 +101,36 @@ fn plugin_debug_logs_appear_with_v() {
     assert!(!run.stderr.contains("debug:"), "{}", run.stderr);
     project.fink(&["config", "-e", "dev", "-v"]).ok().stderr_has("debug: config-reader");
 }
+
+#[test]
+fn help_shows_the_global_options_and_built_in_commands() {
+    let run = Project::new().fink(&["--help"]).ok();
+    for text in [
+        "-e, --env <ENV>",
+        "-v, --verbose...",
+        "-q, --quiet",
+        "--plugins-dir <DIR>",
+        "-C <DIR>",
+        "-h, --help",
+        "-V, --version",
+        "version  Show the versions of fink",
+        "plugins  List plugins",
+        "config   Read, resolve and validate the config",
+        "help     Print this message",
+    ] {
+        assert!(run.stdout.contains(text), "help lacks {text:?}:\n{}", run.stdout);
+    }
+}
+
+#[test]
+fn global_options_work_on_either_side_of_a_tool_command() {
+    let project = Project::with(&["fink-plugin-config-reader", "fink-fixture-alpha"]);
+    project.file("sub/fink_dev.json", r#"{"demo": {}}"#);
+    for args in [
+        &["-C", "sub", "-e", "DEV", "demo", "run"][..],
+        &["demo", "run", "-C", "sub", "-e", " dev "],
+        &["demo", "-e", "dev", "run", "-C", "sub"],
+    ] {
+        project.fink(args).ok().stdout_has("demo run name=- keep=false files=[] memorySize=128");
+    }
+}

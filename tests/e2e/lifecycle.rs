@@ -238,3 +238,32 @@ fn a_missing_tool_section_fails_before_any_aws_step() {
     // Commands that need no config section run anyway.
     project.fink(&["demo", "nocfg", "-e", "dev"]).ok();
 }
+
+#[test]
+fn a_failing_finalized_handler_after_a_success_fails_the_run_without_error() {
+    let project = project().env("FINK_FIXTURE_ALPHA_FAIL_AT", "finalized");
+    let run = project
+        .fink(&["demo", "run", "-e", "dev"])
+        .code(1)
+        .stderr_has("error: alpha (finalized): alpha fails on purpose at finalized");
+    assert!(run.stdout.contains("demo run name=-"), "the command ran: {}", run.stdout);
+    let calls = calls(&project);
+    assert!(!calls.iter().any(|(_, s)| s == "error"), "{calls:#?}");
+    // The first failure stops the signal: beta's finalized handler (later by name) is skipped.
+    assert_eq!(calls.last(), Some(&("alpha".to_string(), "finalized".to_string())));
+}
+
+#[test]
+fn failing_error_and_finalized_handlers_after_a_failure_are_warnings_and_finalized_still_fires() {
+    let project = project().env("FINK_FIXTURE_ALPHA_FAIL_AT", "lookup_init").env("FINK_FIXTURE_BETA_FAIL_AT", "error");
+    for args in [&["config", "-e", "dev"][..], &["demo", "run", "-e", "dev"]] {
+        let run = project
+            .fink(args)
+            .code(1)
+            .stderr_has("warning: beta (error): beta fails on purpose at error")
+            .stderr_has("error: alpha (lookup_init): alpha fails on purpose at lookup_init");
+        assert!(run.stdout.is_empty(), "{}", run.stdout);
+    }
+    let finalized = calls(&project).iter().filter(|(_, s)| s == "finalized").count();
+    assert_eq!(finalized, 4, "alpha and beta, in both runs");
+}

@@ -242,3 +242,75 @@ fn secret_values_never_reach_the_message_or_the_log() {
         assert_absent(&run, leak);
     }
 }
+
+/// Regression: the slack plugin masked short secrets inside words (`****mo run succee****d in ****v`).
+#[test]
+fn a_two_character_secret_is_masked_where_it_stands_alone_and_leaves_words_alone() {
+    let moto = Moto::shared();
+    let p = unique("slack");
+    parameter(moto, REGION, &format!("/{p}/short"), "de", ParameterType::SecureString);
+    let short = format!("lookup:parameter:/{p}/short");
+    let hook = Webhook::start(Reply::Status(200));
+    let project = Project::with(WITH_LOOKUPS).aws(moto);
+
+    // fink config: the value is masked; the default command names, which contain its letters, are not.
+    let config = json!({"demo": {}, "pin": short, "plugins": {"slack": {"webhook": hook.url()}}});
+    project.file("fink_dev.json", &config.to_string());
+    let config = project.fink(&["config", "-e", "dev", "-vv"]).ok().json();
+    assert_eq!(config["pin"], "****");
+    assert_eq!(
+        config["plugins"]["slack"]["commands"],
+        json!(["deploy", "delete", "rollback", "wire", "unwire", "stop", "start"])
+    );
+
+    // A run the secret makes fail: its error quotes the secret among words that contain its letters.
+    let config = json!({"demo": {"mode": short}, "plugins": {"slack": {"webhook": hook.url(), "commands": ["run"]}}});
+    project.file("fink_dev.json", &config.to_string());
+    let run = demo_run(&project, &["-vv"]).code(1).stderr_has("  demo.mode: \"****\" ");
+    let requests = hook.requests();
+    assert_eq!(requests.len(), 1, "{}", run.stderr);
+    let message = requests[0].json();
+    assert_eq!(message["text"], "demo run failed in dev");
+    for (title, value) in [("Tool", "demo"), ("Command", "run"), ("Env", "dev"), ("Outcome", "failed")] {
+        assert_eq!(field(&message, title), Some(value), "{title} in {message:#}");
+    }
+    let error = field(&message, "Error").unwrap_or_default();
+    assert!(error.starts_with("invalid config in fink_dev.json (1 problem):\n  demo.mode: \"****\" "), "{error}");
+    assert!(!error.contains("\"de\""), "{error}");
+}
+
+#[test]
+fn a_secret_inside_a_longer_string_is_masked_in_fink_config_the_log_and_the_message() {
+    let moto = Moto::shared();
+    let p = unique("slack");
+    let secret = format!("Pw{}", p.replace('-', ""));
+    parameter(moto, REGION, &format!("/{p}/pw"), &secret, ParameterType::SecureString);
+    let hook = Webhook::start(Reply::Status(200));
+    let project = Project::with(WITH_LOOKUPS).aws(moto);
+    let db = json!({
+        "password": format!("lookup:parameter:/{p}/pw"),
+        "dsn": format!("postgres://app:{secret}@db"),
+        "token": format!("tok{secret}en"),
+    });
+
+    project.file("fink_dev.json", &json!({"db": db}).to_string());
+    let run = project.fink(&["config", "-e", "dev", "-vv"]).ok();
+    assert_eq!(run.json()["db"], json!({"password": "****", "dsn": "postgres://app:****@db", "token": "tok****en"}));
+    assert_absent(&run, &secret);
+
+    // The same text where the demo schema rejects it: in the error line and in the message.
+    let config = json!({
+        "db": db,
+        "demo": {"mode": format!("tok{secret}en")},
+        "plugins": {"slack": {"webhook": hook.url(), "commands": ["run"]}},
+    });
+    project.file("fink_dev.json", &config.to_string());
+    let run = demo_run(&project, &["-vv"]).code(1).stderr_has("  demo.mode: \"tok****en\" ");
+    assert!(run.stderr.contains("debug: lookups"), "-vv shows the plugins' records: {}", run.stderr);
+    assert_absent(&run, &secret);
+    let requests = hook.requests();
+    assert_eq!(requests.len(), 1, "{}", run.stderr);
+    let error = field(&requests[0].json(), "Error").unwrap_or_default().to_string();
+    assert!(error.contains("demo.mode: \"tok****en\" "), "{error}");
+    assert!(!requests[0].body.contains(&secret), "{}", requests[0].body);
+}

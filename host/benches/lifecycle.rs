@@ -12,10 +12,10 @@ use std::time::{Duration, Instant};
 
 use common::{build, median, report};
 
-use fink::lifecycle::Run;
+use fink::lifecycle;
 use fink::plugin_path::SearchDir;
 use fink::registry::Registry;
-use fink_plugin_api::Signal;
+use fink::session::Session;
 use serde_json::{json, Map, Value};
 
 /// Every plugin crate under plugins/ (the bundled plugins, as scripts/install.sh installs them).
@@ -87,7 +87,9 @@ fn bench_lifecycle(tmp: &Path) -> bool {
         std::fs::copy(lib, dir.join(format!("lib{name}.{}", std::env::consts::DLL_EXTENSION))).expect("copy");
     }
     fink::logging::init(fink_plugin_api::Level::WARN);
-    let mut registry = Registry::load(vec![SearchDir { path: dir, origin: "bench" }]);
+    let search_dirs = vec![SearchDir { path: dir, origin: "bench" }];
+    let mut registry = Registry::load(&search_dirs);
+    let session = Session { env: Some("dev".into()), project_dir: tmp.to_path_buf(), verbosity: -1, search_dirs };
     let reasons: Vec<String> =
         registry.rejected.iter().map(|r| format!("{}: {} {:?}", r.path.display(), r.error, r.error.detail())).collect();
     assert_eq!(registry.plugins.len(), 10, "rejected: {reasons:#?}");
@@ -97,11 +99,9 @@ fn bench_lifecycle(tmp: &Path) -> bool {
     .cloned()
     .unwrap_or_default();
     let mut once = || {
-        let mut run = Run::new(&mut registry, context.clone());
+        let context = context.clone();
         let start = Instant::now();
-        for signal in Signal::ALL {
-            run.fire(*signal).expect("handlers succeed");
-        }
+        lifecycle::fire_every_signal(&mut registry, &session, context).expect("handlers succeed");
         start.elapsed()
     };
     for _ in 0..20 {

@@ -1,5 +1,6 @@
 //! The command line: a quick scan for the options needed before plugins load, then the full
-//! clap parser with built-in commands and the tools plugins contribute.
+//! clap parser with the global options and built-in commands (listed in [`crate::declare`]) and
+//! the tools plugins contribute.
 
 use std::ffi::OsString;
 use std::path::PathBuf;
@@ -8,7 +9,9 @@ use clap::{Arg, ArgAction, ArgMatches, Command};
 use fink_plugin_api::{ArgKind, ArgSpec, ToolSpec};
 use serde_json::{Map, Value};
 
+use crate::declare::{GlobalOption, Takes, BUILTIN_COMMANDS, GLOBAL_OPTIONS};
 use crate::registry::Registry;
+use crate::session::{Needs, ToolCommand};
 
 /// Options that matter before plugins are loaded.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -58,7 +61,7 @@ pub enum Action {
     Version,
     Plugins,
     Config { show_secrets: bool },
-    Tool { tool: String, command: String, arguments: Map<String, Value> },
+    Tool(ToolCommand),
     UnknownTool(String),
 }
 
@@ -72,10 +75,6 @@ pub struct Globals {
 const ABOUT: &str = "Infrastructure-as-code on AWS: deploy CloudFormation stacks, Lambda functions, \
 CodeDeploy applications and API Gateway APIs per environment, from config files kept in git.";
 
-/// Argument names and short letters the host keeps for itself.
-const RESERVED_NAMES: &[&str] = &["env", "verbose", "quiet", "plugins-dir", "dir", "help", "version"];
-const RESERVED_SHORTS: &[char] = &['e', 'v', 'q', 'C', 'h', 'V'];
-
 /// The full parser: built-in commands plus one subcommand per tool of the loaded plugins.
 pub fn build(registry: &Registry) -> Command {
     let mut cmd = Command::new("fink")
@@ -84,64 +83,49 @@ pub fn build(registry: &Registry) -> Command {
         .subcommand_required(true)
         .arg_required_else_help(true)
         .allow_external_subcommands(true)
-        .after_help("Tools come from plugins; `fink plugins` shows what is installed and where fink looks.")
-        .arg(
-            Arg::new("env")
-                .short('e')
-                .long("env")
-                .value_name("ENV")
-                .global(true)
-                .help("Environment to work on (dev, stage, prod, ...); defaults to $ENV"),
-        )
-        .arg(
-            Arg::new("verbose")
-                .short('v')
-                .long("verbose")
-                .action(ArgAction::Count)
-                .global(true)
-                .help("More detail: -v debug, -vv trace"),
-        )
-        .arg(
-            Arg::new("quiet")
-                .short('q')
-                .long("quiet")
-                .action(ArgAction::SetTrue)
-                .global(true)
-                .help("Only warnings and errors"),
-        )
-        .arg(
-            Arg::new("plugins-dir")
-                .long("plugins-dir")
-                .value_name("DIR")
-                .action(ArgAction::Append)
-                .value_parser(clap::value_parser!(PathBuf))
-                .global(true)
-                .help("Look for plugins in DIR first (repeatable)"),
-        )
-        .arg(
-            Arg::new("dir")
-                .short('C')
-                .value_name("DIR")
-                .value_parser(clap::value_parser!(PathBuf))
-                .global(true)
-                .help("Project directory (default: the current directory)"),
-        )
-        .subcommand(Command::new("version").about("Show the versions of fink, the plugin API, tools and plugins"))
-        .subcommand(Command::new("plugins").about("List plugins: version, file, status, signals and tools"))
-        .subcommand(
-            Command::new("config").about("Read, resolve and validate the config for an env and print it as JSON").arg(
+        .after_help("Tools come from plugins; `fink plugins` shows what is installed and where fink looks.");
+    for option in GLOBAL_OPTIONS {
+        if let Some(arg) = global_arg(option) {
+            cmd = cmd.arg(arg);
+        }
+    }
+    for builtin in BUILTIN_COMMANDS.iter().filter(|b| b.name != "help") {
+        let mut sub = Command::new(builtin.name).about(builtin.about);
+        if builtin.name == "config" {
+            sub = sub.arg(
                 Arg::new("show-secrets")
                     .long("show-secrets")
                     .action(ArgAction::SetTrue)
                     .help("Print values that lookups marked secret instead of ****"),
-            ),
-        );
+            );
+        }
+        cmd = cmd.subcommand(sub);
+    }
     for plugin in &registry.plugins {
         for tool in &plugin.tools {
             cmd = cmd.subcommand(tool_command(&tool.spec, &plugin.name));
         }
     }
     cmd
+}
+
+/// The clap argument for a global option; `None` for those clap adds itself.
+fn global_arg(option: &GlobalOption) -> Option<Arg> {
+    let mut arg = Arg::new(option.name).help(option.help).global(true);
+    if option.long {
+        arg = arg.long(option.name);
+    }
+    if let Some(short) = option.short {
+        arg = arg.short(short);
+    }
+    Some(match option.takes {
+        Takes::Count => arg.action(ArgAction::Count),
+        Takes::Flag => arg.action(ArgAction::SetTrue),
+        Takes::Value(name) => arg.value_name(name),
+        Takes::Dirs => arg.value_name("DIR").action(ArgAction::Append).value_parser(clap::value_parser!(PathBuf)),
+        Takes::Dir => arg.value_name("DIR").value_parser(clap::value_parser!(PathBuf)),
+        Takes::Clap => return None,
+    })
 }
 
 fn tool_command(spec: &ToolSpec, plugin: &str) -> Command {
@@ -196,52 +180,8 @@ fn clap_arg(spec: &ArgSpec) -> Arg {
     arg
 }
 
-/// Checks a tool spec so that building the parser cannot fail: names are words, unique, and do
-/// not take the host's global options.
-pub fn check_tool_spec(spec: &ToolSpec) -> Result<(), String> {
-    let word = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
-    if !word(&spec.name) {
-        return Err(format!("invalid tool name '{}'", spec.name));
-    }
-    let mut commands = Vec::new();
-    for command in &spec.commands {
-        if !word(&command.name) || commands.contains(&command.name.as_str()) || command.name == "help" {
-            return Err(format!("tool '{}': invalid or repeated command name '{}'", spec.name, command.name));
-        }
-        commands.push(command.name.as_str());
-        let mut names = Vec::new();
-        let mut shorts = Vec::new();
-        let positionals: Vec<&ArgSpec> = command.args.iter().filter(|a| a.kind == ArgKind::Positional).collect();
-        for (i, arg) in positionals.iter().enumerate() {
-            let at = format!("tool '{}' command '{}'", spec.name, command.name);
-            if arg.multiple && i + 1 < positionals.len() {
-                return Err(format!("{at}: the multi-valued positional '{}' must be the last positional", arg.name));
-            }
-            if arg.short.is_some() {
-                return Err(format!("{at}: the positional '{}' cannot have a short option", arg.name));
-            }
-            if arg.required && positionals[..i].iter().any(|p| !p.required) {
-                return Err(format!("{at}: the required positional '{}' follows an optional one", arg.name));
-            }
-        }
-        for arg in &command.args {
-            let at = format!("tool '{}' command '{}'", spec.name, command.name);
-            if !word(&arg.name) || names.contains(&arg.name.as_str()) || RESERVED_NAMES.contains(&arg.name.as_str()) {
-                return Err(format!("{at}: invalid, repeated or reserved argument name '{}'", arg.name));
-            }
-            names.push(arg.name.as_str());
-            if let Some(short) = arg.short {
-                if !short.is_ascii_alphanumeric() || shorts.contains(&short) || RESERVED_SHORTS.contains(&short) {
-                    return Err(format!("{at}: invalid, repeated or reserved short option '-{short}'"));
-                }
-                shorts.push(short);
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Reads the parsed command line.
+/// Reads the parsed command line: the global options, and what to do, with a tool command
+/// resolved against the registry (the only place a tool is looked up).
 pub fn action(matches: &ArgMatches, registry: &Registry) -> (Globals, Action) {
     let verbosity = if matches.get_flag("quiet") { -1 } else { matches.get_count("verbose") as i8 };
     let env = matches
@@ -255,22 +195,28 @@ pub fn action(matches: &ArgMatches, registry: &Registry) -> (Globals, Action) {
         Some(("version", _)) => Action::Version,
         Some(("plugins", _)) => Action::Plugins,
         Some(("config", args)) => Action::Config { show_secrets: args.get_flag("show-secrets") },
-        Some((tool, sub)) => match (registry.find_tool(tool), sub.subcommand()) {
-            (Some((pi, ti)), Some((command, args))) => {
-                let spec = &registry.plugins[pi].tools[ti].spec;
-                let arguments = spec
-                    .commands
-                    .iter()
-                    .find(|c| c.name == command)
-                    .map(|c| arguments(&c.args, args))
-                    .unwrap_or_default();
-                Action::Tool { tool: tool.to_string(), command: command.to_string(), arguments }
+        Some((tool, sub)) => {
+            match sub.subcommand().and_then(|(command, args)| resolve(registry, tool, command, args)) {
+                Some(call) => Action::Tool(call),
+                None => Action::UnknownTool(tool.to_string()),
             }
-            _ => Action::UnknownTool(tool.to_string()),
-        },
+        }
         None => Action::UnknownTool(String::new()),
     };
     (globals, action)
+}
+
+fn resolve(registry: &Registry, tool: &str, command: &str, args: &ArgMatches) -> Option<ToolCommand> {
+    let (plugin, index) = registry.find_tool(tool)?;
+    let spec = registry.plugins[plugin].tools[index].spec.commands.iter().find(|c| c.name == command)?;
+    Some(ToolCommand {
+        tool: tool.to_string(),
+        command: command.to_string(),
+        plugin,
+        index,
+        needs: Needs { aws: spec.needs_aws, config: spec.needs_config },
+        arguments: arguments(&spec.args, args),
+    })
 }
 
 fn arguments(specs: &[ArgSpec], matches: &ArgMatches) -> Map<String, Value> {
@@ -312,36 +258,35 @@ mod tests {
     }
 
     #[test]
-    fn tool_specs_may_not_take_global_options() {
-        let spec = ToolSpec::new("demo", "d")
-            .command(fink_plugin_api::CommandSpec::new("run", "r").arg(ArgSpec::option("env", "x")));
-        assert!(check_tool_spec(&spec).unwrap_err().contains("reserved argument name 'env'"));
-        let spec = ToolSpec::new("demo", "d")
-            .command(fink_plugin_api::CommandSpec::new("run", "r").arg(ArgSpec::flag("force", "x").short('v')));
-        assert!(check_tool_spec(&spec).is_err());
-        let ok = ToolSpec::new("demo", "d")
-            .command(fink_plugin_api::CommandSpec::new("run", "r").arg(ArgSpec::flag("force", "x").short('f')));
-        assert!(check_tool_spec(&ok).is_ok());
-    }
-
-    #[test]
-    fn positional_layouts_clap_cannot_parse_are_refused() {
-        use fink_plugin_api::CommandSpec;
-        let spec = |cmd: CommandSpec| check_tool_spec(&ToolSpec::new("demo", "d").command(cmd));
-        assert!(spec(CommandSpec::new("help", "h")).is_err());
-        let many_then_one = CommandSpec::new("run", "r")
-            .arg(ArgSpec::positional("files", "f").multiple())
-            .arg(ArgSpec::positional("more", "m"));
-        assert!(spec(many_then_one).unwrap_err().contains("must be the last positional"));
-        assert!(spec(CommandSpec::new("run", "r").arg(ArgSpec::positional("x", "x").short('x'))).is_err());
-        let required_after_optional = CommandSpec::new("run", "r")
-            .arg(ArgSpec::positional("a", "a"))
-            .arg(ArgSpec::positional("b", "b").required());
-        assert!(spec(required_after_optional).is_err());
-    }
-
-    #[test]
     fn parser_is_consistent() {
         build(&Registry::default()).debug_assert();
+    }
+
+    #[test]
+    fn the_parser_has_exactly_the_declared_global_options_and_built_in_commands() {
+        let mut cmd = build(&Registry::default());
+        cmd.build();
+        let mut options: Vec<(String, Option<char>)> =
+            cmd.get_arguments().map(|a| (a.get_id().to_string(), a.get_short())).collect();
+        let mut declared: Vec<(String, Option<char>)> =
+            GLOBAL_OPTIONS.iter().map(|o| (o.name.to_string(), o.short)).collect();
+        options.sort();
+        declared.sort();
+        assert_eq!(options, declared);
+        let commands: Vec<&str> = cmd.get_subcommands().map(|c| c.get_name()).collect();
+        let builtins: Vec<&str> = BUILTIN_COMMANDS.iter().map(|b| b.name).collect();
+        assert_eq!(commands, builtins);
+    }
+
+    #[test]
+    fn the_early_scan_reads_what_the_parser_reads() {
+        let args = os(&["fink", "version", "-vv", "--plugins-dir", "a", "-C", "/"]);
+        let matches = build(&Registry::default()).try_get_matches_from(&args).unwrap();
+        let (globals, action) = action(&matches, &Registry::default());
+        let early = scan_early(&args);
+        assert_eq!((globals.verbosity, action), (early.verbosity, Action::Version));
+        let dirs: Vec<&PathBuf> = matches.get_many::<PathBuf>("plugins-dir").unwrap().collect();
+        assert_eq!(dirs, early.plugins_dirs.iter().collect::<Vec<_>>());
+        assert_eq!(matches.get_one::<PathBuf>("dir"), early.project_dir.as_ref());
     }
 }

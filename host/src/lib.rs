@@ -1,13 +1,16 @@
 //! The fink host: finds plugin libraries, checks and registers them, and drives the lifecycle.
 //!
-//! Read it like a table of contents: [`cli`] (command line), [`plugin_path`] (where plugins are),
+//! Read it like a table of contents: [`cli`] (command line), [`session`] (what the command line
+//! resolves to), [`declare`] (what a plugin may declare, and the host's own names),
+//! [`plugin_path`] (where plugins are), [`library_check`] (a file's headers before dlopen),
 //! [`loader`] (a file becomes a plugin), [`registry`] (what was loaded), [`lifecycle`] (signals),
-//! [`schema`] (config defaults and validation), [`logging`], and [`commands`].
+//! [`schema`] (config defaults and validation), [`logging`] (stderr, secrets masked), [`error`],
+//! and [`commands`].
 
 pub mod cli;
 pub mod commands;
+pub mod declare;
 pub mod error;
-pub mod host_services;
 pub mod library_check;
 pub mod lifecycle;
 pub mod loader;
@@ -18,7 +21,6 @@ pub mod schema;
 pub mod session;
 
 use std::ffi::OsString;
-use std::path::PathBuf;
 
 use cli::Action;
 use error::Failure;
@@ -41,12 +43,9 @@ pub fn run(args: Vec<OsString>) -> i32 {
 }
 
 fn run_inner(args: Vec<OsString>, early: cli::Early) -> Result<(), Failure> {
-    let project_dir = project_dir(early.project_dir)?;
-    let dirs = plugin_path::search_dirs(&early.plugins_dirs, &project_dir);
-    let mut registry = Registry::load(dirs);
-    for shadowed in &registry.shadowed {
-        tracing::debug!("{} shadowed by {}", shadowed.path.display(), shadowed.winner.display());
-    }
+    let project_dir = session::project_dir(early.project_dir)?;
+    let search_dirs = plugin_path::search_dirs(&early.plugins_dirs, &project_dir);
+    let mut registry = Registry::load(&search_dirs);
 
     let matches = match cli::build(&registry).try_get_matches_from(args) {
         Ok(matches) => matches,
@@ -60,7 +59,7 @@ fn run_inner(args: Vec<OsString>, early: cli::Early) -> Result<(), Failure> {
         }
     };
     let (globals, action) = cli::action(&matches, &registry);
-    let session = Session { env: globals.env, project_dir, verbosity: globals.verbosity };
+    let session = Session { env: globals.env, project_dir, verbosity: globals.verbosity, search_dirs };
     match action {
         Action::Version => {
             commands::version::run(&registry);
@@ -71,23 +70,7 @@ fn run_inner(args: Vec<OsString>, early: cli::Early) -> Result<(), Failure> {
             Ok(())
         }
         Action::Config { show_secrets } => commands::config::run(&mut registry, &session, show_secrets),
-        Action::Tool { tool, command, arguments } => {
-            commands::tool::run(&mut registry, &session, &tool, &command, arguments)
-        }
+        Action::Tool(call) => commands::tool::run(&mut registry, &session, &call),
         Action::UnknownTool(tool) => Err(commands::tool::unknown_tool(&tool)),
     }
-}
-
-/// `-C DIR` made absolute, or the current directory.
-fn project_dir(dir: Option<PathBuf>) -> Result<PathBuf, Failure> {
-    let cwd = std::env::current_dir().map_err(|e| Failure::new(format!("cannot read the current directory: {e}")))?;
-    let dir = match dir {
-        Some(d) if d.is_absolute() => d,
-        Some(d) => cwd.join(d),
-        None => return Ok(cwd),
-    };
-    if !dir.is_dir() {
-        return Err(Failure::usage(format!("project directory {} does not exist", dir.display())));
-    }
-    Ok(dir.canonicalize().unwrap_or(dir))
 }

@@ -5,15 +5,22 @@
 //! /finalized → bundle_pre/init/finalized → command_init → the tool's command →
 //! command_finalized → finalized. Any failure stops the run at its step, sets `context.error`,
 //! fires `error`, and then `finalized` always fires.
+//!
+//! [`run`] is the one driver: a command gives it the steps it takes ([`Run::prepare`],
+//! [`Run::execute`], printing), and the driver ends every run with `finalized`, or with `error`
+//! and `finalized`. [`read_switches`] is the partial run of `fink plugins`.
 
 use abi_stable::std_types::{ROption, RResult, RStr};
 use fink_plugin_api::abi::{Changes, PluginError, Signal};
+use fink_plugin_api::context as key;
+use fink_plugin_api::Secrets;
 use serde_json::{Map, Value};
 
 use crate::error::Failure;
 use crate::logging;
 use crate::registry::Registry;
 use crate::schema;
+use crate::session::{Session, ToolCommand};
 
 /// A JSON document with its serialized text cached, so unchanged documents are not re-serialized
 /// for every handler.
@@ -43,32 +50,61 @@ impl Doc {
     }
 }
 
-/// The tool command a run leads to.
-pub struct ToolTarget {
-    pub name: String,
-    pub plugin: usize,
-    pub tool: usize,
-    pub command: String,
-    pub needs_config: bool,
-}
-
 /// Where a handler ran, for error messages.
 enum Origin<'a> {
     Signal(Signal),
     Command { tool: &'a str, command: &'a str },
 }
 
-/// One run of the lifecycle over a registry.
+/// Runs the lifecycle with the host's `context` (see [`Session::builtin_context`] and
+/// [`Session::tool_context`]): first `steps`, then `finalized`. If a step fails, the run ends
+/// with `context.error`, `error` and `finalized`, and the step's failure is returned.
+pub fn run<T>(
+    registry: &mut Registry,
+    session: &Session,
+    context: Map<String, Value>,
+    steps: impl FnOnce(&mut Run<'_>) -> Result<T, Failure>,
+) -> Result<T, Failure> {
+    let mut run = Run::new(registry, session, context);
+    match steps(&mut run) {
+        Ok(value) => run.finish().map(|()| value),
+        Err(failure) => {
+            run.fail(&failure);
+            Err(failure)
+        }
+    }
+}
+
+/// Only reads the config and applies the project's plugin switches (for `fink plugins`): the
+/// `config_read_*` signals fire, nothing else.
+pub fn read_switches(registry: &mut Registry, session: &Session, context: Map<String, Value>) -> Result<(), Failure> {
+    Run::new(registry, session, context).read_config()
+}
+
+/// Fires every signal once, in order, and nothing else: the dispatch cost the lifecycle
+/// benchmark measures. Commands use [`run`].
+#[doc(hidden)]
+pub fn fire_every_signal(
+    registry: &mut Registry,
+    session: &Session,
+    context: Map<String, Value>,
+) -> Result<(), Failure> {
+    let mut run = Run::new(registry, session, context);
+    Signal::ALL.iter().try_for_each(|signal| run.fire(*signal))
+}
+
+/// One run of the lifecycle over a registry; [`run`] starts and ends it.
 pub struct Run<'r> {
     registry: &'r mut Registry,
+    session: &'r Session,
     context: Doc,
     config: Doc,
 }
 
 impl<'r> Run<'r> {
-    /// Starts a run with the host's context (tool, command, env, user, arguments, ...).
-    pub fn new(registry: &'r mut Registry, context: Map<String, Value>) -> Self {
-        Run { registry, context: Doc::new(Value::Object(context)), config: Doc::new(Value::Object(Map::new())) }
+    fn new(registry: &'r mut Registry, session: &'r Session, context: Map<String, Value>) -> Self {
+        let context = Doc::new(Value::Object(context));
+        Run { registry, session, context, config: Doc::new(Value::Object(Map::new())) }
     }
 
     /// The config as it is now.
@@ -76,12 +112,9 @@ impl<'r> Run<'r> {
         &self.config.value
     }
 
-    /// The values plugins marked secret (context key `_secrets`).
-    pub fn secrets(&self) -> Vec<String> {
-        match self.context.value.get(fink_plugin_api::SECRETS_KEY) {
-            Some(Value::Array(items)) => items.iter().filter_map(Value::as_str).map(String::from).collect(),
-            _ => Vec::new(),
-        }
+    /// The values plugins marked secret (context key `_secrets`), with the one masking rule.
+    pub fn secrets(&self) -> Secrets {
+        Secrets::from_context(&self.context.value)
     }
 
     /// The context as it is now.
@@ -92,24 +125,24 @@ impl<'r> Run<'r> {
     /// From `initialized` through `config_validation_finalized`. With a tool, its plugin must be
     /// enabled and (if the command needs it) the config must have the tool's section; both are
     /// checked right after reading, before any AWS call.
-    pub fn prepare(&mut self, tool: Option<&ToolTarget>) -> Result<(), Failure> {
+    pub fn prepare(&mut self, tool: Option<&ToolCommand>) -> Result<(), Failure> {
         self.fire(Signal::INITIALIZED)?;
         self.read_config()?;
         schema::apply_defaults(self.registry, self.config.value_mut());
-        if let Some(target) = tool {
-            let plugin = &self.registry.plugins[target.plugin];
+        if let Some(call) = tool {
+            let plugin = &self.registry.plugins[call.plugin];
             if !plugin.enabled {
                 return Err(Failure::new(format!(
                     "tool '{}' is provided by plugin '{}', which the project config switches off (plugins.{}.enabled: false)",
-                    target.name, plugin.name, plugin.name
+                    call.tool, plugin.name, plugin.name
                 )));
             }
         }
-        if let Some(tool) = tool.filter(|t| t.needs_config).map(|t| t.name.as_str()) {
+        if let Some(tool) = tool.filter(|t| t.needs.config).map(|t| t.tool.as_str()) {
             if self.config.value.get(tool).is_none() {
                 return Err(Failure::new(format!(
                     "configuration missing for '{tool}': the config for env '{}' has no '{tool}' section",
-                    self.context.value.get("env").and_then(Value::as_str).unwrap_or("?")
+                    self.env()
                 ))
                 .with_help(format!("add a '{tool}' section to your fink_<env> config file")));
             }
@@ -122,7 +155,7 @@ impl<'r> Run<'r> {
         if !problems.is_empty() {
             let count = problems.len();
             let noun = if count == 1 { "problem" } else { "problems" };
-            let file = match self.context.value.get("config_file").and_then(Value::as_str) {
+            let file = match self.context.value.get(key::CONFIG_FILE).and_then(Value::as_str) {
                 Some(file) => format!(" in {file}"),
                 None => String::new(),
             };
@@ -132,8 +165,8 @@ impl<'r> Run<'r> {
         self.fire(Signal::CONFIG_VALIDATION_FINALIZED)
     }
 
-    /// Only reads the config and applies the project's plugin switches (for `fink plugins`).
-    pub fn read_config(&mut self) -> Result<(), Failure> {
+    /// Reads the config and applies the project's plugin switches.
+    fn read_config(&mut self) -> Result<(), Failure> {
         self.fire(Signal::CONFIG_READ_INIT)?;
         self.fire(Signal::CONFIG_READ_FINALIZED)?;
         self.warn_if_nothing_read();
@@ -150,18 +183,23 @@ impl<'r> Run<'r> {
         if readers || !empty {
             return;
         }
-        let env = self.context.value.get("env").and_then(Value::as_str).unwrap_or("?");
-        let searched: Vec<String> = self.registry.search_dirs.iter().map(|d| d.path.display().to_string()).collect();
+        let searched: Vec<String> = self.session.search_dirs.iter().map(|d| d.path.display().to_string()).collect();
         logging::warn(&format!(
-            "no plugin read a config for env '{env}': none of the plugins found reads config files \
+            "no plugin read a config for env '{}': none of the plugins found reads config files \
              (install the config-reader plugin; searched {})",
+            self.env(),
             searched.join(", ")
         ));
     }
 
+    /// The env as the context has it, for messages.
+    fn env(&self) -> &str {
+        self.context.value.get(key::ENV).and_then(Value::as_str).unwrap_or("?")
+    }
+
     /// Bundling, then the tool's command between `command_init` and `command_finalized`.
-    pub fn execute(&mut self, target: &ToolTarget) -> Result<(), Failure> {
-        let (plugin, tool, command) = (target.plugin, target.tool, target.command.as_str());
+    pub fn execute(&mut self, call: &ToolCommand) -> Result<(), Failure> {
+        let (plugin, tool, command) = (call.plugin, call.index, call.command.as_str());
         self.fire(Signal::BUNDLE_PRE)?;
         self.fire(Signal::BUNDLE_INIT)?;
         self.fire(Signal::BUNDLE_FINALIZED)?;
@@ -178,15 +216,15 @@ impl<'r> Run<'r> {
     }
 
     /// Ends a successful run.
-    pub fn finish(&mut self) -> Result<(), Failure> {
+    fn finish(&mut self) -> Result<(), Failure> {
         self.fire(Signal::FINALIZED)
     }
 
     /// Ends a failed run: `context.error`, the `error` signal, then `finalized`. Failures of these
     /// handlers are reported but do not replace the original error.
-    pub fn fail(&mut self, failure: &Failure) {
+    fn fail(&mut self, failure: &Failure) {
         if let Some(ctx) = self.context.value_mut().as_object_mut() {
-            ctx.insert("error".into(), Value::String(failure.message.clone()));
+            ctx.insert(key::ERROR.into(), Value::String(failure.message.clone()));
         }
         for signal in [Signal::ERROR, Signal::FINALIZED] {
             if let Err(e) = self.fire(signal) {
@@ -196,7 +234,7 @@ impl<'r> Run<'r> {
     }
 
     /// Calls every enabled subscriber of `signal` in order; the first error stops the run.
-    pub fn fire(&mut self, signal: Signal) -> Result<(), Failure> {
+    fn fire(&mut self, signal: Signal) -> Result<(), Failure> {
         let subscribers = self.registry.subscribers(signal);
         for (pi, si) in subscribers {
             let result = {
@@ -271,7 +309,7 @@ impl<'r> Run<'r> {
         let names: Vec<Value> =
             self.registry.plugins.iter().filter(|p| p.enabled).map(|p| Value::String(p.name.clone())).collect();
         if let Some(ctx) = self.context.value_mut().as_object_mut() {
-            ctx.insert("plugins".into(), Value::Array(names));
+            ctx.insert(key::PLUGINS.into(), Value::Array(names));
         }
         Ok(())
     }

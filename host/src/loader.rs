@@ -1,17 +1,21 @@
 //! Where a plugin file becomes a plugin: open the library, check the API version, read its info,
-//! call `register`. Libraries are never unloaded.
+//! call `register` with the host's side of the API's trait objects (the logging service a plugin
+//! keeps, the registrar that collects what it declares). Libraries are never unloaded.
 
 use std::path::{Path, PathBuf};
 
 use abi_stable::library::{lib_header_from_path, LibraryError, RootModuleError};
 use abi_stable::sabi_trait::TD_Opaque;
-use abi_stable::std_types::RResult;
-use fink_plugin_api::abi::{Host_TO, PluginInfo, PluginModRef, Registrar_TO, API_VERSION};
+use abi_stable::std_types::{RResult, RStr};
+use fink_plugin_api::abi::{
+    CommandRunnerBox, HandlerBox, Host, Host_TO, Level, PluginInfo, PluginModRef, Registrar, Registrar_TO, Signal,
+    API_VERSION,
+};
 use semver::Version;
 
 use crate::error::LoadError;
-use crate::host_services::{Collected, PluginHost};
 use crate::library_check::{self, Problem};
+use crate::logging;
 
 /// A plugin that loaded and registered.
 pub struct Loaded {
@@ -64,6 +68,44 @@ pub fn register(module: PluginModRef, info: PluginInfo, path: PathBuf) -> Result
             message: err.message.to_string(),
             detail: err.help.map(|h| h.to_string()).unwrap_or_default(),
         }),
+    }
+}
+
+/// Logging for one plugin: records carry its name.
+struct PluginHost {
+    name: String,
+}
+
+impl Host for PluginHost {
+    fn log(&self, level: Level, target: RStr<'_>, message: RStr<'_>) {
+        logging::plugin_record(level, &self.name, target.as_str(), message.as_str());
+    }
+
+    fn max_level(&self) -> Level {
+        logging::max_level()
+    }
+}
+
+/// Everything a plugin declared while registering, as the plugin sent it (JSON texts); the
+/// registry reads and checks it.
+#[derive(Default)]
+pub struct Collected {
+    pub subscriptions: Vec<(Signal, i32, HandlerBox)>,
+    pub tools: Vec<(String, CommandRunnerBox)>,
+    pub schemas: Vec<(String, String)>,
+}
+
+impl Registrar for Collected {
+    fn subscribe(&mut self, signal: Signal, order: i32, handler: HandlerBox) {
+        self.subscriptions.push((signal, order, handler));
+    }
+
+    fn add_tool(&mut self, spec_json: RStr<'_>, runner: CommandRunnerBox) {
+        self.tools.push((spec_json.as_str().to_string(), runner));
+    }
+
+    fn config_schema(&mut self, section: RStr<'_>, schema_json: RStr<'_>) {
+        self.schemas.push((section.as_str().to_string(), schema_json.as_str().to_string()));
     }
 }
 

@@ -1,12 +1,13 @@
-//! Output of log records: the host's own (through `tracing`) and plugins' (through the API's
-//! host services), in one style on stderr, filtered by `-q`/`-v`/`-vv`.
+//! Output of log records: the host's own (through `tracing`) and plugins' (through the logging
+//! service each plugin keeps), in one style on stderr, filtered by `-q`/`-v`/`-vv`, with the run's
+//! secrets masked in every record.
 
 use std::fmt;
 use std::io::{IsTerminal, Write};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::RwLock;
 
-use fink_plugin_api::Level;
+use fink_plugin_api::{Level, Secrets};
 use tracing::{Event, Subscriber};
 use tracing_subscriber::fmt::format::{FormatEvent, FormatFields, Writer};
 use tracing_subscriber::fmt::FmtContext;
@@ -14,34 +15,23 @@ use tracing_subscriber::registry::LookupSpan;
 
 static MAX_LEVEL: AtomicU8 = AtomicU8::new(3);
 static COLOR: AtomicU8 = AtomicU8::new(0);
-static SECRETS: RwLock<Vec<String>> = RwLock::new(Vec::new());
+/// The secrets of the current run, masked by the plugin API's one rule. The lifecycle sets them
+/// whenever a handler changes the context.
+static SECRETS: RwLock<Option<Secrets>> = RwLock::new(None);
 
-/// Values that must never be printed (from the context's `_secrets`).
-pub fn set_secrets(mut values: Vec<String>) {
-    values.sort_by_key(|s| std::cmp::Reverse(s.len()));
-    if let Ok(mut secrets) = SECRETS.write() {
-        *secrets = values;
+/// Values that must never be printed from now on (the context's `_secrets`).
+pub fn set_secrets(secrets: Secrets) {
+    if let Ok(mut current) = SECRETS.write() {
+        *current = Some(secrets);
     }
 }
 
-/// Secrets shorter than this are masked only where they are a whole value: replacing every
-/// occurrence of a short text would garble unrelated output.
-pub const MIN_EMBEDDED_SECRET: usize = 6;
-
-/// `text` with every secret value replaced by `****`.
+/// `text` with the run's secrets masked as `****` ([`Secrets::mask`]).
 pub fn scrub(text: &str) -> String {
-    let mut out = text.to_string();
-    if let Ok(secrets) = SECRETS.read() {
-        for secret in secrets.iter() {
-            if out == *secret {
-                return "****".to_string();
-            }
-            if secret.len() >= MIN_EMBEDDED_SECRET {
-                out = out.replace(secret.as_str(), "****");
-            }
-        }
+    match SECRETS.read().as_deref() {
+        Ok(Some(secrets)) if !secrets.is_empty() => secrets.mask(text),
+        _ => text.to_string(),
     }
-    out
 }
 
 /// Prints a warning from the host itself, secrets scrubbed.
@@ -148,7 +138,8 @@ where
         if level >= Level::DEBUG {
             write!(writer, "fink: ")?;
         }
-        ctx.field_format().format_fields(writer.by_ref(), event)?;
-        writeln!(writer)
+        let mut message = String::new();
+        ctx.field_format().format_fields(Writer::new(&mut message), event)?;
+        writeln!(writer, "{}", scrub(&message))
     }
 }

@@ -1,4 +1,5 @@
-//! The loaded plugins, the files that were rejected or shadowed, and what each plugin declared.
+//! The loaded plugins, the files that were rejected or shadowed, and what each plugin declared
+//! (checked against [`crate::declare`]).
 
 use std::path::{Path, PathBuf};
 
@@ -6,6 +7,7 @@ use fink_plugin_api::abi::{CommandRunnerBox, HandlerBox, Signal};
 use fink_plugin_api::ToolSpec;
 use serde_json::Value;
 
+use crate::declare;
 use crate::error::LoadError;
 use crate::loader;
 use crate::plugin_path::{plugin_files, SearchDir};
@@ -59,25 +61,23 @@ pub struct Shadowed {
 /// Everything found on the plugin search path.
 #[derive(Default)]
 pub struct Registry {
-    pub search_dirs: Vec<SearchDir>,
     pub plugins: Vec<Plugin>,
     pub rejected: Vec<Rejected>,
     pub shadowed: Vec<Shadowed>,
 }
 
-/// Names a tool may not take: the built-in commands.
-const BUILTIN_COMMANDS: &[&str] = &["version", "plugins", "config", "help"];
-
 impl Registry {
     /// Loads every plugin file in `dirs`, first name wins.
-    pub fn load(dirs: Vec<SearchDir>) -> Registry {
+    pub fn load(dirs: &[SearchDir]) -> Registry {
         let mut registry = Registry::default();
-        for dir in &dirs {
+        for dir in dirs {
             for path in plugin_files(&dir.path) {
                 registry.load_file(&path);
             }
         }
-        registry.search_dirs = dirs;
+        for shadowed in &registry.shadowed {
+            tracing::debug!("{} shadowed by {}", shadowed.path.display(), shadowed.winner.display());
+        }
         registry
     }
 
@@ -114,14 +114,7 @@ impl Registry {
         for (json, runner) in loaded.collected.tools {
             let spec: ToolSpec = serde_json::from_str(&json)
                 .map_err(|e| LoadError::BadInfo(format!("plugin '{name}' declared an unreadable tool: {e}")))?;
-            crate::cli::check_tool_spec(&spec)
-                .map_err(|e| LoadError::BadInfo(format!("plugin '{name}' declares an unusable tool: {e}")))?;
-            if BUILTIN_COMMANDS.contains(&spec.name.as_str()) || spec.name.is_empty() {
-                return Err(LoadError::BadInfo(format!(
-                    "plugin '{name}' declares a tool named '{}', which is reserved",
-                    spec.name
-                )));
-            }
+            declare::check_tool(&name, &spec).map_err(LoadError::BadInfo)?;
             if let Some(owner) = self.tool_owner(&spec.name) {
                 return Err(LoadError::BadInfo(format!(
                     "plugin '{name}' declares tool '{}', which plugin '{owner}' already provides",

@@ -1,4 +1,4 @@
-//! The built-in commands and the runner for tool commands.
+//! The built-in commands (`version`, `plugins`, `config`) and the runner for tool commands.
 
 /// Appends a line to a `String` buffer (commands print their report in one write).
 macro_rules! outln {

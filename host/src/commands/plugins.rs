@@ -3,10 +3,10 @@
 
 use fink_plugin_api::Signal;
 
-use crate::lifecycle::Run;
+use crate::lifecycle;
 use crate::logging;
 use crate::registry::Registry;
-use crate::session::{Needs, Session};
+use crate::session::Session;
 
 /// Prints the plugin list. With an env, the project config is read first so that plugins it
 /// switches off show as disabled.
@@ -14,13 +14,11 @@ pub fn run(registry: &mut Registry, session: &Session) {
     let mut note = None;
     let mut out = String::new();
     if session.env.is_some() {
-        let context =
-            session.context(registry, None, "plugins", Default::default(), Needs { aws: false, config: true });
-        let mut run = Run::new(registry, context);
-        if let Err(failure) = run.read_config() {
+        let context = session.builtin_context(registry, "plugins");
+        if let Err(failure) = lifecycle::read_switches(registry, session, context) {
             note = Some(format!(
                 "could not read the project config ({}); per-project switches not shown",
-                failure.message
+                logging::scrub(&failure.message)
             ));
         }
     } else {
@@ -76,7 +74,7 @@ pub fn run(registry: &mut Registry, session: &Session) {
         }
     }
     outln!(out, "search path:");
-    for dir in &registry.search_dirs {
+    for dir in &session.search_dirs {
         let exists = if dir.path.is_dir() { "" } else { " (missing)" };
         outln!(out, "  {} [{}]{exists}", dir.path.display(), dir.origin);
     }

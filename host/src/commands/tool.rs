@@ -1,46 +1,26 @@
 //! Runs a tool command through the whole lifecycle.
 
-use serde_json::{Map, Value};
-
 use crate::commands::ensure_plugins_loaded;
 use crate::error::Failure;
-use crate::lifecycle::{Run, ToolTarget};
+use crate::lifecycle;
 use crate::registry::Registry;
-use crate::session::{Needs, Session};
+use crate::session::{Session, ToolCommand};
 
 /// First-party tools and the plugin that provides each, for the "unknown tool" hint.
 const KNOWN_TOOLS: &[(&str, &str)] = &[("cloud", "cloud"), ("lambda", "lambda"), ("code", "code"), ("api", "api")];
 
-/// `fink <tool> <command> [args]`.
-pub fn run(
-    registry: &mut Registry,
-    session: &Session,
-    tool: &str,
-    command: &str,
-    arguments: Map<String, Value>,
-) -> Result<(), Failure> {
+/// `fink <tool> <command> [args]`, resolved by the command line.
+pub fn run(registry: &mut Registry, session: &Session, call: &ToolCommand) -> Result<(), Failure> {
     ensure_plugins_loaded(registry)?;
-    let Some((plugin, index)) = registry.find_tool(tool) else {
-        return Err(unknown_tool(tool));
-    };
-    let spec = registry.plugins[plugin].tools[index].spec.commands.iter().find(|c| c.name == command);
-    let (needs_config, needs_aws) = spec.map(|c| (c.needs_config, c.needs_aws)).unwrap_or((true, true));
     // Commands that work without their config (e.g. `lambda logs <name>`) work without an env too.
-    if needs_config {
+    if call.needs.config {
         session.require_env()?;
     }
-    let target = ToolTarget { name: tool.to_string(), plugin, tool: index, command: command.to_string(), needs_config };
-    let context =
-        session.context(registry, Some(tool), command, arguments, Needs { aws: needs_aws, config: needs_config });
-    let mut run = Run::new(registry, context);
-    let outcome = run.prepare(Some(&target)).and_then(|()| run.execute(&target));
-    match outcome {
-        Ok(()) => run.finish(),
-        Err(failure) => {
-            run.fail(&failure);
-            Err(failure)
-        }
-    }
+    let context = session.tool_context(registry, call);
+    lifecycle::run(registry, session, context, |run| {
+        run.prepare(Some(call))?;
+        run.execute(call)
+    })
 }
 
 /// The error for a tool no installed plugin provides.

@@ -120,7 +120,7 @@ fn plan(event: &Event, outcome: Outcome, duration: Option<Duration>) -> Plan {
             return Plan::Warn(format!("plugins.slack.webhook is not an http(s) URL: no message for '{run}'"))
         }
     };
-    let body = message::payload(&facts, channel.as_deref(), &event.secrets()).to_string();
+    let body = message::payload(&facts, channel.as_deref(), &event.secret_values()).to_string();
     Plan::Post { run, url, body, timeout }
 }
 

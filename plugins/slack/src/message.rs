@@ -2,17 +2,16 @@
 //! them. Pure: no I/O, so every rule about what may appear in a message is tested here.
 //!
 //! Facts are read key by key from the context and config, never by walking the context, so private
-//! (`_`-prefixed) keys cannot get in; every text is scrubbed of secret values before it is used.
+//! (`_`-prefixed) keys cannot get in; every text is scrubbed of secret values before it is used,
+//! by the plugin API's one rule ([`Secrets`]): so a two-letter secret masks itself where it stands
+//! alone, never the words that happen to contain its letters.
 
 use std::time::Duration;
 
-use fink_plugin_api::{json, Value};
+use fink_plugin_api::{json, Secrets, Value};
 
 /// The longest error text put into a message; Slack cuts long attachments anyway.
 const MAX_ERROR_CHARS: usize = 1500;
-
-/// What replaces a secret value.
-const MASK: &str = "****";
 
 /// How the run ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -108,7 +107,7 @@ impl Facts {
 
 /// The incoming-webhook JSON: a headline and one coloured attachment with a field per fact.
 /// Every text is scrubbed of `secrets` and escaped for Slack.
-pub fn payload(facts: &Facts, channel: Option<&str>, secrets: &[&str]) -> Value {
+pub fn payload(facts: &Facts, channel: Option<&str>, secrets: &Secrets) -> Value {
     let clean = Cleaner::new(secrets);
     let headline = clean.text(&facts.headline());
     let mut fields = Vec::new();
@@ -149,35 +148,27 @@ pub fn payload(facts: &Facts, channel: Option<&str>, secrets: &[&str]) -> Value 
 
 /// Masks secrets, then escapes what Slack treats as markup.
 struct Cleaner<'s> {
-    secrets: Vec<&'s str>,
+    secrets: &'s Secrets,
 }
 
 impl<'s> Cleaner<'s> {
-    fn new(secrets: &[&'s str]) -> Self {
-        let mut secrets: Vec<&str> = secrets.iter().copied().filter(|s| !s.is_empty()).collect();
-        // Longer first, so a secret that contains another is masked whole.
-        secrets.sort_by_key(|s| std::cmp::Reverse(s.len()));
+    fn new(secrets: &'s Secrets) -> Self {
         Cleaner { secrets }
     }
 
     fn text(&self, raw: &str) -> String {
-        escape(&scrub(raw, &self.secrets))
+        escape(&self.secrets.mask(raw))
     }
 
     /// At most `MAX_ERROR_CHARS`, scrubbed before cutting so a cut can't leave part of a secret
     /// behind; not yet escaped.
     fn cut(&self, raw: &str) -> String {
-        let scrubbed = scrub(raw, &self.secrets);
+        let scrubbed = self.secrets.mask(raw);
         match scrubbed.char_indices().nth(MAX_ERROR_CHARS) {
             Some((cut, _)) => format!("{}…", &scrubbed[..cut]),
             None => scrubbed,
         }
     }
-}
-
-/// `text` with every secret replaced by `****`.
-pub fn scrub(text: &str, secrets: &[&str]) -> String {
-    secrets.iter().filter(|s| !s.is_empty()).fold(text.to_string(), |out, secret| out.replace(secret, MASK))
 }
 
 /// Slack's message escaping: `&`, `<` and `>` only.
@@ -223,8 +214,7 @@ mod tests {
 
     fn body(outcome: Outcome, context: &Value) -> String {
         let facts = Facts::gather(context, &config(), outcome, Some(Duration::from_millis(12_340))).unwrap();
-        let secrets: Vec<&str> = context["_secrets"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
-        payload(&facts, Some("#deploys"), &secrets).to_string()
+        payload(&facts, Some("#deploys"), &Secrets::from_context(context)).to_string()
     }
 
     fn field<'v>(message: &'v Value, title: &str) -> Option<&'v str> {
@@ -234,7 +224,7 @@ mod tests {
     #[test]
     fn a_success_names_tool_command_env_user_account_target_and_duration() {
         let facts = Facts::gather(&context(), &config(), Outcome::Succeeded, Some(Duration::from_millis(12_340)));
-        let message = payload(&facts.unwrap(), Some("#deploys"), &[]);
+        let message = payload(&facts.unwrap(), Some("#deploys"), &Secrets::default());
         assert_eq!(message["text"], "cloud deploy succeeded for stack 'shop-dev' in dev");
         assert_eq!(message["channel"], "#deploys");
         assert_eq!(message["attachments"][0]["color"], "good");
@@ -295,7 +285,7 @@ mod tests {
         let facts = Facts::gather(&ctx, &config, Outcome::Succeeded, None).unwrap();
         assert_eq!(facts.target, None);
         assert_eq!(facts.headline(), "code deploy succeeded in dev");
-        let message = payload(&facts, None, &[]);
+        let message = payload(&facts, None, &Secrets::default());
         assert_eq!(field(&message, "Duration"), None);
         assert!(message.get("channel").is_none());
     }
@@ -318,9 +308,20 @@ mod tests {
 
     #[test]
     fn longer_secrets_are_masked_whole() {
-        assert_eq!(scrub("key=abc-123 short=abc", &["abc-123", "abc"]), "key=**** short=****");
-        let cleaner = Cleaner::new(&["abc", "abc-123", ""]);
-        assert_eq!(cleaner.text("abc-123"), "****");
+        assert_eq!(Secrets::new(["abc-123", "abc"]).mask("key=abc-123 short=abc"), "key=**** short=****");
+        let secrets = Secrets::new(["abc", "abc-123", ""]);
+        assert_eq!(Cleaner::new(&secrets).text("abc-123"), "****");
+    }
+
+    #[test]
+    fn a_two_letter_secret_does_not_mangle_the_words_of_a_message() {
+        let mut ctx = context();
+        ctx["_secrets"] = json!(["de"]);
+        ctx["error"] = json!("demo.mode: \"de\" is not one of [\"fast\",\"slow\"]");
+        let message: Value = serde_json::from_str(&body(Outcome::Failed, &ctx)).unwrap();
+        assert_eq!(message["text"], "cloud deploy failed for stack 'shop-dev' in dev");
+        assert_eq!(field(&message, "Command"), Some("deploy"));
+        assert_eq!(field(&message, "Error"), Some("demo.mode: \"****\" is not one of [\"fast\",\"slow\"]"));
     }
 
     #[test]

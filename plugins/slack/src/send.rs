@@ -4,6 +4,8 @@
 use std::io::Read as _;
 use std::time::Duration;
 
+use fink_plugin_api::Secrets;
+
 /// The pause before the retry.
 const RETRY_PAUSE: Duration = Duration::from_millis(500);
 
@@ -34,7 +36,7 @@ pub fn post(url: &str, body: &str, timeout: Duration) -> Result<u32, Failed> {
             Err(ureq::Error::Transport(transport)) => (transport_problem(&transport, timeout), true),
         };
         if !retry || attempts >= ATTEMPTS {
-            return Err(Failed { why: why.replace(url, "****"), attempts });
+            return Err(Failed { why: Secrets::new([url]).mask(&why), attempts });
         }
         std::thread::sleep(RETRY_PAUSE);
     }

@@ -117,11 +117,6 @@ impl<'r> Run<'r> {
         Secrets::from_context(&self.context.value)
     }
 
-    /// The context as it is now.
-    pub fn context(&self) -> &Value {
-        &self.context.value
-    }
-
     /// From `initialized` through `config_validation_finalized`. With a tool, its plugin must be
     /// enabled and (if the command needs it) the config must have the tool's section; both are
     /// checked right after reading, before any AWS call.

@@ -141,7 +141,7 @@ impl<'a> Data<'a> {
     pub fn payload<P: Payload>(&self) -> Result<Option<P>, Error> {
         match self.context().get(P::KEY) {
             None | Some(Value::Null) => Ok(None),
-            Some(value) => typed(value, P::KEY).map(Some),
+            Some(value) => typed(value, "context", P::KEY).map(Some),
         }
     }
 
@@ -157,7 +157,7 @@ impl<'a> Data<'a> {
     /// name the full key path: `lambda.lambda.timeout: invalid type: string "x", expected u32`.
     pub fn section<T: DeserializeOwned>(&self, path: &str) -> Result<T, Error> {
         let empty = Value::Object(Map::new());
-        typed(self.config_at(path).unwrap_or(&empty), path)
+        typed(self.config_at(path).unwrap_or(&empty), "config", path)
     }
 
     /// The values marked secret, with the one masking rule.
@@ -218,8 +218,9 @@ impl<'a> Data<'a> {
     }
 }
 
-/// Reads `value` into `T`; the error names `prefix` and the path inside it.
-fn typed<T: DeserializeOwned>(value: &Value, prefix: &str) -> Result<T, Error> {
+/// Reads `value` into `T`; the error names where it was read (`config` or `context`), `prefix`
+/// and the path inside it.
+fn typed<T: DeserializeOwned>(value: &Value, place: &str, prefix: &str) -> Result<T, Error> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let inner = e.path().to_string();
         let path = match inner.as_str() {
@@ -227,7 +228,7 @@ fn typed<T: DeserializeOwned>(value: &Value, prefix: &str) -> Result<T, Error> {
             p if p.starts_with('[') => format!("{prefix}{p}"),
             p => format!("{prefix}.{p}"),
         };
-        Error::new(format!("config '{path}': {}", e.into_inner()))
+        Error::new(format!("{place} '{path}': {}", e.into_inner()))
     })
 }
 

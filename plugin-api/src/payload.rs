@@ -41,6 +41,36 @@ pub struct BundleRequest {
     pub bucket_key: String,
     /// Whether that bucket is set.
     pub bucket_set: bool,
+    /// What an archive above `direct_upload_limit` without the bucket is (since 1.1).
+    pub over_limit: OverLimit,
+    /// The archive's format (since 1.1; older tools always got a zip).
+    pub format: ArchiveFormat,
+    /// Files the tool adds at the archive root, name → text (since 1.1), e.g. the code tool's
+    /// `stack_output.yml`. Written 0644, like `settings.json`.
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    pub extra_files: BTreeMap<String, String>,
+}
+
+/// What the bundler does with an archive above the direct-upload limit when no bucket is set.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum OverLimit {
+    /// An error (the archive is still written): the tool is about to deploy it.
+    #[default]
+    Fail,
+    /// A warning naming the size and the bucket key: the tool only builds the bundle.
+    Warn,
+}
+
+/// The archive a tool asks for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ArchiveFormat {
+    /// A zip (Lambda).
+    #[default]
+    Zip,
+    /// A gzip-compressed tar (CodeDeploy's `tgz` bundle type): keeps file modes for the agent.
+    Tgz,
 }
 
 impl Payload for BundleRequest {
@@ -99,6 +129,17 @@ mod tests {
         assert_eq!(request.section(), "lambda");
         assert_eq!(request.output, PathBuf::from("/p/bundle.zip"));
         assert!(!request.keep && request.direct_upload_limit.is_none());
+        assert_eq!((request.over_limit, request.format), (OverLimit::Fail, ArchiveFormat::Zip));
+    }
+
+    #[test]
+    fn choices_are_lowercase_words() {
+        let request: BundleRequest =
+            serde_json::from_value(json!({"tool": "code", "over_limit": "warn", "format": "tgz"})).unwrap();
+        assert_eq!((request.over_limit, request.format), (OverLimit::Warn, ArchiveFormat::Tgz));
+        let written = serde_json::to_value(&request).unwrap();
+        assert_eq!((written["over_limit"].as_str(), written["format"].as_str()), (Some("warn"), Some("tgz")));
+        assert!(written.get("extra_files").is_none(), "empty extra files are left out: {written}");
     }
 
     #[test]

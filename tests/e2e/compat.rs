@@ -44,9 +44,9 @@ fn a_tool_built_against_the_frozen_1_0_0_api_gets_every_argument_kind_and_its_sc
 #[test]
 fn a_plugin_needing_a_newer_api_minor_is_rejected() {
     let project = Project::new();
-    let lib = project.install(&legacy_plugin("1.1.0"));
+    let lib = project.install(&legacy_plugin("1.2.0"));
     project.fink(&["config", "-e", "dev"]).code(2).stderr_has(&format!(
-        "plugin {}: needs plugin API 1.1.0, newer than this fink's 1.0.0; upgrade fink",
+        "plugin {}: needs plugin API 1.2.0, newer than this fink's 1.1.0; upgrade fink",
         lib.display()
     ));
 }
@@ -57,7 +57,7 @@ fn a_plugin_for_another_api_major_is_rejected() {
     let lib = project.install(&legacy_plugin("2.0.0"));
     project.fink(&["version"]).ok().stdout_has("rejected: ");
     project.fink(&["config", "-e", "dev"]).code(2).stderr_has(&format!(
-        "plugin {}: built for plugin API 2.0.0, but this fink supports 1.x; rebuild it against fink-plugin-api 1.0.0",
+        "plugin {}: built for plugin API 2.0.0, but this fink supports 1.x; rebuild it against fink-plugin-api 1.1.0",
         lib.display()
     ));
 }

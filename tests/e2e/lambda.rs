@@ -181,6 +181,46 @@ fn deploy_uploads_through_s3_when_an_artifact_bucket_is_set() {
     assert_eq!(active(moto, &name).as_deref(), Some("1"));
 }
 
+/// `len` bytes that deflate cannot shrink (xorshift64), written to `path`.
+fn write_noise(path: &std::path::Path, len: usize) {
+    let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+    let mut bytes = Vec::with_capacity(len + 8);
+    while bytes.len() < len {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        bytes.extend_from_slice(&seed.to_le_bytes());
+    }
+    bytes.truncate(len);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, bytes).unwrap();
+}
+
+#[test]
+fn a_bundle_above_50_mb_is_built_with_a_warning_and_deploying_it_needs_an_artifact_bucket() {
+    let moto = Moto::shared();
+    let name = unique("bigfn");
+    let project = project(moto, &name, json!({"bundling": {"folders": [{"source": "data"}]}}));
+    write_noise(&project.dir().join("data/blob.bin"), 51 * 1024 * 1024);
+
+    // `lambda bundle` only builds: the zip is written, the limit is a warning naming the key.
+    let run = project.fink(&["lambda", "bundle", "-e", "dev"]).ok().stdout_has("bundle.zip: 3 files, 51 MB, sha256 ");
+    run.stderr_has("bundle.zip is 51 MB, above the 50 MB limit for direct upload")
+        .stderr_has("lambda.deployment.artifactBucket");
+    let zip = project.dir().join("bundle.zip");
+    assert!(std::fs::metadata(&zip).unwrap().len() > 50 * 1024 * 1024);
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(&zip).unwrap()).unwrap();
+    assert_eq!(archive.by_name("data/blob.bin").unwrap().size(), 51 * 1024 * 1024);
+
+    // `lambda deploy` without an artifact bucket fails before anything is uploaded.
+    let (run, calls) = moto.record(|| deploy(&project));
+    run.code(1)
+        .stderr_has("bundle.zip is 51 MB, above the 50 MB limit for direct upload")
+        .stderr_has("set lambda.deployment.artifactBucket to upload it through S3");
+    assert!(calls.iter().all(|c| c.service != "lambda" && c.service != "s3"), "no upload, no function: {calls:?}");
+    assert!(function(moto, &name).is_none());
+}
+
 #[test]
 fn delete_needs_f_and_removes_the_function_and_its_logs() {
     let moto = Moto::shared();

@@ -158,7 +158,7 @@ fn zip_r(tree: &Path, output: &Path) -> Run {
 /// The measured child: collect and write the zip, as the plugin does.
 fn child(tree: &Path, output: &Path) {
     let entries = collect::folder(tree, "", &[], &Skip::default()).expect("collect");
-    archive::write_file(entries, output).expect("write zip");
+    archive::write_file(entries, output, fink_plugin_api::payload::ArchiveFormat::Zip).expect("write zip");
 }
 
 fn mb(bytes: u64) -> f64 {

@@ -6,15 +6,18 @@
 //! window and writes them in that order, streaming large files, so memory does not grow with the
 //! bundle; [`zip_format`] is the zip it writes. Another format (a tar.gz for CodeDeploy) only needs
 //! its own [`pipeline::Format`]: the collection, the order and the memory bound are shared.
+//! [`tar_gz`] (CodeDeploy's `tgz`) is one gzip stream, so it streams the sorted entries itself.
 //! [`write_file`] writes through a temporary file and renames it, so a failure never leaves a
 //! half-written archive.
 
 pub mod pipeline;
+pub mod tar_gz;
 pub mod zip_format;
 
 use std::io::{self, BufWriter, Seek, Write};
 use std::path::{Path, PathBuf};
 
+use fink_plugin_api::payload::ArchiveFormat;
 use fink_plugin_api::{debug, Error, Result};
 
 pub use pipeline::{Limits, Stats};
@@ -88,7 +91,7 @@ pub fn is_executable(meta: &std::fs::Metadata) -> bool {
 pub fn sorted(mut entries: Vec<Entry>) -> Result<Vec<Entry>> {
     entries.sort_by(|a, b| a.name.cmp(&b.name));
     if let Some(pair) = entries.windows(2).find(|pair| pair[0].name == pair[1].name) {
-        return Err(Error::new(format!("two files would be {} in the zip", pair[0].name)));
+        return Err(Error::new(format!("two files would be {} in the archive", pair[0].name)));
     }
     Ok(entries)
 }
@@ -122,12 +125,16 @@ pub fn write_with<W: Write + Seek>(
     Ok((zip.finish()?, stats))
 }
 
-/// Writes the zip to `output` through a temporary file in the same folder, so a failure leaves no
-/// half-written zip; large files are spooled in that folder too. Returns the number of entries.
-pub fn write_file(entries: Vec<Entry>, output: &Path) -> Result<usize> {
-    atomic(output, |file, dir| {
-        let (file, stats) = write_with(entries, file, Limits::default(), dir)?;
-        Ok((file, stats.entries))
+/// Writes the archive to `output` through a temporary file in the same folder, so a failure
+/// leaves no half-written archive; a zip's large files are spooled in that folder too. Returns the
+/// number of files.
+pub fn write_file(entries: Vec<Entry>, output: &Path, format: ArchiveFormat) -> Result<usize> {
+    atomic(output, |file, dir| match format {
+        ArchiveFormat::Zip => {
+            let (file, stats) = write_with(entries, file, Limits::default(), dir)?;
+            Ok((file, stats.entries))
+        }
+        ArchiveFormat::Tgz => tar_gz::write(&sorted(entries)?, file),
     })
 }
 
@@ -314,7 +321,7 @@ mod tests {
         std::fs::remove_file(dir.path().join("f1")).unwrap();
         entries.push(Entry::bytes("z", b"z".to_vec()));
         let output = dir.path().join("out/bundle.zip");
-        let err = write_file(entries, &output).unwrap_err();
+        let err = write_file(entries, &output, ArchiveFormat::Zip).unwrap_err();
         assert!(err.message().starts_with("cannot read ") && err.message().contains("f1"), "{}", err.message());
         assert_eq!(std::fs::read_dir(dir.path().join("out")).unwrap().count(), 0, "no zip, no temp file");
     }
@@ -337,7 +344,7 @@ mod tests {
     fn the_same_name_twice_is_an_error() {
         let err =
             write(vec![Entry::bytes("a", vec![1]), Entry::bytes("a", vec![2])], Cursor::new(Vec::new())).unwrap_err();
-        assert_eq!(err.message(), "two files would be a in the zip");
+        assert_eq!(err.message(), "two files would be a in the archive");
     }
 
     #[test]
@@ -345,7 +352,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let output = dir.path().join("bundle.zip");
         std::fs::write(&output, "old").unwrap();
-        assert_eq!(write_file(vec![Entry::bytes("a", b"x".to_vec())], &output).unwrap(), 1);
+        assert_eq!(write_file(vec![Entry::bytes("a", b"x".to_vec())], &output, ArchiveFormat::Zip).unwrap(), 1);
         let names: Vec<String> = std::fs::read_dir(dir.path())
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

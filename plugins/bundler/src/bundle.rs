@@ -1,5 +1,6 @@
 //! One bundle from request to result: installs dependencies, collects the folders, adds the
-//! handler file and `settings.json`, writes the zip and describes it for the context key `bundle`.
+//! handler file, `settings.json` and the tool's extra files, writes the archive (zip or tar.gz)
+//! and describes it for the context key `bundle` ([`Bundle`]).
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -7,42 +8,16 @@ use std::io;
 use std::path::{Path, PathBuf};
 
 use base64::Engine;
-use fink_plugin_api::{debug, info, json, Error, Result, Value};
+use fink_plugin_api::{debug, human, info, warn, Bundle, Error, Result, Value};
 use sha2::{Digest, Sha256};
 
 use crate::archive::{self, Entry};
 use crate::collect::{self, Skip};
 use crate::deps;
-use crate::request::{Bundling, Request};
+use crate::request::{Bundling, OverLimit, Request};
 
-/// The zip that was written.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Built {
-    pub tool: String,
-    pub path: PathBuf,
-    pub size: u64,
-    /// Base64 of the zip's sha256 (Lambda's CodeSha256 format).
-    pub sha256: String,
-    pub files: usize,
-    pub staging: Option<PathBuf>,
-}
-
-impl Built {
-    /// The value of the context key `bundle`.
-    pub fn to_json(&self) -> Value {
-        json!({
-            "tool": self.tool,
-            "path": self.path.to_string_lossy(),
-            "size": self.size,
-            "sha256": self.sha256,
-            "files": self.files,
-            "staging": self.staging.as_ref().map(|s| s.to_string_lossy().into_owned()),
-        })
-    }
-}
-
-/// Builds the zip `request` asks for from the project in `dir` (canonical).
-pub fn build(request: &Request, bundling: &Bundling, dir: &Path) -> Result<Built> {
+/// Builds the archive `request` asks for from the project in `dir` (canonical).
+pub fn build(request: &Request, bundling: &Bundling, dir: &Path) -> Result<Bundle> {
     let zip_name = request.output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let skip = Skip {
         paths: vec![canonical(&request.output), dir.join(deps::STAGING_ROOT)],
@@ -50,7 +25,7 @@ pub fn build(request: &Request, bundling: &Bundling, dir: &Path) -> Result<Built
         zip_name,
     };
     // Later entries replace earlier ones of the same name: the project's folders win over
-    // dependencies, the handler file and settings.json over both.
+    // dependencies, the handler file, settings.json and the tool's extra files over both.
     let mut entries: BTreeMap<String, Entry> = BTreeMap::new();
     let mut add = |list: Vec<Entry>| {
         for entry in list {
@@ -87,33 +62,38 @@ pub fn build(request: &Request, bundling: &Bundling, dir: &Path) -> Result<Built
     if let Some(settings) = &bundling.settings {
         add(vec![Entry::bytes("settings.json", settings_json(settings))]);
     }
-    let files = archive::write_file(entries.into_values().collect(), &request.output)?;
+    add(request.extra_files.iter().map(|(name, text)| Entry::bytes(name.clone(), text.clone().into_bytes())).collect());
+    let files = archive::write_file(entries.into_values().collect(), &request.output, request.format)?;
     let (size, sha256) = measure(&request.output)?;
     info!("bundled {files} files into {}", request.output.display());
-    Ok(Built {
+    Ok(Bundle {
         tool: request.tool.clone(),
         path: request.output.clone(),
         size,
         sha256,
-        files,
+        files: files as u64,
         staging: installed.map(|i| i.staging),
     })
 }
 
-/// Refuses a zip too large to upload with the API call when no bucket is configured.
-pub fn check_size(request: &Request, built: &Built) -> Result<()> {
+/// A zip too large to upload with the API call when no bucket is configured: an error, or with
+/// `over_limit: warn` (the tool only builds the bundle) a warning.
+pub fn check_size(request: &Request, built: &Bundle) -> Result<()> {
     let Some(limit) = request.direct_upload_limit else { return Ok(()) };
     if built.size <= limit || request.bucket_set {
         return Ok(());
     }
     let name = built.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let error =
-        Error::new(format!("{name} is {}, above the {} limit for direct upload", size(built.size), size(limit)));
-    Err(if request.bucket_key.is_empty() {
-        error
-    } else {
-        error.with_help(format!("set {} to upload it through S3", request.bucket_key))
-    })
+    let problem = format!("{name} is {}, above the {} limit for direct upload", human::bytes(built.size), human::bytes(limit));
+    match (request.over_limit, request.bucket_key.as_str()) {
+        (OverLimit::Warn, "") => warn!("{problem}"),
+        (OverLimit::Warn, key) => warn!("{problem}: deploying it needs {key} (an upload through S3)"),
+        (OverLimit::Fail, "") => return Err(Error::new(problem)),
+        (OverLimit::Fail, key) => {
+            return Err(Error::new(problem).with_help(format!("set {key} to upload it through S3")))
+        }
+    }
+    Ok(())
 }
 
 /// `settings` as pretty JSON with sorted keys and a final newline.
@@ -134,7 +114,7 @@ fn sorted(value: &Value) -> Value {
     }
 }
 
-/// The zip's size and the base64 of its sha256.
+/// The archive's size and the base64 of its sha256.
 fn measure(path: &Path) -> Result<(u64, String)> {
     let cannot = |e: io::Error| Error::new(format!("cannot read {}: {e}", path.display()));
     let mut file = File::open(path).map_err(cannot)?;
@@ -154,26 +134,12 @@ fn canonical(path: &Path) -> PathBuf {
     }
 }
 
-/// "63.2 MB", "50 MB", "12.0 KB", "7 B".
-pub fn size(bytes: u64) -> String {
-    const KB: f64 = 1024.0;
-    let (value, unit) = match bytes as f64 {
-        b if b >= KB * KB => (b / (KB * KB), "MB"),
-        b if b >= KB => (b / KB, "KB"),
-        b => return format!("{b} B"),
-    };
-    if value.fract() == 0.0 {
-        format!("{value:.0} {unit}")
-    } else {
-        format!("{value:.1} {unit}")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use std::io::Read;
 
     use super::*;
+    use fink_plugin_api::json;
 
     fn request(dir: &Path) -> Request {
         Request {
@@ -186,6 +152,9 @@ mod tests {
             direct_upload_limit: Some(50 * 1024 * 1024),
             bucket_key: "lambda.deployment.artifactBucket".into(),
             bucket_set: false,
+            over_limit: OverLimit::Fail,
+            format: Default::default(),
+            extra_files: Default::default(),
         }
     }
 
@@ -229,7 +198,36 @@ mod tests {
         assert_eq!(built.size, std::fs::metadata(&built.path).unwrap().len());
         assert_eq!(built.sha256.len(), 44, "base64 of 32 bytes");
         assert_eq!(built.staging, None);
-        assert_eq!(built.to_json()["files"], json!(4));
+        assert_eq!(serde_json::to_value(&built).unwrap()["files"], 4);
+    }
+
+    #[test]
+    fn a_tgz_request_gets_a_tar_gz_with_the_extra_files() {
+        let (_tmp, dir) = project();
+        let mut request = request(&dir);
+        request.output = dir.join("bundle.tar.gz");
+        request.handler_file = None;
+        request.format = fink_plugin_api::payload::ArchiveFormat::Tgz;
+        request.extra_files.insert("stack_output.yml".into(), "Url: https://x\n".into());
+        let config = json!({"lambda": {"bundling": {"folders": [{"source": "lib", "target": "."}]}, "settings": {"a": 1}}});
+        let built = build(&request, &bundling(config), &dir).unwrap();
+        assert_eq!(built.files, 3);
+        let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(File::open(&built.path).unwrap()));
+        let mut found = Vec::new();
+        for entry in archive.entries().unwrap() {
+            let mut entry = entry.unwrap();
+            let mut text = String::new();
+            entry.read_to_string(&mut text).unwrap();
+            found.push((entry.path().unwrap().to_string_lossy().into_owned(), text));
+        }
+        assert_eq!(
+            found,
+            vec![
+                ("b.py".to_string(), "B\n".to_string()),
+                ("settings.json".to_string(), "{\n  \"a\": 1\n}\n".to_string()),
+                ("stack_output.yml".to_string(), "Url: https://x\n".to_string()),
+            ]
+        );
     }
 
     #[test]
@@ -268,7 +266,7 @@ mod tests {
     #[test]
     fn too_large_without_a_bucket_is_refused_with_help() {
         let dir = Path::new("/p");
-        let built = Built {
+        let built = Bundle {
             tool: "lambda".into(),
             path: dir.join("bundle.zip"),
             size: 66_270_000,
@@ -282,14 +280,10 @@ mod tests {
         let mut with_bucket = request(dir);
         with_bucket.bucket_set = true;
         assert!(check_size(&with_bucket, &built).is_ok());
-        assert!(check_size(&request(dir), &Built { size: 1000, ..built }).is_ok());
-    }
-
-    #[test]
-    fn sizes_read_like_people_write_them() {
-        assert_eq!(size(50 * 1024 * 1024), "50 MB");
-        assert_eq!(size(66_270_000), "63.2 MB");
-        assert_eq!(size(1536), "1.5 KB");
-        assert_eq!(size(7), "7 B");
+        assert!(check_size(&request(dir), &Bundle { size: 1000, ..built.clone() }).is_ok());
+        // Only building the bundle: a warning, no error.
+        let mut bundle_only = request(dir);
+        bundle_only.over_limit = OverLimit::Warn;
+        assert!(check_size(&bundle_only, &built).is_ok());
     }
 }

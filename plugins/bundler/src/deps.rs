@@ -221,6 +221,9 @@ mod tests {
             direct_upload_limit: None,
             bucket_key: String::new(),
             bucket_set: false,
+            over_limit: crate::request::OverLimit::Fail,
+            format: Default::default(),
+            extra_files: Default::default(),
         }
     }
 

@@ -17,7 +17,7 @@ use std::path::PathBuf;
 
 use fink_plugin_api::{export_plugin, Error, Event, Registration, Result, Signal};
 
-use crate::request::{Bundling, Request, RESULT_KEY};
+use crate::request::{Bundling, Request};
 
 export_plugin! {
     name: "bundler",
@@ -45,7 +45,7 @@ fn build(event: &mut Event) -> Result<()> {
     let Some(request) = Request::from_context(event.context())? else { return Ok(()) };
     let bundling = Bundling::from_config(event.config(), &request.section)?;
     let built = bundle::build(&request, &bundling, &project_dir(event)?)?;
-    event.set_context(RESULT_KEY, built.to_json());
+    event.set_payload(&built);
     bundle::check_size(&request, &built)
 }
 

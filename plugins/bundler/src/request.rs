@@ -1,9 +1,11 @@
 //! What to bundle: the tool's `bundle_request` from the context, and the tool section's `bundling`
 //! and `settings` from the config. Every problem names its key.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use fink_plugin_api::{Error, Result, Value};
+pub use fink_plugin_api::payload::{ArchiveFormat, OverLimit};
+use fink_plugin_api::{BundleRequest, Error, Result, Value};
 
 /// The context key a tool sets at `bundle_pre` to ask for a bundle.
 pub const REQUEST_KEY: &str = "bundle_request";
@@ -11,61 +13,85 @@ pub const REQUEST_KEY: &str = "bundle_request";
 /// The context key the bundler sets with the result.
 pub const RESULT_KEY: &str = "bundle";
 
-/// A tool's request, as set in the context key `bundle_request`.
+/// A tool's request, as set in the context key `bundle_request` ([`BundleRequest`]), checked.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Request {
     /// The asking tool (`lambda`, `code`, ...); echoed in the result.
     pub tool: String,
     /// The config section that holds `bundling` and `settings`.
     pub section: String,
-    /// Absolute path of the zip to write.
+    /// Absolute path of the archive to write.
     pub output: PathBuf,
-    /// A file (relative to the project dir) added at the zip root.
+    /// A file (relative to the project dir) added at the archive root.
     pub handler_file: Option<String>,
     /// The runtime (`python3.12`, `nodejs20.x`, ...): decides how dependencies are installed.
     pub runtime: String,
     /// Reuse installed dependencies when their manifest did not change.
     pub keep: bool,
-    /// Zips above this size need `bucket_key` set.
+    /// Archives above this size need `bucket_key` set.
     pub direct_upload_limit: Option<u64>,
     /// The config key that names an upload bucket, for the size error's help.
     pub bucket_key: String,
     /// Whether that bucket is set.
     pub bucket_set: bool,
+    /// What an archive above `direct_upload_limit` without the bucket is: an error, or a warning
+    /// (when the tool only builds the bundle and the limit applies to a later deploy).
+    pub over_limit: OverLimit,
+    /// Zip or tar.gz.
+    pub format: ArchiveFormat,
+    /// Files added at the archive root, name → text.
+    pub extra_files: BTreeMap<String, String>,
 }
 
 impl Request {
     /// Reads the request from the context; `None` when no tool asked for a bundle.
     pub fn from_context(context: &Value) -> Result<Option<Request>> {
-        let Some(value) = context.get(REQUEST_KEY).filter(|v| !v.is_null()) else {
+        if matches!(context.get(REQUEST_KEY), None | Some(Value::Null)) {
             return Ok(None);
-        };
-        let text = |key: &str| value.get(key).and_then(Value::as_str).filter(|s| !s.is_empty());
-        let required = |key: &str| {
-            text(key).map(String::from).ok_or_else(|| {
-                Error::new(format!("{REQUEST_KEY}.{key} is missing"))
-                    .with_help("the tool that asked for a bundle must set it (see docs/bundler.md)")
-            })
-        };
-        let tool = required("tool")?;
-        if !tool.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
-            // The tool names the staging folder: keep it one plain path segment.
-            return Err(Error::new(format!("{REQUEST_KEY}.tool must be a plain name, got '{tool}'")));
         }
-        let output = PathBuf::from(required("output")?);
-        if !output.is_absolute() {
-            return Err(Error::new(format!("{REQUEST_KEY}.output must be an absolute path, got {}", output.display())));
+        let asked: BundleRequest = serde_path_to_error::deserialize(&context[REQUEST_KEY]).map_err(|e| {
+            let path = e.path().to_string();
+            let key = if path == "." { REQUEST_KEY.to_string() } else { format!("{REQUEST_KEY}.{path}") };
+            Error::new(format!("context '{key}': {}", e.into_inner()))
+        })?;
+        let missing = |key: &str| {
+            Error::new(format!("{REQUEST_KEY}.{key} is missing"))
+                .with_help("the tool that asked for a bundle must set it (see docs/bundler.md)")
+        };
+        if asked.tool.is_empty() {
+            return Err(missing("tool"));
+        }
+        if !asked.tool.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+            // The tool names the staging folder: keep it one plain path segment.
+            return Err(Error::new(format!("{REQUEST_KEY}.tool must be a plain name, got '{}'", asked.tool)));
+        }
+        if asked.output.as_os_str().is_empty() {
+            return Err(missing("output"));
+        }
+        if !asked.output.is_absolute() {
+            return Err(Error::new(format!(
+                "{REQUEST_KEY}.output must be an absolute path, got {}",
+                asked.output.display()
+            )));
+        }
+        for name in asked.extra_files.keys() {
+            if name.is_empty() || name.contains(['/', '\\']) || name == "." || name == ".." {
+                return Err(Error::new(format!("{REQUEST_KEY}.extra_files: '{name}' must be a plain file name")));
+            }
         }
         Ok(Some(Request {
-            section: text("section").unwrap_or(&tool).to_string(),
-            tool,
-            output,
-            handler_file: text("handler_file").map(String::from),
-            runtime: text("runtime").unwrap_or_default().to_string(),
-            keep: value.get("keep").and_then(Value::as_bool).unwrap_or(false),
-            direct_upload_limit: value.get("direct_upload_limit").and_then(Value::as_u64),
-            bucket_key: text("bucket_key").unwrap_or_default().to_string(),
-            bucket_set: value.get("bucket_set").and_then(Value::as_bool).unwrap_or(false),
+            section: asked.section().to_string(),
+            handler_file: asked.handler_file.filter(|h| !h.is_empty()),
+            tool: asked.tool,
+            output: asked.output,
+            runtime: asked.runtime,
+            keep: asked.keep,
+            direct_upload_limit: asked.direct_upload_limit,
+            bucket_key: asked.bucket_key,
+            bucket_set: asked.bucket_set,
+            over_limit: asked.over_limit,
+            format: asked.format,
+            extra_files: asked.extra_files,
         }))
     }
 }
@@ -187,6 +213,22 @@ mod tests {
         assert_eq!(request.handler_file.as_deref(), Some("handler.py"));
         assert!(request.keep && !request.bucket_set);
         assert_eq!(request.direct_upload_limit, Some(52_428_800));
+        assert_eq!(request.over_limit, OverLimit::Fail, "the default");
+    }
+
+    #[test]
+    fn over_limit_is_fail_or_warn() {
+        let with = |value: Value| {
+            let mut context = lambda_request();
+            context["bundle_request"]["over_limit"] = value;
+            Request::from_context(&context).map(|r| r.unwrap().over_limit)
+        };
+        assert_eq!(with(json!("warn")).unwrap(), OverLimit::Warn);
+        assert_eq!(with(json!("fail")).unwrap(), OverLimit::Fail);
+        assert_eq!(
+            with(json!("ignore")).unwrap_err().message(),
+            "context 'bundle_request.over_limit': unknown variant `ignore`, expected `fail` or `warn`"
+        );
     }
 
     #[test]
@@ -202,6 +244,12 @@ mod tests {
         assert!(err.message().contains("absolute"), "{}", err.message());
         let err = Request::from_context(&json!({"bundle_request": {"tool": "../x", "output": "/b.zip"}})).unwrap_err();
         assert_eq!(err.message(), "bundle_request.tool must be a plain name, got '../x'");
+        let err = Request::from_context(&json!({"bundle_request": {"tool": "code", "output": "/b.tgz",
+            "extra_files": {"../x.yml": ""}}}))
+        .unwrap_err();
+        assert_eq!(err.message(), "bundle_request.extra_files: '../x.yml' must be a plain file name");
+        let err = Request::from_context(&json!({"bundle_request": {"tool": 3}})).unwrap_err();
+        assert!(err.message().starts_with("context 'bundle_request.tool': invalid type"), "{}", err.message());
     }
 
     #[test]

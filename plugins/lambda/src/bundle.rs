@@ -4,7 +4,8 @@
 
 use std::path::Path;
 
-use fink_plugin_api::{human, info, json, outln, Bundle, Error, Event, Invocation, Result, Value};
+use fink_plugin_api::payload::OverLimit;
+use fink_plugin_api::{human, info, outln, Bundle, BundleRequest, Error, Event, Invocation, Result, Value};
 
 use crate::settings::{Section, Settings};
 
@@ -25,18 +26,21 @@ pub fn request(event: &mut Event) -> Result<()> {
     let settings = event.section::<Section>("lambda")?.settings()?;
     let dir = event.project_path();
     let keep = event.context().pointer("/arguments/keep").and_then(Value::as_bool).unwrap_or(false);
-    let request = json!({
-        "tool": "lambda",
-        "section": "lambda",
-        "output": dir.join(&settings.zip).to_string_lossy(),
-        "handler_file": settings.function.handler_file,
-        "runtime": settings.runtime(),
-        "keep": keep,
-        "direct_upload_limit": DIRECT_UPLOAD_LIMIT,
-        "bucket_key": "lambda.deployment.artifactBucket",
-        "bucket_set": settings.deployment.artifact_bucket.is_some(),
-    });
-    event.set_context("bundle_request", request);
+    let request = BundleRequest {
+        tool: "lambda".into(),
+        section: Some("lambda".into()),
+        output: dir.join(&settings.zip),
+        handler_file: settings.function.handler_file.clone(),
+        runtime: settings.runtime().to_string(),
+        keep,
+        direct_upload_limit: Some(DIRECT_UPLOAD_LIMIT),
+        bucket_key: "lambda.deployment.artifactBucket".into(),
+        bucket_set: settings.deployment.artifact_bucket.is_some(),
+        // The limit is the deploy's: `lambda bundle` only builds the zip, so it only warns.
+        over_limit: if event.command() == Some("deploy") { OverLimit::Fail } else { OverLimit::Warn },
+        ..BundleRequest::default()
+    };
+    event.set_payload(&request);
     Ok(())
 }
 

@@ -13,6 +13,7 @@ use aws_sdk_lambda::client::Waiters;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{Environment, FunctionCode, FunctionConfiguration, Runtime, VpcConfig};
 use aws_sdk_lambda::Client;
+use fink_aws::Explained;
 use fink_plugin_api::{human, info, json, outln, warn, Bundle, Error, Result, Value};
 use sha2::{Digest, Sha256};
 
@@ -157,7 +158,7 @@ pub async fn deploy(config: &SdkConfig, settings: &Settings, built: &Bundle) -> 
                     Code::Zip(bytes) => request.zip_file(Blob::new(bytes)),
                     Code::S3 { bucket, key } => request.s3_bucket(bucket).s3_key(key),
                 };
-                request.send().await.map_err(|e| fink_aws::explain(&e))?;
+                request.send().await.explained()?;
                 wait_updated(&client, name).await?;
             } else {
                 info!("code of function '{name}' unchanged (sha256 {}), not uploading", built.sha256);
@@ -172,7 +173,7 @@ pub async fn deploy(config: &SdkConfig, settings: &Settings, built: &Bundle) -> 
         }
     };
 
-    let published = client.publish_version().function_name(name).send().await.map_err(|e| fink_aws::explain(&e))?;
+    let published = client.publish_version().function_name(name).send().await.explained()?;
     let version = published.version().unwrap_or("$LATEST").to_string();
     let previous = active_version(&client, name).await?;
 
@@ -286,7 +287,7 @@ async fn create(client: &Client, name: &str, wanted: &Managed, code: Code) -> Re
         .code(code)
         .send()
         .await
-        .map_err(|e| fink_aws::explain(&e))?;
+        .explained()?;
     client
         .wait_until_function_active_v2()
         .function_name(name)
@@ -311,7 +312,7 @@ async fn update_configuration(client: &Client, name: &str, wanted: &Managed) -> 
         .set_layers(Some(wanted.layers.clone()))
         .send()
         .await
-        .map_err(|e| fink_aws::explain(&e))?;
+        .explained()?;
     Ok(())
 }
 
@@ -339,8 +340,7 @@ fn waiter_error(name: &str, state: &str, err: &dyn std::error::Error) -> Error {
 async fn retention(config: &SdkConfig, name: &str, days: i64) -> Result<()> {
     let logs = aws_sdk_cloudwatchlogs::Client::new(config);
     let group = format!("/aws/lambda/{name}");
-    let found =
-        logs.describe_log_groups().log_group_name_prefix(&group).send().await.map_err(|e| fink_aws::explain(&e))?;
+    let found = logs.describe_log_groups().log_group_name_prefix(&group).send().await.explained()?;
     let current = found.log_groups().iter().find(|g| g.log_group_name() == Some(group.as_str()));
     match current {
         Some(g) if g.retention_in_days() == Some(days as i32) => {
@@ -357,12 +357,7 @@ async fn retention(config: &SdkConfig, name: &str, days: i64) -> Result<()> {
             }
         }
     }
-    logs.put_retention_policy()
-        .log_group_name(&group)
-        .retention_in_days(days as i32)
-        .send()
-        .await
-        .map_err(|e| fink_aws::explain(&e))?;
+    logs.put_retention_policy().log_group_name(&group).retention_in_days(days as i32).send().await.explained()?;
     info!("log group {group} keeps events for {days} days");
     Ok(())
 }

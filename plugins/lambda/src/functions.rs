@@ -4,6 +4,7 @@ use aws_config::SdkConfig;
 use aws_sdk_lambda::types::FunctionConfiguration;
 use aws_sdk_lambda::Client;
 use comfy_table::Table;
+use fink_aws::Explained;
 use fink_plugin_api::{info, json, outln, Error, Result, Value};
 
 /// The alias fink points at the deployed version.
@@ -57,23 +58,9 @@ pub async fn active_version(client: &Client, name: &str) -> Result<Option<String
 /// Points ACTIVE at `version`, creating the alias when `exists` is false.
 pub async fn set_active(client: &Client, name: &str, version: &str, exists: bool) -> Result<()> {
     if exists {
-        client
-            .update_alias()
-            .function_name(name)
-            .name(ALIAS)
-            .function_version(version)
-            .send()
-            .await
-            .map_err(|e| fink_aws::explain(&e))?;
+        client.update_alias().function_name(name).name(ALIAS).function_version(version).send().await.explained()?;
     } else {
-        client
-            .create_alias()
-            .function_name(name)
-            .name(ALIAS)
-            .function_version(version)
-            .send()
-            .await
-            .map_err(|e| fink_aws::explain(&e))?;
+        client.create_alias().function_name(name).name(ALIAS).function_version(version).send().await.explained()?;
     }
     Ok(())
 }
@@ -106,7 +93,7 @@ pub async fn list(config: &SdkConfig, as_json: bool) -> Result<()> {
     let mut functions = Vec::new();
     let mut marker = None;
     loop {
-        let out = client.list_functions().set_marker(marker).send().await.map_err(|e| fink_aws::explain(&e))?;
+        let out = client.list_functions().set_marker(marker).send().await.explained()?;
         functions.extend(out.functions().iter().cloned());
         marker = out.next_marker().map(String::from);
         if marker.is_none() {
@@ -157,7 +144,7 @@ pub async fn info(config: &SdkConfig, name: &str, as_json: bool) -> Result<()> {
     let client = Client::new(config);
     let function = configuration(&client, name).await?.ok_or_else(|| missing(name))?;
     let versions = published_versions(&client, name).await?;
-    let aliases = client.list_aliases().function_name(name).send().await.map_err(|e| fink_aws::explain(&e))?;
+    let aliases = client.list_aliases().function_name(name).send().await.explained()?;
     let report = json!({
         "name": name,
         "arn": function.function_arn(),

@@ -217,7 +217,9 @@ fn a_bundle_above_50_mb_is_built_with_a_warning_and_deploying_it_needs_an_artifa
     run.code(1)
         .stderr_has("bundle.zip is 51 MB, above the 50 MB limit for direct upload")
         .stderr_has("set lambda.deployment.artifactBucket to upload it through S3");
-    assert!(calls.iter().all(|c| c.service != "lambda" && c.service != "s3"), "no upload, no function: {calls:?}");
+    // moto is shared: only this test's calls name its function.
+    let ours: Vec<_> = calls.iter().filter(|c| c.path.contains(&name) || c.body.contains(&name)).collect();
+    assert!(ours.is_empty(), "no upload, no function: {ours:?}");
     assert!(function(moto, &name).is_none());
 }
 

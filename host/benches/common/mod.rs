@@ -2,7 +2,6 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -13,8 +12,7 @@ pub fn repo_root() -> PathBuf {
 
 /// Builds packages in release mode and returns their plugin libraries (not proc-macro ones).
 pub fn build(packages: &[&str], envs: &[(&str, &str)]) -> Vec<PathBuf> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let mut cmd = Command::new(cargo);
+    let mut cmd = fink_test_support::cargo();
     cmd.current_dir(repo_root()).args(["build", "--release", "--message-format=json-render-diagnostics"]);
     for p in packages {
         cmd.args(["-p", p]);

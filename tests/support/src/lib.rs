@@ -203,3 +203,57 @@ fn moto_server() -> PathBuf {
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free loopback port")
 }
+
+/// A `cargo` command for building from inside a test or a benchmark, with the environment the
+/// outer cargo gave this process taken out again. cargo sets `CARGO_MANIFEST_DIR`,
+/// `CARGO_PKG_NAME`, ... for the test binary; a nested cargo would pass them on to build
+/// scripts, and build scripts that watch them (ring's does) would then count as changed, so
+/// ring, rustls and the whole AWS SDK would be compiled again at every switch between a test run
+/// and a plain `cargo build`.
+pub fn cargo() -> Command {
+    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    for (name, _) in std::env::vars_os() {
+        let Some(name) = name.to_str() else { continue };
+        if is_set_for_the_crate(name) {
+            cmd.env_remove(name);
+        }
+    }
+    cmd
+}
+
+/// Whether cargo sets `name` for the crate being run, rather than the user for cargo.
+fn is_set_for_the_crate(name: &str) -> bool {
+    const EXACT: &[&str] = &[
+        "CARGO_MANIFEST_DIR",
+        "CARGO_MANIFEST_PATH",
+        "CARGO_CRATE_NAME",
+        "CARGO_BIN_NAME",
+        "CARGO_PRIMARY_PACKAGE",
+        "CARGO_TARGET_TMPDIR",
+        "CARGO_RUSTC_CURRENT_DIR",
+    ];
+    EXACT.contains(&name) || name.starts_with("CARGO_PKG_") || name.starts_with("CARGO_BIN_EXE_")
+}
+
+#[cfg(test)]
+mod cargo_tests {
+    use super::*;
+
+    #[test]
+    fn the_crate_variables_go_and_the_users_stay() {
+        assert!(is_set_for_the_crate("CARGO_MANIFEST_DIR"));
+        assert!(is_set_for_the_crate("CARGO_PKG_NAME"));
+        assert!(is_set_for_the_crate("CARGO_BIN_EXE_fink"));
+        assert!(!is_set_for_the_crate("CARGO_HOME"));
+        assert!(!is_set_for_the_crate("CARGO_TARGET_DIR"));
+        assert!(!is_set_for_the_crate("CARGO"));
+        // Set for this very test binary by cargo, and removed from the nested command.
+        let removed: Vec<_> = cargo()
+            .get_envs()
+            .filter(|(_, value)| value.is_none())
+            .map(|(name, _)| name.to_string_lossy().into_owned())
+            .collect();
+        assert!(removed.contains(&"CARGO_MANIFEST_DIR".to_string()), "{removed:?}");
+        assert!(removed.contains(&"CARGO_PKG_NAME".to_string()), "{removed:?}");
+    }
+}

@@ -44,6 +44,10 @@ pub const BUNDLE_REQUEST: &str = "bundle_request";
 pub const BUNDLE: &str = "bundle";
 /// A deployed stack's outputs, set by `cloud deploy` for `command_finalized` handlers.
 pub const STACK_OUTPUT: &str = "stack_output";
+/// The CodeDeploy deployment `code deploy` created, for `command_finalized` handlers (since 1.1).
+pub const DEPLOYMENT_ID: &str = "deployment_id";
+/// Where `code deploy` put the revision, `s3://bucket/key` (since 1.1).
+pub const REVISION: &str = "revision";
 
 /// One row of the contract: key, who sets it, JSON type, meaning.
 pub struct Key {
@@ -78,6 +82,8 @@ pub const KEYS: &[Key] = &[
     Key { name: BUNDLE_REQUEST, set_by: "a tool", kind: "object", meaning: "a tool's request to the bundler at `bundle_pre` (`payload::BundleRequest`)" },
     Key { name: BUNDLE, set_by: "bundler", kind: "object", meaning: "the bundle the bundler built (`payload::Bundle`)" },
     Key { name: STACK_OUTPUT, set_by: "cloud", kind: "object", meaning: "the stack's outputs after `cloud deploy` created or updated it, for `command_finalized` handlers" },
+    Key { name: DEPLOYMENT_ID, set_by: "code", kind: "string", meaning: "the deployment `code deploy` created (`d-...`), for `command_finalized` handlers" },
+    Key { name: REVISION, set_by: "code", kind: "string", meaning: "where `code deploy` put the revision, `s3://<bucket>/<key>`" },
 ];
 
 /// [`KEYS`] as the Markdown table the documentation holds.

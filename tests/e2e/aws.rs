@@ -5,7 +5,7 @@ use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use aws_sdk_ssm::types::ParameterType;
-use fink_test_support::{block_on, Moto};
+use fink_test_support::{block_on, Moto, REGION};
 
 /// A prefix unique in this test run, valid in stack, parameter and secret names.
 pub fn unique(tag: &str) -> String {
@@ -104,4 +104,53 @@ sys.stdout.write(key.private_bytes(serialization.Encoding.PEM, serialization.Pri
     let text = String::from_utf8(out.stdout).expect("PEM text");
     let (cert, key) = text.split_once('|').expect("cert|key");
     (cert.as_bytes().to_vec(), key.as_bytes().to_vec())
+}
+
+/// An S3 bucket in the test region.
+pub fn bucket(moto: &Moto, name: &str) {
+    block_on(async {
+        aws_sdk_s3::Client::new(&moto.sdk_config(REGION).await)
+            .create_bucket()
+            .bucket(name)
+            .create_bucket_configuration(
+                aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                    .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(REGION))
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("create bucket");
+    });
+}
+
+/// The bytes of an S3 object.
+pub fn object(moto: &Moto, bucket: &str, key: &str) -> Vec<u8> {
+    block_on(async {
+        let s3 = aws_sdk_s3::Client::new(&moto.sdk_config(REGION).await);
+        let object = s3.get_object().bucket(bucket).key(key).send().await.expect("get object");
+        object.body.collect().await.expect("object body").into_bytes().to_vec()
+    })
+}
+
+/// Puts `(timestamp, message)` events into the stream `stream` of `group`, creating both.
+pub fn log_events(moto: &Moto, group: &str, stream: &str, events: &[(i64, &str)]) {
+    block_on(async {
+        let client = aws_sdk_cloudwatchlogs::Client::new(&moto.sdk_config(REGION).await);
+        let _ = client.create_log_group().log_group_name(group).send().await;
+        client.create_log_stream().log_group_name(group).log_stream_name(stream).send().await.expect("log stream");
+        let events: Vec<_> = events
+            .iter()
+            .map(|(at, message)| {
+                aws_sdk_cloudwatchlogs::types::InputLogEvent::builder().timestamp(*at).message(*message).build().unwrap()
+            })
+            .collect();
+        client
+            .put_log_events()
+            .log_group_name(group)
+            .log_stream_name(stream)
+            .set_log_events(Some(events))
+            .send()
+            .await
+            .expect("put log events");
+    });
 }

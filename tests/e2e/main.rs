@@ -47,3 +47,7 @@ mod cloud_stop_start;
 mod lambda;
 /// logs, metrics, wire and unwire.
 mod lambda_ops;
+
+// The code tool.
+/// bundle (tar.gz), deploy through the proxy (success, failure summary, Ctrl-C), list.
+mod code;

@@ -1,8 +1,17 @@
-//! A fault-injection proxy on 127.0.0.1 in front of moto, for the one CloudFormation behaviour
-//! moto lacks: stacks that stay UPDATE_IN_PROGRESS, and CancelUpdateStack (moto answers 500).
-//! While holding, DescribeStacks answers show UPDATE_IN_PROGRESS; CancelUpdateStack is recorded
-//! and answered here, and turns later answers into UPDATE_ROLLBACK_COMPLETE (unless told to
-//! keep holding). Everything else passes through unchanged.
+//! A fault-injection proxy on 127.0.0.1 in front of moto, for the two behaviours moto lacks:
+//!
+//! - CloudFormation: stacks that stay UPDATE_IN_PROGRESS, and CancelUpdateStack (moto answers
+//!   500). While holding, DescribeStacks answers show UPDATE_IN_PROGRESS; CancelUpdateStack is
+//!   recorded and answered here, and turns later answers into UPDATE_ROLLBACK_COMPLETE (unless
+//!   told to keep holding).
+//! - CodeDeploy: deployments that run (moto's stay `Created`), their instances' lifecycle events
+//!   and StopDeployment; see [`codedeploy`].
+//!
+//! Everything else passes through unchanged.
+
+mod codedeploy;
+
+pub use codedeploy::{End, Script as CodeDeploy};
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -16,6 +25,8 @@ struct State {
     hold_after_cancel: bool,
     cancelled: bool,
     actions: Vec<String>,
+    play: codedeploy::Play,
+    stop_requests: Vec<serde_json::Value>,
 }
 
 pub struct Proxy {
@@ -52,9 +63,19 @@ impl Proxy {
         state.hold_after_cancel = after_cancel;
     }
 
-    /// The CloudFormation actions seen so far.
+    /// The CloudFormation actions and CodeDeploy operations seen so far.
     pub fn actions(&self) -> Vec<String> {
         self.state.lock().unwrap().actions.clone()
+    }
+
+    /// From now on, CodeDeploy deployments play `script` (a new script starts a new play).
+    pub fn codedeploy(&self, script: CodeDeploy) {
+        self.state.lock().unwrap().play = codedeploy::Play { script: Some(script), ..Default::default() };
+    }
+
+    /// The bodies of the StopDeployment requests seen so far.
+    pub fn stop_requests(&self) -> Vec<serde_json::Value> {
+        self.state.lock().unwrap().stop_requests.clone()
     }
 }
 
@@ -80,12 +101,36 @@ fn serve(mut client: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io
     let mut body = vec![0; length];
     reader.read_exact(&mut body)?;
     let text = String::from_utf8_lossy(&body).to_string();
-    let action = text.split('&').find_map(|kv| kv.strip_prefix("Action=")).unwrap_or("").to_string();
+    // CodeDeploy speaks JSON and names the operation in X-Amz-Target; CloudFormation is a form.
+    let target = head.iter().find_map(|l| {
+        let (name, value) = l.split_once(':')?;
+        name.eq_ignore_ascii_case("x-amz-target").then(|| value.trim().to_string())
+    });
+    let operation = target.as_deref().and_then(|t| t.strip_prefix("CodeDeploy_20141006.")).map(String::from);
+    let action = match &operation {
+        Some(op) => op.clone(),
+        None => text.split('&').find_map(|kv| kv.strip_prefix("Action=")).unwrap_or("").to_string(),
+    };
     {
         let mut state = state.lock().unwrap();
         state.actions.push(action.clone());
         if state.hold && (action == "CreateStack" || action == "UpdateStack") {
             state.started = true;
+        }
+    }
+
+    if let Some(op) = &operation {
+        let request: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        let answer = {
+            let mut state = state.lock().unwrap();
+            if op == "StopDeployment" && state.play.script.is_some() {
+                state.stop_requests.push(request.clone());
+            }
+            codedeploy::answer(&mut state.play, op, &request)
+        };
+        if let Some(answer) = answer {
+            let headers = ["Content-Type: application/x-amz-json-1.1".to_string()];
+            return respond(&mut client, "200 OK", &headers, answer.to_string().as_bytes());
         }
     }
 
@@ -129,6 +174,11 @@ fn serve(mut client: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io
                 "<StackStatus>UPDATE_COMPLETE</StackStatus>",
                 "<StackStatus>UPDATE_ROLLBACK_COMPLETE</StackStatus>",
             );
+        }
+    }
+    if action == "GetDeployment" && operation.is_some() {
+        if let Some(rewritten) = codedeploy::rewrite_get_deployment(&mut state.lock().unwrap().play, &payload) {
+            payload = rewritten;
         }
     }
     respond(&mut client, &status, &headers, payload.as_bytes())

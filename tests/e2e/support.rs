@@ -21,6 +21,7 @@ const WORKSPACE_PLUGINS: &[&str] = &[
     "fink-plugin-cloud",
     "fink-plugin-bundler",
     "fink-plugin-lambda",
+    "fink-plugin-code",
 ];
 
 /// The bundled plugins among them (what `scripts/install.sh` installs).
@@ -34,8 +35,7 @@ pub fn repo_root() -> PathBuf {
 
 /// Runs `cargo build` with JSON messages and returns package name → library path.
 fn cargo_build(dir: &Path, args: &[&str]) -> HashMap<String, PathBuf> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let out = Command::new(cargo)
+    let out = fink_test_support::cargo()
         .current_dir(dir)
         .arg("build")
         .args(args)

@@ -4,6 +4,8 @@
 //!
 //! Each plugin library owns its own tokio runtime: runtimes cannot cross the plugin boundary.
 
+pub mod interrupt;
+
 use std::fmt::Display;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};

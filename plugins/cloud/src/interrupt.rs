@@ -1,37 +1,14 @@
 //! Ctrl-C and SIGTERM while a deploy waits: the first cancels an update (CancelUpdateStack) and
 //! waits for the rollback, or stops waiting for a create and says how to remove the stack; a
 //! second one detaches at once. Either way the command ends with exit code 130, and the host
-//! still fires `error` and `finalized`.
+//! still fires `error` and `finalized`. Catching the signals is `fink_aws::interrupt`'s, shared
+//! with the code tool.
 
 use aws_sdk_cloudformation::Client;
+pub use fink_aws::interrupt::{Interrupts, EXIT_INTERRUPTED};
 use fink_plugin_api::{warn, Error, Result};
-use tokio::signal::unix::{signal, Signal, SignalKind};
 
 use crate::events::Watcher;
-
-/// The exit code of a command stopped by Ctrl-C.
-pub const EXIT_INTERRUPTED: i32 = 130;
-
-/// SIGINT and SIGTERM, caught from here on (instead of ending the process).
-pub struct Interrupts {
-    interrupt: Signal,
-    terminate: Signal,
-}
-
-impl Interrupts {
-    pub fn listen() -> Result<Interrupts> {
-        let catch = |kind| signal(kind).map_err(|e| Error::new(format!("cannot catch Ctrl-C: {e}")));
-        Ok(Interrupts { interrupt: catch(SignalKind::interrupt())?, terminate: catch(SignalKind::terminate())? })
-    }
-
-    /// Resolves at the next SIGINT or SIGTERM.
-    pub async fn next(&mut self) {
-        tokio::select! {
-            _ = self.interrupt.recv() => {}
-            _ = self.terminate.recv() => {}
-        }
-    }
-}
 
 /// Handles the first interrupt of a deploy of `name`; never returns success.
 pub async fn interrupted<T>(

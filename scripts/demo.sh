@@ -121,8 +121,8 @@ run "$fink" hello greet -e dev --name reader
 run "$fink" hello greet --help
 step "$fink config -e prod   # a wrong type in the config"
 "$fink" config -e prod || echo "(exit code $?)"
-step "$fink code deploy -e dev   # a tool that is not installed"
-"$fink" code deploy -e dev || echo "(exit code $?)"
+step "$fink api deploy -e dev   # a tool that is not installed"
+"$fink" api deploy -e dev || echo "(exit code $?)"
 head -c 4096 /dev/urandom > "$project/.fink/plugins/broken.so"
 step "$fink config -e dev   # with a broken plugin file in .fink/plugins"
 "$fink" config -e dev || echo "(exit code $?)"
@@ -151,4 +151,27 @@ run "$fink" lambda invoke hello-dev --payload '{"name": "reader"}' -e dev
 run "$fink" lambda wire -e dev
 run "$fink" lambda rollback hello-dev -e dev
 run "$fink" lambda clean -e dev
-printf '\nThe tour projects are in %s and %s; fink is in %s.\n' "$project" "$demo/lambda-hello" "$demo/prefix/bin"
+# The sample CodeDeploy project from examples/: its base stack, application, group and bucket.
+"$root/.venv/bin/python" - <<'PY'
+import json
+import boto3
+boto3.client("s3").create_bucket(Bucket="hello-artifacts", CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+codedeploy = boto3.client("codedeploy")
+codedeploy.create_application(applicationName="hello")
+codedeploy.create_deployment_group(applicationName="hello", deploymentGroupName="hello-dev",
+                                   serviceRoleArn="arn:aws:iam::123456789012:role/codedeploy")
+outputs = {"ApplicationName": "hello", "DeploymentGroup": "hello-dev", "ArtifactsBucket": "hello-artifacts"}
+template = {"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
+            "Outputs": {key: {"Value": value} for key, value in outputs.items()}}
+boto3.client("cloudformation").create_stack(StackName="hello-infra", TemplateBody=json.dumps(template))
+PY
+cp -r "$root/examples/codedeploy-hello" "$demo/codedeploy-hello"
+cd "$demo/codedeploy-hello"
+run "$fink" code bundle -e dev
+run tar -tvzf bundle.tar.gz
+# moto records deployments but never runs them, so the tour does not wait for this one.
+run "$fink" code deploy -e dev --no-wait
+step "$fink code deploy -e dev --no-wait   # again: same bundle bytes, nothing uploaded"
+"$fink" code deploy -e dev --no-wait
+run "$fink" code list -e dev
+printf '\nThe tour projects are in %s, %s and %s; fink is in %s.\n' "$project" "$demo/lambda-hello" "$demo/codedeploy-hello" "$demo/prefix/bin"

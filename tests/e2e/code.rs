@@ -14,6 +14,7 @@ use sha2::{Digest, Sha256};
 use crate::aws::{self, unique};
 use crate::proxy::{CodeDeploy, End, Proxy};
 use crate::support::{Project, Run};
+use crate::webhook::{Reply, Webhook};
 
 const PLUGINS: &[&str] =
     &["fink-plugin-config-reader", "fink-plugin-lookups", "fink-plugin-bundler", "fink-plugin-code"];
@@ -299,4 +300,29 @@ fn no_wait_returns_after_creating_the_deployment() {
     run.stdout_has("not waiting; follow it with `fink code list -e <env>`");
     let listed: Value = project.fink(&["code", "list", "-e", "dev", "--json"]).ok().json();
     assert_eq!((&listed[0]["id"], &listed[0]["status"]), (&json!(id), &json!("Created")), "{listed}");
+}
+
+#[test]
+fn slack_announces_the_deploy_naming_the_deployment_group() {
+    let moto = Moto::shared();
+    let name = unique("cdslack");
+    seed(moto, &name);
+    let hook = Webhook::start(Reply::Status(200));
+    let project = Project::with(&[PLUGINS, &["fink-plugin-slack"]].concat()).aws(moto);
+    let base = crate::code::project(moto, &name);
+    for file in ["codedeploy/appspec.yml", "codedeploy/scripts/install.sh", "codedeploy/index.html"] {
+        project.file(file, &std::fs::read_to_string(base.dir().join(file)).unwrap());
+    }
+    let mut config: Value = serde_json::from_str(&std::fs::read_to_string(base.dir().join("fink_dev.json")).unwrap()).unwrap();
+    config["plugins"] = json!({"slack": {"webhook": hook.url()}});
+    project.file("fink_dev.json", &config.to_string());
+
+    project.fink(&["code", "deploy", "-e", "dev", "--no-wait"]).ok();
+    let requests = hook.requests();
+    assert_eq!(requests.len(), 1, "{requests:#?}");
+    let message = requests[0].json();
+    assert_eq!(message["text"], json!(format!("code deploy succeeded for deployment group '{name}-group' in dev")), "{message:#}");
+    let fields = message["attachments"][0]["fields"].as_array().cloned().unwrap_or_default();
+    let group = fields.iter().find(|f| f["title"] == "Deployment group").map(|f| f["value"].clone());
+    assert_eq!(group, Some(json!(format!("{name}-group"))), "{message:#}");
 }

@@ -69,11 +69,7 @@ impl Secrets {
     /// Masks every string inside a JSON value (object keys stay: they are config names).
     pub fn mask_json(&self, value: &mut Value) {
         match value {
-            Value::String(s) => {
-                if !self.is_empty() {
-                    *s = self.mask(s);
-                }
-            }
+            Value::String(s) if !self.is_empty() => *s = self.mask(s),
             Value::Array(items) => items.iter_mut().for_each(|v| self.mask_json(v)),
             Value::Object(map) => map.values_mut().for_each(|v| self.mask_json(v)),
             _ => {}

@@ -285,20 +285,7 @@ fn big_templates_go_through_the_artifact_bucket() {
     let moto = Moto::shared();
     let name = unique("big");
     let bucket = unique("bucket");
-    block_on(async {
-        let config = moto.sdk_config(REGION).await;
-        aws_sdk_s3::Client::new(&config)
-            .create_bucket()
-            .bucket(&bucket)
-            .create_bucket_configuration(
-                aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                    .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(REGION))
-                    .build(),
-            )
-            .send()
-            .await
-            .expect("bucket");
-    });
+    crate::aws::bucket(moto, &bucket);
     let padding = "x".repeat(60_000);
     let big = json!({"Description": "big", "Metadata": {"Padding": padding},
                      "Resources": {"T": {"Type": "AWS::SNS::Topic"}}, "Outputs": {"Big": {"Value": "yes"}}})

@@ -155,19 +155,7 @@ fn deploy_uploads_through_s3_when_an_artifact_bucket_is_set() {
     let moto = Moto::shared();
     let name = unique("viabucket");
     let bucket = name.to_lowercase();
-    block_on(async {
-        let s3 = aws_sdk_s3::Client::new(&moto.sdk_config(REGION).await);
-        s3.create_bucket()
-            .bucket(&bucket)
-            .create_bucket_configuration(
-                aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                    .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(REGION))
-                    .build(),
-            )
-            .send()
-            .await
-            .unwrap();
-    });
+    crate::aws::bucket(moto, &bucket);
     let project = project(moto, &name, json!({"deployment": {"artifactBucket": bucket}}));
     deploy(&project).ok().stderr_has(&format!("uploading bundle to s3://{bucket}/fink/lambda/{REGION}/{name}/"));
     let keys = block_on(async {

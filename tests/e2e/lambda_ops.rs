@@ -79,31 +79,7 @@ fn now_millis() -> i64 {
 
 /// Puts `(timestamp, message)` events into a new stream of `/aws/lambda/<name>` (creating the group).
 fn put_logs(moto: &Moto, name: &str, events: &[(i64, &str)]) {
-    let group = format!("/aws/lambda/{name}");
-    block_on(async {
-        let client = aws_sdk_cloudwatchlogs::Client::new(&moto.sdk_config(REGION).await);
-        let _ = client.create_log_group().log_group_name(&group).send().await;
-        let stream = unique("stream");
-        client.create_log_stream().log_group_name(&group).log_stream_name(&stream).send().await.expect("stream");
-        let events: Vec<_> = events
-            .iter()
-            .map(|(at, message)| {
-                aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
-                    .timestamp(*at)
-                    .message(*message)
-                    .build()
-                    .unwrap()
-            })
-            .collect();
-        client
-            .put_log_events()
-            .log_group_name(&group)
-            .log_stream_name(&stream)
-            .set_log_events(Some(events))
-            .send()
-            .await
-            .expect("put log events");
-    });
+    crate::aws::log_events(moto, &format!("/aws/lambda/{name}"), &unique("stream"), events);
 }
 
 /// `YYYY-MM-DD` and `HH:MM:SS` of a UTC epoch millisecond (Howard Hinnant's civil_from_days).
@@ -293,19 +269,9 @@ struct Sources {
 fn sources(moto: &Moto) -> Sources {
     let rule = unique("rule");
     let bucket = unique("bucket").to_lowercase();
+    crate::aws::bucket(moto, &bucket);
     block_on(async {
         let config = moto.sdk_config(REGION).await;
-        let s3 = aws_sdk_s3::Client::new(&config);
-        s3.create_bucket()
-            .bucket(&bucket)
-            .create_bucket_configuration(
-                aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                    .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::EuWest1)
-                    .build(),
-            )
-            .send()
-            .await
-            .expect("bucket");
         let topic = aws_sdk_sns::Client::new(&config)
             .create_topic()
             .name(unique("topic"))
@@ -321,7 +287,8 @@ fn sources(moto: &Moto) -> Sources {
             .events(aws_sdk_s3::types::Event::from("s3:ObjectRemoved:*"))
             .build()
             .unwrap();
-        s3.put_bucket_notification_configuration()
+        aws_sdk_s3::Client::new(&config)
+            .put_bucket_notification_configuration()
             .bucket(&bucket)
             .notification_configuration(
                 aws_sdk_s3::types::NotificationConfiguration::builder().topic_configurations(other).build(),

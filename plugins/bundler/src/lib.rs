@@ -51,8 +51,9 @@ fn build(event: &mut Event) -> Result<()> {
 
 /// The project directory from the context, resolved.
 fn project_dir(event: &Event) -> Result<PathBuf> {
-    let dir = event.project_dir().unwrap_or(".");
-    std::fs::canonicalize(dir).map_err(|e| Error::new(format!("cannot read the project directory {dir}: {e}")))
+    let dir = event.project_path();
+    std::fs::canonicalize(&dir)
+        .map_err(|e| Error::new(format!("cannot read the project directory {}: {e}", dir.display())))
 }
 
 #[cfg(test)]

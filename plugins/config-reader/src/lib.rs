@@ -12,7 +12,7 @@ mod ignore_files;
 mod merge;
 mod yaml;
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use fink_plugin_api::{debug, export_plugin, Error, Event, Registration, Result, Signal};
 use serde_json::{Map, Value};
@@ -30,10 +30,11 @@ fn register(plugin: &mut Registration) -> Result<()> {
 }
 
 fn read_config(event: &mut Event) -> Result<()> {
-    let dir = project_dir(event)?;
+    // The host always sets it; a hand-made context without it reads the current directory.
+    let dir = event.project_path();
     // Commands declared without config (e.g. `lambda logs <name>`) run without an env or a config
     // file; when there is one, they still get it (e.g. for a region setting).
-    if event.context().get("needs_config").and_then(Value::as_bool) == Some(false) {
+    if !event.needs_config() {
         let found = event.env().filter(|e| !e.is_empty()).map(|e| files::find_env_file(&dir, e));
         if !matches!(found, Some(Ok(_))) {
             debug!("no config file for this command; it runs without one");
@@ -69,19 +70,6 @@ fn env_of<'a>(event: &'a Event) -> Result<&'a str> {
         return Err(Error::new(format!("env '{env}' is not a valid env name: it must not contain a path")));
     }
     Ok(env)
-}
-
-/// The project directory from the context, or the current directory when the host gave none.
-fn project_dir(event: &Event) -> Result<PathBuf> {
-    match event.project_dir() {
-        Some(dir) => Ok(PathBuf::from(dir)),
-        None => {
-            let dir = std::env::current_dir()
-                .map_err(|err| Error::new(format!("no project_dir in the context and no current directory: {err}")))?;
-            debug!("no project_dir in the context; reading config from {}", dir.display());
-            Ok(dir)
-        }
-    }
 }
 
 #[cfg(test)]

@@ -1,6 +1,8 @@
 //! Benchmarks with targets from the foundation issue:
 //! - median wall time of `fink version` with all bundled plugins installed (target ≤ 20 ms);
-//! - median time of the 16-signal lifecycle with 10 plugins subscribed to every signal (≤ 1 ms).
+//! - median time of the 16-signal lifecycle with 10 plugins subscribed to every signal (≤ 1 ms);
+//! - the part of `fink version` that the header check before dlopen takes (issue 16): the check of
+//!   every bundled plugin file, warm, as `fink version` does it (≤ 1 ms, 5% of the budget).
 //!
 //! Run with `cargo bench -p fink --bench lifecycle`. Plugins are built in release mode by cargo.
 
@@ -74,7 +76,33 @@ fn bench_version(tmp: &Path) -> bool {
             start.elapsed()
         })
         .collect();
-    report(&format!("fink version with {} bundled plugins", bundled.len()), median(samples), Duration::from_millis(20))
+    let version = median(samples);
+    let ok = report(&format!("fink version with {} bundled plugins", bundled.len()), version, Duration::from_millis(20));
+    ok & bench_header_check(&plugins, version)
+}
+
+/// The header check `fink version` runs on each plugin file before dlopen, alone: what the
+/// command costs more than it did without the check.
+fn bench_header_check(plugins: &Path, version: Duration) -> bool {
+    let files: Vec<_> = std::fs::read_dir(plugins).expect("plugins dir").flatten().map(|e| e.path()).collect();
+    let mut once = || {
+        let start = Instant::now();
+        for file in &files {
+            assert!(fink::library_check::check(file).is_ok(), "{} fails the check", file.display());
+        }
+        start.elapsed()
+    };
+    for _ in 0..5 {
+        once();
+    }
+    let check = median((0..200).map(|_| once()).collect());
+    let ok = report(&format!("header check of {} plugin files", files.len()), check, Duration::from_millis(1));
+    println!(
+        "  so fink version takes about {:.3} ms without the check ({:.1}% of it is the check)",
+        (version.saturating_sub(check)).as_secs_f64() * 1000.0,
+        check.as_secs_f64() / version.as_secs_f64() * 100.0
+    );
+    ok
 }
 
 fn bench_lifecycle(tmp: &Path) -> bool {

@@ -145,6 +145,15 @@ impl<'a> Data<'a> {
         }
     }
 
+    /// The bundle the bundler built for `tool` in this run; an error with help when there is none
+    /// (the bundler is missing or disabled, or it built for another tool).
+    pub fn bundle_for(&self, tool: &str) -> Result<crate::Bundle, Error> {
+        self.payload::<crate::Bundle>()?.filter(|bundle| bundle.tool == tool).ok_or_else(|| {
+            Error::new(format!("no bundle was built for the {tool} tool"))
+                .with_help("the bundler plugin builds it: check that `fink plugins` lists bundler as enabled")
+        })
+    }
+
     /// Hands a value to later plugins through the context.
     pub fn set_payload<P: Payload>(&mut self, value: &P) {
         // Payloads are plain data (strings, numbers, maps): serializing cannot fail.

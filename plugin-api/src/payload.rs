@@ -106,6 +106,31 @@ impl Payload for Bundle {
     const KEY: &'static str = crate::context::BUNDLE;
 }
 
+impl Bundle {
+    /// What a tool's `bundle` command prints: `wrote /p/bundle.zip: 3 files, 51 MB`.
+    pub fn summary(&self) -> String {
+        let files = if self.files == 1 { "1 file".to_string() } else { format!("{} files", self.files) };
+        format!("wrote {}: {files}, {}", self.path.display(), crate::human::bytes(self.size))
+    }
+}
+
+/// The JSON schema of the `bundling` keys the bundler reads (`folders`, `preBundle`, `ignore`),
+/// for a tool's section schema; `extra` adds the tool's own keys (e.g. lambda's `zip`).
+pub fn bundling_schema(extra: serde_json::Value) -> serde_json::Value {
+    let strings = serde_json::json!({"type": "array", "items": {"type": "string"}});
+    let mut properties = serde_json::json!({
+        "preBundle": strings,
+        "ignore": strings,
+        "folders": {"type": "array", "items": {"type": "object", "required": ["source"], "properties": {
+            "source": {"type": "string"}, "target": {"type": "string"}
+        }}}
+    });
+    if let (Some(map), serde_json::Value::Object(more)) = (properties.as_object_mut(), extra) {
+        map.extend(more);
+    }
+    serde_json::json!({"type": "object", "properties": properties})
+}
+
 /// A deployed stack's outputs (`OutputKey` → `OutputValue`), set by `cloud deploy`.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(transparent)]
@@ -140,6 +165,20 @@ mod tests {
         let written = serde_json::to_value(&request).unwrap();
         assert_eq!((written["over_limit"].as_str(), written["format"].as_str()), (Some("warn"), Some("tgz")));
         assert!(written.get("extra_files").is_none(), "empty extra files are left out: {written}");
+    }
+
+    #[test]
+    fn a_bundle_summary_reads_like_a_sentence() {
+        let bundle = Bundle { path: "/p/b.zip".into(), files: 1, size: 2048, ..Bundle::default() };
+        assert_eq!(bundle.summary(), "wrote /p/b.zip: 1 file, 2 KB");
+        assert_eq!(Bundle { files: 3, ..bundle }.summary(), "wrote /p/b.zip: 3 files, 2 KB");
+    }
+
+    #[test]
+    fn the_bundling_schema_takes_the_tools_own_keys() {
+        let schema = bundling_schema(json!({"zip": {"type": "string"}}));
+        let keys: Vec<&String> = schema["properties"].as_object().unwrap().keys().collect();
+        assert_eq!(keys, ["folders", "ignore", "preBundle", "zip"]);
     }
 
     #[test]

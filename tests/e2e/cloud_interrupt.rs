@@ -3,7 +3,7 @@
 //! stands in for AWS behaviour moto lacks.
 
 use std::process::Child;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use fink_test_support::Moto;
 use serde_json::json;
@@ -24,14 +24,6 @@ fn setup(moto: &Moto) -> (Project, Proxy, String) {
         .env("AWS_ENDPOINT_URL", &proxy.endpoint());
     project.file("fink_dev.json", &json!({"cloud": {"stack": {"StackName": name}}}).to_string());
     (project, proxy, name)
-}
-
-fn wait_for(proxy: &Proxy, action: &str) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !proxy.actions().iter().any(|a| a == action) {
-        assert!(Instant::now() < deadline, "no {action} within 60 s: {:?}", proxy.actions());
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 fn interrupt(child: &Child) {
@@ -55,7 +47,7 @@ fn the_first_ctrl_c_cancels_an_update_and_waits_for_the_rollback() {
     project.file("cloudformation.json", &template("two"));
     proxy.hold(false);
     let child = project.spawn(&["cloud", "deploy", "-e", "dev"]);
-    wait_for(&proxy, "UpdateStack");
+    proxy.wait_for("UpdateStack", 1);
     interrupt(&child);
     let run = finish(child)
         .code(130)
@@ -78,9 +70,9 @@ fn a_second_ctrl_c_detaches_at_once() {
     project.file("cloudformation.json", &template("two"));
     proxy.hold(true);
     let child = project.spawn(&["cloud", "deploy", "-e", "dev"]);
-    wait_for(&proxy, "UpdateStack");
+    proxy.wait_for("UpdateStack", 1);
     interrupt(&child);
-    wait_for(&proxy, "CancelUpdateStack");
+    proxy.wait_for("CancelUpdateStack", 1);
     interrupt(&child);
     finish(child)
         .code(130)
@@ -95,7 +87,7 @@ fn ctrl_c_during_a_create_stops_waiting_and_says_how_to_delete() {
     project.file("cloudformation.json", &template("one"));
     proxy.hold(true);
     let child = project.spawn(&["cloud", "deploy", "-e", "dev"]);
-    wait_for(&proxy, "CreateStack");
+    proxy.wait_for("CreateStack", 1);
     interrupt(&child);
     finish(child)
         .code(130)

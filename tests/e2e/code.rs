@@ -5,7 +5,6 @@
 
 use std::io::Read;
 use std::process::Child;
-use std::time::{Duration, Instant};
 
 use fink_test_support::{block_on, Moto, REGION};
 use serde_json::{json, Value};
@@ -235,14 +234,6 @@ fn a_failed_deployment_names_the_instance_the_event_its_diagnostics_and_log_line
     assert!(!run.stderr.contains("instance i-0aok failed"), "only the failed instance: {}", run.stderr);
 }
 
-fn wait_for(proxy: &Proxy, action: &str) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !proxy.actions().iter().any(|a| a == action) {
-        assert!(Instant::now() < deadline, "no {action} within 60 s: {:?}", proxy.actions());
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 fn interrupt(child: &Child) {
     let status = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
     assert!(status.success());
@@ -258,7 +249,7 @@ fn ctrl_c_stops_the_deployment_with_a_rollback_and_a_second_one_detaches() {
     let project = through_proxy(project(moto, &name), &proxy);
 
     let child = project.spawn(&["code", "deploy", "-e", "dev"]);
-    wait_for(&proxy, "GetDeployment");
+    proxy.wait_for("GetDeployment", 1);
     interrupt(&child);
     let run = Run::from(child.wait_with_output().unwrap()).code(130);
     let id = deployment_id(&run);
@@ -270,22 +261,14 @@ fn ctrl_c_stops_the_deployment_with_a_rollback_and_a_second_one_detaches() {
     // A deployment that does not stop: the second Ctrl-C stops waiting and says how to watch it.
     proxy.codedeploy(CodeDeploy { instances: vec!["i-0ccc".into()], polls: 0, end: End::Hold { stop_after: None } });
     let child = project.spawn(&["code", "deploy", "-e", "dev"]);
-    wait_for_count(&proxy, "StopDeployment", 1);
+    proxy.wait_for("StopDeployment", 1);
     let before = proxy.actions().iter().filter(|a| *a == "GetDeployment").count();
-    wait_for_count(&proxy, "GetDeployment", before + 1);
+    proxy.wait_for("GetDeployment", before + 1);
     interrupt(&child);
-    wait_for_count(&proxy, "StopDeployment", 2);
+    proxy.wait_for("StopDeployment", 2);
     interrupt(&child);
     let run = Run::from(child.wait_with_output().unwrap()).code(130);
     run.stderr_has("interrupted again: stopped waiting").stderr_has("fink code list");
-}
-
-fn wait_for_count(proxy: &Proxy, action: &str, count: usize) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while proxy.actions().iter().filter(|a| *a == action).count() < count {
-        assert!(Instant::now() < deadline, "not {count} {action} within 60 s: {:?}", proxy.actions());
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 #[test]

@@ -73,6 +73,15 @@ impl Proxy {
         self.state.lock().unwrap().play = codedeploy::Play { script: Some(script), ..Default::default() };
     }
 
+    /// Waits (up to 60 s) until `action` has been seen `count` times in all.
+    pub fn wait_for(&self, action: &str, count: usize) {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while self.actions().iter().filter(|a| *a == action).count() < count {
+            assert!(std::time::Instant::now() < deadline, "not {count} {action} within 60 s: {:?}", self.actions());
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    }
+
     /// The bodies of the StopDeployment requests seen so far.
     pub fn stop_requests(&self) -> Vec<serde_json::Value> {
         self.state.lock().unwrap().stop_requests.clone()

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use fink_plugin_api::payload::{ArchiveFormat, OverLimit};
-use fink_plugin_api::{human, json, outln, Bundle, BundleRequest, Error, Event, Invocation, Result, Value};
+use fink_plugin_api::{json, outln, Bundle, BundleRequest, Error, Event, Invocation, Result, Value};
 
 use crate::settings::{Section, DEFAULT_FOLDER};
 
@@ -97,22 +97,13 @@ pub fn request(event: &mut Event) -> Result<()> {
 
 /// The bundle the bundler built for this run.
 pub fn built(call: &Invocation) -> Result<Bundle> {
-    call.payload::<Bundle>()?.filter(|bundle| bundle.tool == "code").ok_or_else(|| {
-        Error::new("no bundle was built for the code tool")
-            .with_help("the bundler plugin builds it: check that `fink plugins` lists bundler as enabled")
-    })
+    call.bundle_for("code")
 }
 
 /// `code bundle`: the bundler wrote the tar.gz; say what is in it.
 pub fn report(call: &Invocation) -> Result<()> {
     let built = built(call)?;
-    outln!(
-        "wrote {}: {} files, {}, sha256 {}",
-        built.path.display(),
-        built.files,
-        human::bytes(built.size),
-        crate::deploy::hex_digest(&built)?
-    );
+    outln!("{}, sha256 {}", built.summary(), crate::deploy::hex_digest(&built)?);
     Ok(())
 }
 

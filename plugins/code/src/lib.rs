@@ -14,6 +14,7 @@ mod deployments;
 mod follow;
 mod settings;
 
+use fink_plugin_api::payload::bundling_schema;
 use fink_plugin_api::{export_plugin, json, Registration, Result, Signal, Tool};
 
 export_plugin! {
@@ -46,7 +47,6 @@ fn tool() -> Tool {
 /// The schema of `config.code`, checked before any command runs: a missing
 /// `deploymentGroupName` is one line naming the key.
 fn schema() -> fink_plugin_api::Value {
-    let strings = json!({"type": "array", "items": {"type": "string"}});
     let name = json!({"type": "string", "minLength": 1});
     json!({"type": "object", "required": ["codedeploy"], "properties": {
         "codedeploy": {"type": "object", "required": ["applicationName", "deploymentGroupName"], "properties": {
@@ -56,14 +56,7 @@ fn schema() -> fink_plugin_api::Value {
             "artifactsBucket": name,
             "region": {"type": "string"}
         }},
-        "bundling": {"type": "object", "properties": {
-            "file": {"type": "string", "minLength": 1},
-            "preBundle": strings,
-            "ignore": strings,
-            "folders": {"type": "array", "items": {"type": "object", "required": ["source"], "properties": {
-                "source": {"type": "string"}, "target": {"type": "string"}
-            }}}
-        }},
+        "bundling": bundling_schema(json!({"file": {"type": "string", "minLength": 1}})),
         "deployment": {"type": "object", "properties": {
             "LogGroup": {"type": "string", "minLength": 1}
         }},

@@ -5,7 +5,7 @@
 use std::path::Path;
 
 use fink_plugin_api::payload::OverLimit;
-use fink_plugin_api::{human, info, outln, Bundle, BundleRequest, Error, Event, Invocation, Result, Value};
+use fink_plugin_api::{info, outln, Bundle, BundleRequest, Error, Event, Invocation, Result, Value};
 
 use crate::settings::{Section, Settings};
 
@@ -47,22 +47,13 @@ pub fn request(event: &mut Event) -> Result<()> {
 /// Reads the bundle the bundler built for this run from the context (`sha256` is base64, Lambda's
 /// CodeSha256 format).
 pub fn built(call: &Invocation) -> Result<Bundle> {
-    call.payload::<Bundle>()?.filter(|bundle| bundle.tool == "lambda").ok_or_else(|| {
-        Error::new("no bundle was built for the lambda tool")
-            .with_help("the bundler plugin builds it: check that `fink plugins` lists bundler as enabled")
-    })
+    call.bundle_for("lambda")
 }
 
 /// `lambda bundle`: the bundler wrote the zip; say what is in it.
 pub fn report(call: &Invocation) -> Result<()> {
     let built = built(call)?;
-    outln!(
-        "wrote {}: {} files, {}, sha256 {}",
-        built.path.display(),
-        built.files,
-        human::bytes(built.size),
-        built.sha256
-    );
+    outln!("{}, sha256 {}", built.summary(), built.sha256);
     Ok(())
 }
 

@@ -18,6 +18,7 @@ mod metrics;
 mod settings;
 mod wire;
 
+use fink_plugin_api::payload::bundling_schema;
 use fink_plugin_api::{export_plugin, json, Registration, Result, Signal, Tool};
 
 export_plugin! {
@@ -85,14 +86,7 @@ fn schema() -> fink_plugin_api::Value {
             "ping": {"type": "boolean"},
             "failDeploymentOnUnsuccessfulPing": {"type": "boolean"}
         }},
-        "bundling": {"type": "object", "properties": {
-            "zip": {"type": "string"},
-            "preBundle": strings,
-            "ignore": strings,
-            "folders": {"type": "array", "items": {"type": "object", "required": ["source"], "properties": {
-                "source": {"type": "string"}, "target": {"type": "string"}
-            }}}
-        }},
+        "bundling": bundling_schema(json!({"zip": {"type": "string"}})),
         "deployment": {"type": "object", "properties": {
             "region": {"type": "string"},
             "artifactBucket": {"type": "string"},

@@ -187,7 +187,10 @@ fn deploy_uploads_once_follows_the_lifecycle_events_and_lists_the_deployments() 
         .stderr_has("i-0bbb  ValidateService  Succeeded")
         .stderr_has("Succeeded (0 pending, 0 in progress, 2 succeeded, 0 failed)");
     let id = deployment_id(&run);
-    run.stdout_has(&format!("deployment {id} succeeded"));
+    let run = run.stdout_has(&format!("deployment {id} succeeded"));
+    run.stderr_has(&format!(
+        "console: https://{REGION}.console.aws.amazon.com/codesuite/codedeploy/deployments/{id}?region={REGION}"
+    ));
     assert_eq!(aws::object(moto, &bucket, &key), bytes, "the revision in S3 is the bundle");
 
     // The deployment in moto points at that revision, as a tgz.

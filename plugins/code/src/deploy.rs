@@ -84,6 +84,8 @@ pub async fn deploy(config: &SdkConfig, section: &Section, bundle: &Bundle, wait
         })?;
     let id = created.deployment_id().unwrap_or_default().to_string();
     outln!("deployment {id} created: {} to group {}", revision.url(), target.deployment_group_name);
+    let region = fink_aws::region(config)?;
+    info!("console: https://{region}.console.aws.amazon.com/codesuite/codedeploy/deployments/{id}?region={region}");
     if !wait {
         outln!("not waiting; follow it with `fink code list -e <env>`");
         return Ok(Deployed { id, revision, outcome: Ok(()) });

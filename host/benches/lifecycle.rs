@@ -85,7 +85,7 @@ fn bench_version(tmp: &Path) -> bool {
 /// command costs more than it did without the check.
 fn bench_header_check(plugins: &Path, version: Duration) -> bool {
     let files: Vec<_> = std::fs::read_dir(plugins).expect("plugins dir").flatten().map(|e| e.path()).collect();
-    let mut once = || {
+    let once = || {
         let start = Instant::now();
         for file in &files {
             assert!(fink::library_check::check(file).is_ok(), "{} fails the check", file.display());

@@ -1,5 +1,6 @@
-//! Seeding moto with the resources lookups read: stacks with outputs, SSM parameters, secrets and
-//! imported ACM certificates. Names carry a per-test prefix, so tests share one server.
+//! Seeding moto: the resources lookups read (stacks with outputs, SSM parameters, secrets,
+//! imported ACM certificates) and what the tools' tests start from (S3 buckets and objects, log
+//! events, Lambda functions). Names carry a per-test prefix, so tests share one server.
 
 use std::process::Command;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -152,5 +153,35 @@ pub fn log_events(moto: &Moto, group: &str, stream: &str, events: &[(i64, &str)]
             .send()
             .await
             .expect("put log events");
+    });
+}
+
+/// A zip with `handler.py`, whose `handle` answers 'alive'.
+pub fn handler_zip() -> Vec<u8> {
+    use std::io::Write;
+    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    zip.start_file("handler.py", zip::write::SimpleFileOptions::default()).unwrap();
+    zip.write_all(b"def handle(event, context):\n    return 'alive'\n").unwrap();
+    zip.finish().unwrap().into_inner()
+}
+
+/// A Python function `name` with [`handler_zip`]'s code and moto's Lambda role.
+pub fn function(moto: &Moto, name: &str) {
+    let role = moto.lambda_role();
+    block_on(async {
+        aws_sdk_lambda::Client::new(&moto.sdk_config(REGION).await)
+            .create_function()
+            .function_name(name)
+            .runtime(aws_sdk_lambda::types::Runtime::Python312)
+            .role(role)
+            .handler("handler.handle")
+            .code(
+                aws_sdk_lambda::types::FunctionCode::builder()
+                    .zip_file(aws_sdk_lambda::primitives::Blob::new(handler_zip()))
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("create function");
     });
 }

@@ -6,7 +6,7 @@
 //! relative to now; RemovePermission ignores its Qualifier parameter (wire therefore addresses the
 //! alias by its ARN as FunctionName, which AWS accepts too); S3 only persists notifications.
 
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader};
 use std::sync::mpsc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -33,32 +33,11 @@ fn wired_project(moto: &Moto, name: &str, events: Value) -> Project {
     project
 }
 
-fn handler_zip() -> Vec<u8> {
-    let mut zip = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    zip.start_file("handler.py", zip::write::SimpleFileOptions::default()).unwrap();
-    zip.write_all(b"def handle(event, context):\n    return 'alive'\n").unwrap();
-    zip.finish().unwrap().into_inner()
-}
-
 /// Creates function `name`, publishes version 1 and points ACTIVE at it; returns the alias ARN.
 fn function(moto: &Moto, name: &str) -> String {
-    let role = moto.lambda_role();
+    crate::aws::function(moto, name);
     block_on(async {
         let client = aws_sdk_lambda::Client::new(&moto.sdk_config(REGION).await);
-        client
-            .create_function()
-            .function_name(name)
-            .runtime(aws_sdk_lambda::types::Runtime::Python312)
-            .role(role)
-            .handler("handler.handle")
-            .code(
-                aws_sdk_lambda::types::FunctionCode::builder()
-                    .zip_file(aws_sdk_lambda::primitives::Blob::new(handler_zip()))
-                    .build(),
-            )
-            .send()
-            .await
-            .expect("create function");
         let version = client.publish_version().function_name(name).send().await.expect("publish").version;
         client
             .create_alias()
@@ -456,23 +435,7 @@ fn wire_refuses_unknown_sources_and_functions_without_active() {
     let project =
         wired_project(moto, &name, json!([{"event_source": {"name": unique("rule"), "schedule": "rate(1 day)"}}]));
     project.fink(&["lambda", "wire", "-e", "dev"]).code(1).stderr_has(&format!("function '{name}' does not exist"));
-    let role = moto.lambda_role();
-    block_on(async {
-        aws_sdk_lambda::Client::new(&moto.sdk_config(REGION).await)
-            .create_function()
-            .function_name(&name)
-            .runtime(aws_sdk_lambda::types::Runtime::Python312)
-            .role(role)
-            .handler("handler.handle")
-            .code(
-                aws_sdk_lambda::types::FunctionCode::builder()
-                    .zip_file(aws_sdk_lambda::primitives::Blob::new(handler_zip()))
-                    .build(),
-            )
-            .send()
-            .await
-            .expect("create function");
-    });
+    crate::aws::function(moto, &name);
     project
         .fink(&["lambda", "wire", "-e", "dev"])
         .code(1)

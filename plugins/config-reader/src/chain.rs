@@ -74,11 +74,12 @@ fn display_name(dir: &Path, path: &Path) -> String {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use serde_json::json;
 
-    fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
+    /// A project folder holding `files` (name, text).
+    pub(crate) fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
         let dir = tempfile::tempdir().unwrap();
         for (name, text) in files {
             fs::write(dir.path().join(name), text).unwrap();

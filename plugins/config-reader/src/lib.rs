@@ -76,15 +76,8 @@ fn env_of<'a>(event: &'a Event) -> Result<&'a str> {
 mod tests {
     use super::*;
     use serde_json::json;
-    use std::fs;
 
-    fn project(files: &[(&str, &str)]) -> tempfile::TempDir {
-        let dir = tempfile::tempdir().unwrap();
-        for (name, text) in files {
-            fs::write(dir.path().join(name), text).unwrap();
-        }
-        dir
-    }
+    use crate::chain::tests::project;
 
     fn run(context: Value, config: Value) -> Result<Value> {
         let (context, config) = (context.to_string(), config.to_string());

@@ -28,6 +28,11 @@ impl ToolSpec {
         self.commands.push(command);
         self
     }
+
+    /// The commands' names, in the order `--help` lists them (since 1.1).
+    pub fn command_names(&self) -> Vec<&str> {
+        self.commands.iter().map(|c| c.name.as_str()).collect()
+    }
 }
 
 /// One command of a tool, e.g. `cloud deploy`.

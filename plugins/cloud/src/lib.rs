@@ -65,7 +65,7 @@ mod tests {
             let c = spec.commands.iter().find(|c| c.name == name).unwrap();
             (c.needs_config, c.needs_aws)
         };
-        let names: Vec<&str> = spec.commands.iter().map(|c| c.name.as_str()).collect();
+        let names = spec.command_names();
         assert_eq!(names, ["deploy", "preview", "list", "delete", "generate", "dot", "stop", "start"]);
         assert_eq!(needs("list"), (false, true));
         assert_eq!((needs("generate"), needs("dot")), ((true, false), (true, false)));

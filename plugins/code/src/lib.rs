@@ -71,9 +71,7 @@ mod tests {
 
     #[test]
     fn each_command_is_listed_once_in_help_order() {
-        let tool = tool();
-        let names: Vec<&str> = tool.spec().commands.iter().map(|c| c.name.as_str()).collect();
-        assert_eq!(names, ["bundle", "deploy", "list"]);
+        assert_eq!(tool().spec().command_names(), ["bundle", "deploy", "list"]);
     }
 
     #[test]

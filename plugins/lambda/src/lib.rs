@@ -104,7 +104,7 @@ mod tests {
     #[test]
     fn each_command_is_listed_once_in_help_order() {
         let tool = tool();
-        let names: Vec<&str> = tool.spec().commands.iter().map(|c| c.name.as_str()).collect();
+        let names = tool.spec().command_names();
         assert_eq!(
             names,
             [

@@ -33,6 +33,8 @@ mod credentials;
 mod lookups;
 /// The slack plugin against the recording webhook server.
 mod slack;
+/// The datadog plugin against the recording server standing in for Datadog's intake.
+mod datadog;
 
 // The cloud tool.
 /// create, update, no-op redeploy, policies, parameters, preview, list, delete, generate, dot.

@@ -18,6 +18,7 @@ const WORKSPACE_PLUGINS: &[&str] = &[
     "fink-plugin-lookups",
     "fink-plugin-credentials",
     "fink-plugin-slack",
+    "fink-plugin-datadog",
     "fink-plugin-cloud",
     "fink-plugin-bundler",
     "fink-plugin-lambda",

@@ -110,11 +110,7 @@ fn webhook(value: Option<&str>) -> Webhook {
 
 /// Whether `tool command` is one of the commands to announce.
 pub fn announces(commands: &[String], tool: &str, command: &str) -> bool {
-    let matches = |pattern: &str, name: &str| pattern == "*" || pattern == name;
-    commands.iter().any(|entry| match entry.split_once(' ') {
-        Some((t, c)) => matches(t, tool) && matches(c, command),
-        None => matches(entry, command),
-    })
+    fink_notify::listed(commands, tool, command)
 }
 
 #[cfg(test)]

@@ -1,12 +1,12 @@
 //! slack: announces the outcome of deployment commands (`cloud deploy`, `lambda rollback`, ...) in
 //! a Slack channel through an incoming webhook, as gcdt-slack-integration did.
 //!
-//! `config` reads `plugins.slack`, `message` builds the payload, `send` posts it. A notification
-//! never changes a run's outcome: every handler returns `Ok`.
+//! `config` reads `plugins.slack`, `message` builds the payload from the run's facts, and
+//! `fink_notify::post` posts it (shared with the datadog plugin). A notification never changes a
+//! run's outcome: every handler returns `Ok`.
 
 mod config;
 mod message;
-mod send;
 
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -82,13 +82,13 @@ fn announce(event: &mut Event, outcome: Outcome, started: &Started) {
         Plan::Skip(None) => {}
         Plan::Skip(Some(why)) => debug!("{why}"),
         Plan::Warn(why) => warn!("{why}"),
-        Plan::Post { run, url, body, timeout } => match send::post(&url, &body, timeout) {
-            Ok(attempts) => debug!("announced '{run}' in Slack ({})", send::attempts(attempts)),
+        Plan::Post { run, url, body, timeout } => match fink_notify::post(&url, &[], &body, timeout) {
+            Ok(attempts) => debug!("announced '{run}' in Slack ({})", fink_notify::attempts(attempts)),
             Err(failed) => warn!(
                 "could not announce '{run}' in Slack: {} ({}, {} each); the command's result is unchanged",
                 failed.why,
-                send::attempts(failed.attempts),
-                send::seconds(timeout)
+                fink_notify::attempts(failed.attempts),
+                fink_notify::seconds(timeout)
             ),
         },
     }

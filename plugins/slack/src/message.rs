@@ -13,95 +13,13 @@ use fink_plugin_api::{json, Secrets, Value};
 /// The longest error text put into a message; Slack cuts long attachments anyway.
 const MAX_ERROR_CHARS: usize = 1500;
 
-/// How the run ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Outcome {
-    Succeeded,
-    Failed,
-}
+pub use fink_notify::{Facts, Outcome};
 
-impl Outcome {
-    fn word(self) -> &'static str {
-        match self {
-            Outcome::Succeeded => "succeeded",
-            Outcome::Failed => "failed",
-        }
-    }
-
-    fn color(self) -> &'static str {
-        match self {
-            Outcome::Succeeded => "good",
-            Outcome::Failed => "danger",
-        }
-    }
-}
-
-/// What the command acted on, per tool: (label, value).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Target {
-    pub label: &'static str,
-    pub name: String,
-}
-
-/// Where each tool keeps the name of what it deploys.
-const TARGETS: &[(&str, &str, &str)] = &[
-    ("cloud", "/cloud/stack/StackName", "stack"),
-    ("lambda", "/lambda/lambda/name", "function"),
-    ("code", "/code/codedeploy/deploymentGroupName", "deployment group"),
-    ("api", "/api/api/name", "api"),
-];
-
-/// The facts a message reports.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Facts {
-    pub tool: String,
-    pub command: String,
-    pub env: Option<String>,
-    pub user: Option<String>,
-    pub account: Option<String>,
-    pub region: Option<String>,
-    pub target: Option<Target>,
-    pub outcome: Outcome,
-    pub duration: Option<Duration>,
-    pub error: Option<String>,
-}
-
-impl Facts {
-    /// The facts of a tool command's run; `None` for runs without a tool (e.g. `fink config`).
-    pub fn gather(context: &Value, config: &Value, outcome: Outcome, duration: Option<Duration>) -> Option<Facts> {
-        let text = |key: &str| context.get(key).and_then(Value::as_str).filter(|s| !s.is_empty()).map(String::from);
-        let tool = text("tool")?;
-        let target = TARGETS.iter().find(|(t, ..)| *t == tool).and_then(|(_, pointer, label)| {
-            let name = config.pointer(pointer).and_then(Value::as_str).filter(|s| !s.is_empty())?;
-            Some(Target { label, name: name.to_string() })
-        });
-        Some(Facts {
-            command: text("command").unwrap_or_default(),
-            env: text("env"),
-            user: text("user"),
-            account: text("aws_account"),
-            region: text("aws_region"),
-            target,
-            outcome,
-            duration,
-            error: match outcome {
-                Outcome::Failed => Some(text("error").unwrap_or_else(|| "unknown error".into())),
-                Outcome::Succeeded => None,
-            },
-            tool,
-        })
-    }
-
-    /// One line: `cloud deploy succeeded for stack 'shop' in dev`.
-    pub fn headline(&self) -> String {
-        let mut line = format!("{} {} {}", self.tool, self.command, self.outcome.word());
-        if let Some(target) = &self.target {
-            line.push_str(&format!(" for {} '{}'", target.label, target.name));
-        }
-        if let Some(env) = &self.env {
-            line.push_str(&format!(" in {env}"));
-        }
-        line
+/// Slack's attachment colour for an outcome.
+fn color(outcome: Outcome) -> &'static str {
+    match outcome {
+        Outcome::Succeeded => "good",
+        Outcome::Failed => "danger",
     }
 }
 
@@ -135,7 +53,7 @@ pub fn payload(facts: &Facts, channel: Option<&str>, secrets: &Secrets) -> Value
         "text": headline,
         "attachments": [{
             "fallback": headline,
-            "color": facts.outcome.color(),
+            "color": color(facts.outcome),
             "fields": fields,
             "footer": "fink",
         }],
@@ -280,7 +198,7 @@ mod tests {
         let mut ctx = context();
         ctx["tool"] = json!("lambda");
         let facts = Facts::gather(&ctx, &config, Outcome::Succeeded, None).unwrap();
-        assert_eq!(facts.target, Some(Target { label: "function", name: "shop-fn".into() }));
+        assert_eq!(facts.target, Some(fink_notify::Target { label: "function", name: "shop-fn".into() }));
         ctx["tool"] = json!("code");
         let facts = Facts::gather(&ctx, &config, Outcome::Succeeded, None).unwrap();
         assert_eq!(facts.target, None);

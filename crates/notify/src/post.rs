@@ -1,5 +1,5 @@
-//! Posting to the webhook: a timeout per attempt, one retry, and failures described without the
-//! URL (it holds the webhook's token).
+//! Posting JSON: a timeout per attempt, one retry, and failures described without the URL (a
+//! webhook's URL holds its token) or any header value (an API key).
 
 use std::io::Read as _;
 use std::time::Duration;
@@ -19,24 +19,30 @@ pub struct Failed {
     pub attempts: u32,
 }
 
-/// Posts `body` (JSON) to `url`, retrying once after a timeout, a connection problem, a 5xx, 408
-/// or 429. Other 4xx answers mean the webhook or the message is wrong: no retry.
-pub fn post(url: &str, body: &str, timeout: Duration) -> Result<u32, Failed> {
+/// Posts `body` (JSON) to `url` with `headers`, retrying once after a timeout, a connection
+/// problem, a 5xx, 408 or 429. Other 4xx answers mean the endpoint, the key or the message is
+/// wrong: no retry. Returns the number of attempts.
+pub fn post(url: &str, headers: &[(&str, &str)], body: &str, timeout: Duration) -> Result<u32, Failed> {
     let agent = ureq::AgentBuilder::new()
         .timeout(timeout)
-        .user_agent(concat!("fink-plugin-slack/", env!("CARGO_PKG_VERSION")))
+        .user_agent(concat!("fink/", env!("CARGO_PKG_VERSION")))
         .build();
     let mut attempts = 0;
     loop {
         attempts += 1;
-        let result = agent.post(url).set("Content-Type", "application/json").send_string(body);
+        let mut request = agent.post(url).set("Content-Type", "application/json");
+        for (name, value) in headers {
+            request = request.set(name, value);
+        }
+        let result = request.send_string(body);
         let (why, retry) = match result {
             Ok(_) => return Ok(attempts),
             Err(ureq::Error::Status(code, response)) => (status(code, response), retryable(code)),
             Err(ureq::Error::Transport(transport)) => (transport_problem(&transport, timeout), true),
         };
         if !retry || attempts >= ATTEMPTS {
-            return Err(Failed { why: Secrets::new([url]).mask(&why), attempts });
+            let hidden = std::iter::once(url).chain(headers.iter().map(|(_, value)| *value));
+            return Err(Failed { why: Secrets::new(hidden).mask(&why), attempts });
         }
         std::thread::sleep(RETRY_PAUSE);
     }
@@ -139,14 +145,14 @@ mod tests {
     #[test]
     fn a_2xx_is_success_at_the_first_attempt() {
         let (url, handle) = server(vec![(200, "ok")]);
-        assert_eq!(post(&url, "{}", Duration::from_secs(2)), Ok(1));
+        assert_eq!(post(&url, &[], "{}", Duration::from_secs(2)), Ok(1));
         assert_eq!(handle.join().unwrap(), 1);
     }
 
     #[test]
     fn a_5xx_is_retried_once() {
         let (url, handle) = server(vec![(500, "boom"), (503, "still down")]);
-        let failed = post(&url, "{}", Duration::from_secs(2)).unwrap_err();
+        let failed = post(&url, &[], "{}", Duration::from_secs(2)).unwrap_err();
         assert_eq!(failed, Failed { why: "HTTP 503 (still down)".into(), attempts: 2 });
         assert_eq!(handle.join().unwrap(), 2);
     }
@@ -154,14 +160,14 @@ mod tests {
     #[test]
     fn a_retry_can_succeed() {
         let (url, handle) = server(vec![(500, ""), (200, "ok")]);
-        assert_eq!(post(&url, "{}", Duration::from_secs(2)), Ok(2));
+        assert_eq!(post(&url, &[], "{}", Duration::from_secs(2)), Ok(2));
         handle.join().unwrap();
     }
 
     #[test]
     fn a_4xx_is_not_retried() {
         let (url, handle) = server(vec![(404, "channel_not_found")]);
-        let failed = post(&url, "{}", Duration::from_secs(2)).unwrap_err();
+        let failed = post(&url, &[], "{}", Duration::from_secs(2)).unwrap_err();
         assert_eq!(failed, Failed { why: "HTTP 404 (channel_not_found)".into(), attempts: 1 });
         handle.join().unwrap();
     }
@@ -170,7 +176,7 @@ mod tests {
     fn connection_problems_never_show_the_url() {
         let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
         let url = format!("http://127.0.0.1:{port}/services/T0/B0/tok3n");
-        let failed = post(&url, "{}", Duration::from_secs(1)).unwrap_err();
+        let failed = post(&url, &[], "{}", Duration::from_secs(1)).unwrap_err();
         assert_eq!(failed.attempts, 2);
         assert!(!failed.why.contains("tok3n") && !failed.why.contains("127.0.0.1"), "{}", failed.why);
         assert!(failed.why.to_lowercase().contains("connection"), "{}", failed.why);

@@ -158,10 +158,17 @@ fn an_unreachable_or_slow_intake_warns_once_per_request_and_keeps_the_exit_code(
     assert_absent(&run, KEY);
 
     let hook = Webhook::start(Reply::Slow(Duration::from_secs(4), 202));
-    let project = self::project(json!({"api_key": KEY, "site": site(&hook), "timeout": 1}));
+    let project = self::project(json!({"api_key": KEY, "site": site(&hook), "timeout": 1, "events": ["run"]}));
     let run = project.fink(&["demo", "run", "-e", "dev"]).ok();
-    run.stderr_has("could not report 'demo run' to Datadog (metrics): no answer within 1 s (2 attempts");
-    assert_eq!(hook.requests().len(), 2, "one attempt and one retry");
+    run.stderr_has("could not report 'demo run' to Datadog (metrics): no answer within 1 s (2 attempts")
+        .stderr_has("could not report 'demo run' to Datadog (event): no answer within 1 s (2 attempts");
+    let paths: Vec<String> = hook.requests().into_iter().map(|r| r.path).collect();
+    assert_eq!(paths.len(), 4, "one attempt and one retry each: {paths:?}");
+    // Both first attempts arrive before either retry: the two requests were in flight together,
+    // so a slow intake costs its timeout once, not twice.
+    let mut first_two = paths[..2].to_vec();
+    first_two.sort();
+    assert_eq!(first_two, ["/api/v1/events", "/api/v2/series"], "{paths:?}");
 }
 
 #[test]

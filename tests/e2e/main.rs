@@ -35,6 +35,8 @@ mod lookups;
 mod slack;
 /// The datadog plugin against the recording server standing in for Datadog's intake.
 mod datadog;
+/// Command hooks (the hooks plugin): signals, stdin and environment, changes handed back, failures.
+mod hooks;
 
 // The cloud tool.
 /// create, update, no-op redeploy, policies, parameters, preview, list, delete, generate, dot.

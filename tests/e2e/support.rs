@@ -19,6 +19,7 @@ const WORKSPACE_PLUGINS: &[&str] = &[
     "fink-plugin-credentials",
     "fink-plugin-slack",
     "fink-plugin-datadog",
+    "fink-plugin-hooks",
     "fink-plugin-cloud",
     "fink-plugin-bundler",
     "fink-plugin-lambda",

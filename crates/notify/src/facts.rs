@@ -125,6 +125,8 @@ mod tests {
         assert!(listed(&only, "cloud", "deploy") && listed(&only, "lambda", "rollback"));
         assert!(!listed(&only, "lambda", "deploy"));
         assert!(listed(&["*".to_string()], "code", "list"));
-        assert!(listed(&["lambda *".to_string()], "lambda", "ping") && !listed(&["lambda *".to_string()], "cloud", "ping"));
+        assert!(
+            listed(&["lambda *".to_string()], "lambda", "ping") && !listed(&["lambda *".to_string()], "cloud", "ping")
+        );
     }
 }

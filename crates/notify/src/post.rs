@@ -23,10 +23,8 @@ pub struct Failed {
 /// problem, a 5xx, 408 or 429. Other 4xx answers mean the endpoint, the key or the message is
 /// wrong: no retry. Returns the number of attempts.
 pub fn post(url: &str, headers: &[(&str, &str)], body: &str, timeout: Duration) -> Result<u32, Failed> {
-    let agent = ureq::AgentBuilder::new()
-        .timeout(timeout)
-        .user_agent(concat!("fink/", env!("CARGO_PKG_VERSION")))
-        .build();
+    let agent =
+        ureq::AgentBuilder::new().timeout(timeout).user_agent(concat!("fink/", env!("CARGO_PKG_VERSION"))).build();
     let mut attempts = 0;
     loop {
         attempts += 1;

@@ -60,9 +60,10 @@ pub async fn list(config: &SdkConfig, section: &Section, as_json: bool) -> Resul
 }
 
 fn row(info: &DeploymentInfo) -> Value {
-    let revision = info.revision().and_then(|r| r.s3_location()).map(|s3| {
-        format!("s3://{}/{}", s3.bucket().unwrap_or_default(), s3.key().unwrap_or_default())
-    });
+    let revision = info
+        .revision()
+        .and_then(|r| r.s3_location())
+        .map(|s3| format!("s3://{}/{}", s3.bucket().unwrap_or_default(), s3.key().unwrap_or_default()));
     json!({
         "id": info.deployment_id(),
         "status": info.status().map(|s| s.as_str()),

@@ -119,7 +119,11 @@ async fn poll(client: &Client, id: &str, out: &Output, seen: &mut Seen) -> Resul
             )
         })
         .unwrap_or_default();
-    let text = format!("deployment {id}: {}{}", status.as_str(), if counts.is_empty() { String::new() } else { format!(" ({counts})") });
+    let text = format!(
+        "deployment {id}: {}{}",
+        status.as_str(),
+        if counts.is_empty() { String::new() } else { format!(" ({counts})") }
+    );
     if status.as_str() != seen.status {
         seen.status = status.as_str().to_string();
         out.line(&text);
@@ -217,7 +221,8 @@ async fn stop(client: &Client, id: &str, out: &mut Output, seen: &mut Seen, inte
 /// failed lifecycle event and diagnostics, and the tail of the instance's log.
 async fn failure(client: &Client, id: &str, logs: &Logs<'_>) -> Error {
     let info = client.get_deployment().deployment_id(id).send().await.ok().and_then(|o| o.deployment_info);
-    let status = info.as_ref().and_then(|i| i.status()).map(|s| s.as_str().to_string()).unwrap_or_else(|| "Failed".into());
+    let status =
+        info.as_ref().and_then(|i| i.status()).map(|s| s.as_str().to_string()).unwrap_or_else(|| "Failed".into());
     let mut message = format!("deployment {id} {}", status.to_lowercase());
     if let Some(error) = info.as_ref().and_then(|i| i.error_information()) {
         let code = error.code().map(|c| c.as_str()).unwrap_or("");
@@ -235,7 +240,8 @@ async fn failure(client: &Client, id: &str, logs: &Logs<'_>) -> Error {
     for target in &failed {
         let instance = target.target_id().unwrap_or("?");
         message.push_str(&format!("\n  instance {instance} failed"));
-        if let Some(event) = target.lifecycle_events().iter().find(|e| e.status().map(|s| s.as_str()) == Some("Failed")) {
+        if let Some(event) = target.lifecycle_events().iter().find(|e| e.status().map(|s| s.as_str()) == Some("Failed"))
+        {
             message.push_str(&diagnostics(event));
         }
         for line in log_tail(logs, instance, started).await {

@@ -76,8 +76,9 @@ impl Section {
     /// The bucket the bundle is uploaded to; `deploy` cannot go on without it.
     pub fn bucket(&self) -> Result<&str> {
         self.codedeploy.artifacts_bucket.as_deref().ok_or_else(|| {
-            Error::new("code.codedeploy.artifactsBucket is missing: deploy uploads the bundle there")
-                .with_help("set it to an S3 bucket the instances can read, often a lookup: lookup:stack:<stack>:<output>")
+            Error::new("code.codedeploy.artifactsBucket is missing: deploy uploads the bundle there").with_help(
+                "set it to an S3 bucket the instances can read, often a lookup: lookup:stack:<stack>:<output>",
+            )
         })
     }
 
@@ -97,9 +98,7 @@ impl Section {
             }
         };
         let sorted: std::collections::BTreeMap<&String, &Value> = outputs.iter().collect();
-        serde_yaml::to_string(&sorted)
-            .map(Some)
-            .map_err(|e| Error::new(format!("cannot write stack_output.yml: {e}")))
+        serde_yaml::to_string(&sorted).map(Some).map_err(|e| Error::new(format!("cannot write stack_output.yml: {e}")))
     }
 }
 
@@ -118,7 +117,10 @@ mod tests {
         assert_eq!(s.deployment_config(), "CodeDeployDefault.AllAtOnce");
         assert_eq!(s.log_group(), "/var/log/messages");
         assert_eq!(s.file(), "bundle.tar.gz");
-        assert_eq!(s.bucket().unwrap_err().message(), "code.codedeploy.artifactsBucket is missing: deploy uploads the bundle there");
+        assert_eq!(
+            s.bucket().unwrap_err().message(),
+            "code.codedeploy.artifactsBucket is missing: deploy uploads the bundle there"
+        );
         assert_eq!(s.stack_output_yaml().unwrap(), None);
     }
 

@@ -73,7 +73,12 @@ struct Request {
 /// What to do at the end of a run.
 #[derive(Debug, PartialEq)]
 enum Plan {
-    Send { run: String, key: String, requests: Vec<Request>, timeout: Duration },
+    Send {
+        run: String,
+        key: String,
+        requests: Vec<Request>,
+        timeout: Duration,
+    },
     /// Nothing to send, for a reason worth a debug line (or none, for runs without a tool).
     Skip(Option<String>),
 }
@@ -188,7 +193,8 @@ mod tests {
     fn without_a_section_a_key_or_a_tool_nothing_is_sent() {
         assert_eq!(plan_for(r#"{"tool": "cloud", "command": "deploy"}"#, "{}"), Plan::Skip(None));
         assert_eq!(plan_for(r#"{"command": "config"}"#, KEY), Plan::Skip(None));
-        let Plan::Skip(Some(why)) = plan_for(r#"{"tool": "cloud", "command": "deploy"}"#, r#"{"plugins": {"datadog": {}}}"#)
+        let Plan::Skip(Some(why)) =
+            plan_for(r#"{"tool": "cloud", "command": "deploy"}"#, r#"{"plugins": {"datadog": {}}}"#)
         else {
             panic!()
         };

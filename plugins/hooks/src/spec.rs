@@ -31,7 +31,8 @@ pub struct Hook {
 impl Hook {
     /// Whether the hook runs for this tool and command.
     pub fn applies(&self, tool: Option<&str>, command: Option<&str>) -> bool {
-        let fits = |list: &[String], name: Option<&str>| list.is_empty() || name.is_some_and(|n| list.iter().any(|l| l == n));
+        let fits =
+            |list: &[String], name: Option<&str>| list.is_empty() || name.is_some_and(|n| list.iter().any(|l| l == n));
         fits(&self.tools, tool) && fits(&self.commands, command)
     }
 }
@@ -77,7 +78,8 @@ pub fn check(config: &Value) -> Result<()> {
             Some(_) => {}
             None => {
                 let known: Vec<&str> = hookable().filter_map(|s| s.name()).collect();
-                return Err(Error::new(format!("hooks.{name}: unknown signal")).with_help(format!("signals: {}", known.join(", "))));
+                return Err(Error::new(format!("hooks.{name}: unknown signal"))
+                    .with_help(format!("signals: {}", known.join(", "))));
             }
         }
         hooks_at(config, name)?;
@@ -98,15 +100,23 @@ fn hook(entry: &Value, key: &str) -> Result<Hook> {
             None | Some(Value::Null) => Ok(Vec::new()),
             Some(Value::Array(items)) => items
                 .iter()
-                .map(|i| i.as_str().map(String::from).ok_or_else(|| Error::new(format!("{key}.{field} must be a list of names"))))
+                .map(|i| {
+                    i.as_str()
+                        .map(String::from)
+                        .ok_or_else(|| Error::new(format!("{key}.{field} must be a list of names")))
+                })
                 .collect(),
             Some(_) => Err(Error::new(format!("{key}.{field} must be a list of names"))),
         }
     };
     match entry {
-        Value::String(run) if !run.trim().is_empty() => {
-            Ok(Hook { run: run.clone(), tools: Vec::new(), commands: Vec::new(), timeout: DEFAULT_TIMEOUT, key: key.into() })
-        }
+        Value::String(run) if !run.trim().is_empty() => Ok(Hook {
+            run: run.clone(),
+            tools: Vec::new(),
+            commands: Vec::new(),
+            timeout: DEFAULT_TIMEOUT,
+            key: key.into(),
+        }),
         Value::Object(_) => {
             let run = entry.get("run").and_then(Value::as_str).filter(|r| !r.trim().is_empty());
             let run = run.ok_or_else(|| Error::new(format!("{key}.run is missing: the command to run")))?;
@@ -118,7 +128,13 @@ fn hook(entry: &Value, key: &str) -> Result<Hook> {
                     .map(Duration::from_secs_f64)
                     .ok_or_else(|| Error::new(format!("{key}.timeout must be a number of seconds above 0")))?,
             };
-            Ok(Hook { run: run.to_string(), tools: names("tools")?, commands: names("commands")?, timeout, key: key.into() })
+            Ok(Hook {
+                run: run.to_string(),
+                tools: names("tools")?,
+                commands: names("commands")?,
+                timeout,
+                key: key.into(),
+            })
         }
         _ => Err(Error::new(format!("{key} must be a command line or {{\"run\": ...}}"))),
     }
@@ -144,10 +160,19 @@ mod tests {
     #[test]
     fn bad_sections_name_the_key() {
         let err = |config: Value| check(&config).unwrap_err().message().to_string();
-        assert_eq!(err(json!({"hooks": {"initialized": ["x"]}})), "hooks.initialized: initialized comes before the config is read, so no hook can run at it");
+        assert_eq!(
+            err(json!({"hooks": {"initialized": ["x"]}})),
+            "hooks.initialized: initialized comes before the config is read, so no hook can run at it"
+        );
         assert_eq!(err(json!({"hooks": {"comand_finalized": ["x"]}})), "hooks.comand_finalized: unknown signal");
-        assert_eq!(err(json!({"hooks": {"finalized": [{"tools": ["x"]}]}})), "hooks.finalized[0].run is missing: the command to run");
-        assert_eq!(err(json!({"hooks": {"finalized": [3]}})), "hooks.finalized[0] must be a command line or {\"run\": ...}");
+        assert_eq!(
+            err(json!({"hooks": {"finalized": [{"tools": ["x"]}]}})),
+            "hooks.finalized[0].run is missing: the command to run"
+        );
+        assert_eq!(
+            err(json!({"hooks": {"finalized": [3]}})),
+            "hooks.finalized[0] must be a command line or {\"run\": ...}"
+        );
         check(&json!({"hooks": {"config_read_finalized": ["true"], "error": [], "finalized": ["true"]}})).unwrap();
         assert_eq!(hookable().next(), Some(Signal::CONFIG_READ_FINALIZED));
     }

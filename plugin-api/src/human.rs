@@ -1,4 +1,6 @@
-//! Numbers for people: the one way fink and its plugins print sizes.
+//! Numbers for people: the one way fink and its plugins print sizes and times.
+
+use std::time::Duration;
 
 /// A byte count in binary units: "7 B", "12 KB", "63.2 MB", "50 MB", "1.5 GB".
 /// Whole values print without a decimal, so a limit reads "50 MB", not "50.0 MB".
@@ -22,9 +24,38 @@ pub fn bytes(count: u64) -> String {
     }
 }
 
+/// A setting in seconds: "5 s", "0.5 s" (whole values without a decimal).
+pub fn seconds(duration: Duration) -> String {
+    let s = duration.as_secs_f64();
+    if s.fract() == 0.0 {
+        format!("{s:.0} s")
+    } else {
+        format!("{s:.1} s")
+    }
+}
+
+/// How long something took: "0.4 s", "12.3 s", "3 min 05 s", "1 h 02 min".
+pub fn duration(duration: Duration) -> String {
+    let seconds = duration.as_secs();
+    match seconds {
+        0..=59 => format!("{:.1} s", duration.as_secs_f64()),
+        60..=3599 => format!("{} min {:02} s", seconds / 60, seconds % 60),
+        _ => format!("{} h {:02} min", seconds / 3600, seconds % 3600 / 60),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn times_read_like_people_say_them() {
+        assert_eq!(seconds(Duration::from_secs(5)), "5 s");
+        assert_eq!(seconds(Duration::from_millis(500)), "0.5 s");
+        assert_eq!(duration(Duration::from_millis(400)), "0.4 s");
+        assert_eq!(duration(Duration::from_secs(185)), "3 min 05 s");
+        assert_eq!(duration(Duration::from_secs(3720)), "1 h 02 min");
+    }
 
     #[test]
     fn sizes_read_like_people_write_them() {

@@ -92,14 +92,7 @@ pub fn attempts(count: u32) -> String {
 }
 
 /// `5 s`, `0.5 s`.
-pub fn seconds(duration: Duration) -> String {
-    let s = duration.as_secs_f64();
-    if s.fract() == 0.0 {
-        format!("{s:.0} s")
-    } else {
-        format!("{s:.1} s")
-    }
-}
+pub use fink_plugin_api::human::seconds;
 
 #[cfg(test)]
 mod tests {

@@ -14,8 +14,6 @@ pub const DEFAULT_SITE: &str = "datadoghq.com";
 /// Commands that also get an event by default: the ones that change something.
 pub const EVENT_COMMANDS: &[&str] = &["deploy", "delete", "rollback", "wire", "unwire", "stop", "start"];
 
-/// The longest a single request attempt may take.
-pub const MAX_TIMEOUT_SECONDS: u64 = 5;
 
 /// The JSON Schema of `plugins.datadog`.
 pub fn schema() -> Value {
@@ -36,25 +34,15 @@ pub fn schema() -> Value {
                 "description": "Datadog site (datadoghq.com, datadoghq.eu, us5.datadoghq.com, ...) or the API's base URL"
             },
             "tags": {"type": "array", "items": {"type": "string"}, "description": "extra tags, `key:value`"},
-            "commands": {
-                "type": "array",
-                "items": {"type": "string", "pattern": "^[^ ]+( [^ ]+)?$"},
-                "default": ["*"],
-                "description": "commands to report: `command` (any tool) or `tool command`; `*` matches any"
-            },
-            "events": {
-                "type": "array",
-                "items": {"type": "string", "pattern": "^[^ ]+( [^ ]+)?$"},
-                "default": EVENT_COMMANDS,
-                "description": "reported commands that also get an event, written like `commands`"
-            },
-            "timeout": {
-                "type": "number",
-                "exclusiveMinimum": 0,
-                "maximum": MAX_TIMEOUT_SECONDS,
-                "default": MAX_TIMEOUT_SECONDS,
-                "description": "seconds per attempt"
-            }
+            "commands": fink_notify::commands_schema(
+                &["*"],
+                "commands to report: `command` (any tool) or `tool command`; `*` matches any"
+            ),
+            "events": fink_notify::commands_schema(
+                EVENT_COMMANDS,
+                "reported commands that also get an event, written like `commands`"
+            ),
+            "timeout": fink_notify::timeout_schema()
         },
         "additionalProperties": false
     })
@@ -89,17 +77,13 @@ pub fn read(section: Option<&Value>) -> Settings {
     let strings = |key: &str| -> Option<Vec<String>> {
         get(key).and_then(Value::as_array).map(|l| l.iter().filter_map(Value::as_str).map(String::from).collect())
     };
-    let seconds = get("timeout")
-        .and_then(Value::as_f64)
-        .filter(|s| *s > 0.0)
-        .map_or(MAX_TIMEOUT_SECONDS as f64, |s| s.min(MAX_TIMEOUT_SECONDS as f64));
     Settings {
         api_key: api_key(get("api_key").and_then(Value::as_str)),
         base_url: base_url(get("site").and_then(Value::as_str).unwrap_or(DEFAULT_SITE)),
         tags: strings("tags").unwrap_or_default(),
         commands: strings("commands").unwrap_or_else(|| vec!["*".to_string()]),
         events: strings("events").unwrap_or_else(|| EVENT_COMMANDS.iter().map(|c| c.to_string()).collect()),
-        timeout: Duration::from_secs_f64(seconds),
+        timeout: fink_notify::timeout(section),
     }
 }
 

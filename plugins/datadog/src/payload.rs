@@ -86,7 +86,7 @@ pub fn event(facts: &Facts, tags: &[String], secrets: &Secrets) -> Value {
     line("account", facts.account.as_deref());
     let target = facts.target.as_ref().map(|t| format!("{} {}", t.label, t.name));
     line("target", target.as_deref());
-    let took = facts.duration.map(|d| format!("{:.1} s", d.as_secs_f64()));
+    let took = facts.duration.map(fink_plugin_api::human::duration);
     line("duration", took.as_deref());
     let error = facts.error.as_deref().map(|e| e.chars().take(MAX_ERROR_CHARS).collect::<String>());
     line("error", error.as_deref());

@@ -204,7 +204,7 @@ pub fn run(hook: &Hook, signal: &str, input: &Value, event: &Event) -> Result<Op
             Some(code) => format!("failed with exit code {code}"),
             None => "was ended by a signal".to_string(),
         },
-        None => format!("timed out after {} s", seconds(hook.timeout)),
+        None => format!("timed out after {}", fink_plugin_api::human::seconds(hook.timeout)),
     };
     let tail: Vec<String> = tail.lock().map(|t| t.iter().map(|l| format!("  {l}")).collect()).unwrap_or_default();
     let mut message = format!("hook '{name}' ({}) at {signal} {how}", hook.key);
@@ -217,15 +217,6 @@ pub fn run(hook: &Hook, signal: &str, input: &Value, event: &Event) -> Result<Op
 
 fn show(name: &str, line: &str, secrets: &Secrets) {
     info!("{name}: {}", secrets.mask(line));
-}
-
-fn seconds(duration: Duration) -> String {
-    let s = duration.as_secs_f64();
-    if s.fract() == 0.0 {
-        format!("{s:.0}")
-    } else {
-        format!("{s:.1}")
-    }
 }
 
 #[cfg(test)]

@@ -11,8 +11,6 @@ pub const DEFAULT_WEBHOOK: &str = "lookup:parameter:slack.webhook:CONTINUE_IF_NO
 /// Commands announced by default: the ones that change something, of every tool.
 pub const DEFAULT_COMMANDS: &[&str] = &["deploy", "delete", "rollback", "wire", "unwire", "stop", "start"];
 
-/// The longest a single webhook attempt may take.
-pub const MAX_TIMEOUT_SECONDS: u64 = 5;
 
 /// The JSON Schema of `plugins.slack`.
 pub fn schema() -> Value {
@@ -28,19 +26,11 @@ pub fn schema() -> Value {
             },
             "slack_webhook": {"type": "string", "description": "gcdt's name for webhook; wins when given"},
             "channel": {"type": "string", "description": "channel to post to, for webhooks that allow overriding it"},
-            "commands": {
-                "type": "array",
-                "items": {"type": "string", "pattern": "^[^ ]+( [^ ]+)?$"},
-                "default": DEFAULT_COMMANDS,
-                "description": "commands to announce: `command` (any tool) or `tool command`; `*` matches any"
-            },
-            "timeout": {
-                "type": "number",
-                "exclusiveMinimum": 0,
-                "maximum": MAX_TIMEOUT_SECONDS,
-                "default": MAX_TIMEOUT_SECONDS,
-                "description": "seconds per attempt"
-            }
+            "commands": fink_notify::commands_schema(
+                DEFAULT_COMMANDS,
+                "commands to announce: `command` (any tool) or `tool command`; `*` matches any"
+            ),
+            "timeout": fink_notify::timeout_schema()
         },
         "additionalProperties": false
     })
@@ -76,16 +66,11 @@ pub fn read(section: Option<&Value>) -> Settings {
         Some(list) => list.iter().filter_map(Value::as_str).map(String::from).collect(),
         None => DEFAULT_COMMANDS.iter().map(|c| c.to_string()).collect(),
     };
-    let seconds = section
-        .and_then(|s| s.get("timeout"))
-        .and_then(Value::as_f64)
-        .filter(|s| *s > 0.0)
-        .map_or(MAX_TIMEOUT_SECONDS as f64, |s| s.min(MAX_TIMEOUT_SECONDS as f64));
     Settings {
         webhook: webhook(text("slack_webhook").or(text("webhook"))),
         channel: text("channel").map(str::trim).filter(|c| !c.is_empty()).map(String::from),
         commands,
-        timeout: Duration::from_secs_f64(seconds),
+        timeout: fink_notify::timeout(section),
     }
 }
 

@@ -100,14 +100,7 @@ fn capitalized(word: &str) -> String {
 }
 
 /// `0.4 s`, `12.3 s`, `3 min 05 s`, `1 h 02 min`.
-pub fn human(duration: Duration) -> String {
-    let seconds = duration.as_secs();
-    match seconds {
-        0..=59 => format!("{:.1} s", duration.as_secs_f64()),
-        60..=3599 => format!("{} min {:02} s", seconds / 60, seconds % 60),
-        _ => format!("{} h {:02} min", seconds / 3600, seconds % 3600 / 60),
-    }
-}
+pub use fink_plugin_api::human::duration as human;
 
 #[cfg(test)]
 mod tests {

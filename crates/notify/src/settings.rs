@@ -5,6 +5,10 @@ use std::time::Duration;
 
 use fink_plugin_api::{json, Value};
 
+/// The commands that change something, of every tool: slack announces them by default, datadog
+/// sends an event for them.
+pub const CHANGE_COMMANDS: &[&str] = &["deploy", "delete", "rollback", "wire", "unwire", "stop", "start"];
+
 /// The longest a single attempt may take.
 pub const MAX_TIMEOUT_SECONDS: u64 = 5;
 

@@ -12,8 +12,7 @@ pub const DEFAULT_API_KEY: &str = "lookup:secret:datadog.api_key:CONTINUE_IF_NOT
 pub const DEFAULT_SITE: &str = "datadoghq.com";
 
 /// Commands that also get an event by default: the ones that change something.
-pub const EVENT_COMMANDS: &[&str] = &["deploy", "delete", "rollback", "wire", "unwire", "stop", "start"];
-
+pub const EVENT_COMMANDS: &[&str] = fink_notify::CHANGE_COMMANDS;
 
 /// The JSON Schema of `plugins.datadog`.
 pub fn schema() -> Value {

@@ -9,8 +9,7 @@
 mod config;
 mod payload;
 
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use fink_notify::{Facts, Outcome};
 use fink_plugin_api::{debug, export_plugin, warn, Event, Registration, Result, Signal};
@@ -23,34 +22,11 @@ export_plugin! {
     register: register,
 }
 
-/// When the run started, for the duration metric.
-type Started = Arc<Mutex<Option<Instant>>>;
-
-/// The schema of `plugins.datadog`, the start time, the API key as a secret, and the reports.
+/// The schema of `plugins.datadog`, and the notifier's signals (`fink_notify::subscribe`): the
+/// API key as a secret and the reports.
 fn register(plugin: &mut Registration) -> Result<()> {
     plugin.config_schema("plugins.datadog", config::schema());
-    let started: Started = Arc::default();
-    let clock = started.clone();
-    plugin.on(Signal::INITIALIZED, move |_event: &mut Event| {
-        if let Ok(mut start) = clock.lock() {
-            *start = Some(Instant::now());
-        }
-        Ok(())
-    });
-    // A key written into the config file is a secret from the moment it is read; one that a
-    // lookup fetched, as soon as lookups are done.
-    plugin.on(Signal::CONFIG_READ_FINALIZED, hide_key);
-    plugin.on_with_order(Signal::LOOKUP_FINALIZED, 0, hide_key);
-    let clock = started.clone();
-    // Late, so that a failing `command_finalized` handler of another plugin is reported as a failure.
-    plugin.on_with_order(Signal::COMMAND_FINALIZED, 9000, move |event: &mut Event| {
-        report(event, Outcome::Succeeded, &clock);
-        Ok(())
-    });
-    plugin.on(Signal::ERROR, move |event: &mut Event| {
-        report(event, Outcome::Failed, &started);
-        Ok(())
-    });
+    fink_notify::subscribe(plugin, hide_key, report);
     Ok(())
 }
 
@@ -83,9 +59,7 @@ enum Plan {
     Skip(Option<String>),
 }
 
-fn report(event: &mut Event, outcome: Outcome, started: &Started) {
-    let _ = hide_key(event);
-    let duration = started.lock().ok().and_then(|s| *s).map(|s| s.elapsed());
+fn report(event: &mut Event, outcome: Outcome, duration: Option<Duration>) {
     match plan(event, outcome, duration) {
         Plan::Skip(None) => {}
         Plan::Skip(Some(why)) => debug!("{why}"),

@@ -9,8 +9,7 @@ use fink_plugin_api::{json, Value};
 pub const DEFAULT_WEBHOOK: &str = "lookup:parameter:slack.webhook:CONTINUE_IF_NOT_FOUND";
 
 /// Commands announced by default: the ones that change something, of every tool.
-pub const DEFAULT_COMMANDS: &[&str] = &["deploy", "delete", "rollback", "wire", "unwire", "stop", "start"];
-
+pub const DEFAULT_COMMANDS: &[&str] = fink_notify::CHANGE_COMMANDS;
 
 /// The JSON Schema of `plugins.slack`.
 pub fn schema() -> Value {

@@ -8,8 +8,7 @@
 mod config;
 mod message;
 
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use fink_plugin_api::{debug, export_plugin, warn, Event, Registration, Result, Signal};
 
@@ -22,34 +21,11 @@ export_plugin! {
     register: register,
 }
 
-/// When the run started, for the duration in the message.
-type Started = Arc<Mutex<Option<Instant>>>;
-
-/// The schema of `plugins.slack`, the start time, the webhook as a secret, and the two announcements.
+/// The schema of `plugins.slack`, and the notifier's signals (`fink_notify::subscribe`): the
+/// webhook as a secret and the two announcements.
 fn register(plugin: &mut Registration) -> Result<()> {
     plugin.config_schema("plugins.slack", config::schema());
-    let started: Started = Arc::default();
-    let clock = started.clone();
-    plugin.on(Signal::INITIALIZED, move |_event: &mut Event| {
-        if let Ok(mut start) = clock.lock() {
-            *start = Some(Instant::now());
-        }
-        Ok(())
-    });
-    // A webhook written into the config file is a secret from the moment it is read; one that a
-    // lookup fetched, as soon as lookups are done.
-    plugin.on(Signal::CONFIG_READ_FINALIZED, hide_webhook);
-    plugin.on_with_order(Signal::LOOKUP_FINALIZED, 0, hide_webhook);
-    let clock = started.clone();
-    // Late, so that a failing `command_finalized` handler of another plugin is announced as a failure.
-    plugin.on_with_order(Signal::COMMAND_FINALIZED, 9000, move |event: &mut Event| {
-        announce(event, Outcome::Succeeded, &clock);
-        Ok(())
-    });
-    plugin.on(Signal::ERROR, move |event: &mut Event| {
-        announce(event, Outcome::Failed, &started);
-        Ok(())
-    });
+    fink_notify::subscribe(plugin, hide_webhook, announce);
     Ok(())
 }
 
@@ -75,9 +51,7 @@ enum Plan {
 }
 
 /// Sends the message for a finished tool command, if it is one to announce and a webhook is set.
-fn announce(event: &mut Event, outcome: Outcome, started: &Started) {
-    let _ = hide_webhook(event);
-    let duration = started.lock().ok().and_then(|s| *s).map(|s| s.elapsed());
+fn announce(event: &mut Event, outcome: Outcome, duration: Option<Duration>) {
     match plan(event, outcome, duration) {
         Plan::Skip(None) => {}
         Plan::Skip(Some(why)) => debug!("{why}"),

@@ -78,6 +78,7 @@ cat > "$project/fink_dev.json" <<'JSON'
     }
   },
   "notify": {"webhook": "lookup:secret:slack.webhook"},
+  "hooks": {"command_finalized": [{"run": "echo \"smoke test after $FINK_TOOL $FINK_COMMAND in $FINK_ENV: ok\"", "commands": ["deploy"]}]},
   "ignore": ["*.pyc"]
 }
 JSON

@@ -17,6 +17,8 @@ mod webhook;
 mod cli;
 /// Plugins built against other plugin-API releases, and the out-of-tree example.
 mod compat;
+/// The release archive from scripts/dist.sh, unpacked and run.
+mod dist;
 /// Signal order, handler order, context and config passed along, failures, switches, schemas.
 mod lifecycle;
 /// Plugin discovery and every way a plugin file is rejected.

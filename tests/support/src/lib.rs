@@ -211,7 +211,13 @@ fn free_port() -> u16 {
 /// ring, rustls and the whole AWS SDK would be compiled again at every switch between a test run
 /// and a plain `cargo build`.
 pub fn cargo() -> Command {
-    let mut cmd = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    builder(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+}
+
+/// `program` (e.g. `bash` for a script that runs cargo) with the same variables taken out as
+/// [`cargo`] does.
+pub fn builder(program: impl AsRef<std::ffi::OsStr>) -> Command {
+    let mut cmd = Command::new(program);
     for (name, _) in std::env::vars_os() {
         let Some(name) = name.to_str() else { continue };
         if is_set_for_the_crate(name) {

@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Builds a release archive fink-<version>-<target>.tar.gz holding
+#   bin/fink, lib/fink/plugins/*.so (every bundled plugin), README.md, LICENSE, SHA256SUMS
+# Unpacked anywhere, bin/fink finds its plugins next to it.
+# Usage: scripts/dist.sh [--out DIR] [--debug]        (default: target/dist, release profile)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root="$(pwd)"
+
+out="$root/target/dist"
+build=()
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --out) out="$2"; shift 2 ;;
+        --debug) build+=(--debug); shift ;;
+        *) echo "usage: $0 [--out DIR] [--debug]" >&2; exit 2 ;;
+    esac
+done
+
+version="$(sed -n 's/^version = "\(.*\)"/\1/p' host/Cargo.toml | head -n 1)"
+triple="$(rustc -vV | sed -n 's/^host: //p')"
+name="fink-$version-$triple"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+stage="$work/$name"
+
+bash scripts/install.sh --prefix "$stage" "${build[@]}" >/dev/null
+cp README.md LICENSE "$stage/"
+(cd "$stage" && find bin lib README.md LICENSE -type f | LC_ALL=C sort | xargs sha256sum > SHA256SUMS)
+
+mkdir -p "$out"
+archive="$out/$name.tar.gz"
+# Sorted entries, owner 0 and one fixed time, so the same build gives the same archive.
+tar -C "$work" --sort=name --owner=0 --group=0 --numeric-owner --mtime='1980-01-01 00:00:00Z' \
+    -czf "$archive" "$name"
+
+echo "$archive: $(du -h "$archive" | cut -f1)"
+echo "plugins:"
+(cd "$stage/lib/fink/plugins" && du -h -- * | sed 's/^/  /')

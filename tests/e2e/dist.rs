@@ -1,0 +1,59 @@
+//! The release archive: `scripts/dist.sh` (debug profile here) builds
+//! `fink-<version>-<target>.tar.gz`; unpacked into a fresh folder, its `bin/fink` finds every
+//! bundled plugin next to it, and `SHA256SUMS` checks out.
+
+use std::process::Command;
+
+use crate::support::{bundled_plugins, repo_root};
+
+#[test]
+fn the_archive_unpacks_into_a_fink_that_finds_its_plugins() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("out");
+    let built = fink_test_support::builder("bash")
+        .current_dir(repo_root())
+        .args(["scripts/dist.sh", "--debug", "--out"])
+        .arg(&out)
+        .output()
+        .unwrap();
+    let printed = String::from_utf8_lossy(&built.stdout).to_string();
+    assert!(built.status.success(), "dist.sh failed:\n{printed}\n{}", String::from_utf8_lossy(&built.stderr));
+    let archives: Vec<_> = std::fs::read_dir(&out).unwrap().flatten().map(|e| e.path()).collect();
+    assert_eq!(archives.len(), 1, "{archives:?}");
+    let archive = &archives[0];
+    let name = archive.file_name().unwrap().to_string_lossy().trim_end_matches(".tar.gz").to_string();
+    assert!(name.starts_with(&format!("fink-{}-", env!("CARGO_PKG_VERSION"))), "{name}");
+    assert!(printed.contains("plugins:") && printed.contains("libfink_plugin_cloud"), "{printed}");
+
+    let unpacked = tmp.path().join("anywhere");
+    std::fs::create_dir_all(&unpacked).unwrap();
+    let status = Command::new("tar").arg("-xzf").arg(archive).arg("-C").arg(&unpacked).status().unwrap();
+    assert!(status.success());
+    let dir = unpacked.join(&name);
+    for file in ["bin/fink", "README.md", "LICENSE", "SHA256SUMS"] {
+        assert!(dir.join(file).is_file(), "{file} missing in the archive");
+    }
+    let check = Command::new("sha256sum").args(["-c", "--quiet", "SHA256SUMS"]).current_dir(&dir).output().unwrap();
+    assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stdout));
+
+    let home = tmp.path().join("home");
+    let fink = |args: &[&str]| {
+        let out = Command::new(dir.join("bin/fink"))
+            .args(args)
+            .env("HOME", &home)
+            .env_remove("FINK_PLUGIN_PATH")
+            .current_dir(tmp.path())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "fink {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).to_string()
+    };
+    let version = fink(&["version"]);
+    for package in bundled_plugins() {
+        let plugin = package.trim_start_matches("fink-plugin-");
+        assert!(version.contains(&format!("\n  {plugin} ")), "{plugin} not listed:\n{version}");
+    }
+    assert!(!version.contains("rejected"), "{version}");
+    let plugins = fink(&["plugins"]);
+    assert!(plugins.contains(&dir.join("lib/fink/plugins").display().to_string()), "{plugins}");
+}

@@ -2,12 +2,17 @@
 
 /// Exports the plugin's root module.
 ///
-/// ```ignore
+/// ```
 /// fink_plugin_api::export_plugin! {
 ///     name: "say-hello",
 ///     description: "Greets you when fink starts and says goodbye when it ends",
 ///     register: register,
 /// }
+///
+/// fn register(_plugin: &mut fink_plugin_api::Registration) -> fink_plugin_api::Result<()> {
+///     Ok(())
+/// }
+/// # fn main() {}
 /// ```
 ///
 /// The version comes from the plugin's `Cargo.toml` and the API version from this crate, so neither

@@ -5,7 +5,7 @@
 //! ([`ToolSpec`]) and may declare JSON Schemas for its config section. Handlers get an [`Event`]
 //! with the context and config and may change both.
 //!
-//! ```ignore
+//! ```
 //! use fink_plugin_api::{export_plugin, info, Event, Registration, Result, Signal};
 //!
 //! export_plugin! { name: "say-hello", description: "Greets you", register: register }
@@ -17,6 +17,7 @@
 //!     });
 //!     Ok(())
 //! }
+//! # fn main() {}
 //! ```
 //!
 //! [`abi`] is the binary contract (additive changes only within 1.x); everything else is helper

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds a release archive fink-<version>-<target>.tar.gz holding
-#   bin/fink, lib/fink/plugins/*.so (every bundled plugin), README.md, LICENSE, SHA256SUMS
+#   bin/fink, lib/fink/plugins/*.so (every bundled plugin), share/ (bash, zsh and fish
+#   completions), README.md, LICENSE, SHA256SUMS
 # Unpacked anywhere, bin/fink finds its plugins next to it.
 # Usage: scripts/dist.sh [--out DIR] [--debug]        (default: target/dist, release profile)
 set -euo pipefail
@@ -26,7 +27,13 @@ stage="$work/$name"
 
 bash scripts/install.sh --prefix "$stage" "${build[@]}" >/dev/null
 cp README.md LICENSE "$stage/"
-(cd "$stage" && find bin lib README.md LICENSE -type f | LC_ALL=C sort | xargs sha256sum > SHA256SUMS)
+# Completion scripts with the bundled tools (fink finds its plugins next to it).
+mkdir -p "$stage/share/bash-completion/completions" "$stage/share/zsh/site-functions" \
+    "$stage/share/fish/vendor_completions.d"
+HOME="$work/home" "$stage/bin/fink" completions bash > "$stage/share/bash-completion/completions/fink"
+HOME="$work/home" "$stage/bin/fink" completions zsh > "$stage/share/zsh/site-functions/_fink"
+HOME="$work/home" "$stage/bin/fink" completions fish > "$stage/share/fish/vendor_completions.d/fink.fish"
+(cd "$stage" && find bin lib share README.md LICENSE -type f | LC_ALL=C sort | xargs sha256sum > SHA256SUMS)
 
 mkdir -p "$out"
 archive="$out/$name.tar.gz"

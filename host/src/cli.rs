@@ -61,6 +61,7 @@ pub enum Action {
     Version,
     Plugins,
     Config { show_secrets: bool },
+    Completions(clap_complete::Shell),
     Tool(ToolCommand),
     UnknownTool(String),
 }
@@ -91,6 +92,14 @@ pub fn build(registry: &Registry) -> Command {
     }
     for builtin in BUILTIN_COMMANDS.iter().filter(|b| b.name != "help") {
         let mut sub = Command::new(builtin.name).about(builtin.about);
+        if builtin.name == "completions" {
+            sub = sub.arg(
+                Arg::new("shell")
+                    .required(true)
+                    .value_parser(clap::value_parser!(clap_complete::Shell))
+                    .help("The shell: bash, zsh, fish or powershell (elvish too)"),
+            );
+        }
         if builtin.name == "config" {
             sub = sub.arg(
                 Arg::new("show-secrets")
@@ -195,6 +204,10 @@ pub fn action(matches: &ArgMatches, registry: &Registry) -> (Globals, Action) {
         Some(("version", _)) => Action::Version,
         Some(("plugins", _)) => Action::Plugins,
         Some(("config", args)) => Action::Config { show_secrets: args.get_flag("show-secrets") },
+        Some(("completions", args)) => match args.get_one::<clap_complete::Shell>("shell") {
+            Some(shell) => Action::Completions(*shell),
+            None => Action::UnknownTool("completions".to_string()),
+        },
         Some((tool, sub)) => {
             match sub.subcommand().and_then(|(command, args)| resolve(registry, tool, command, args)) {
                 Some(call) => Action::Tool(call),

@@ -66,6 +66,10 @@ pub const BUILTIN_COMMANDS: &[Builtin] = &[
     Builtin { name: "version", about: "Show the versions of fink, the plugin API, tools and plugins" },
     Builtin { name: "plugins", about: "List plugins: version, file, status, signals and tools" },
     Builtin { name: "config", about: "Read, resolve and validate the config for an env and print it as JSON" },
+    Builtin {
+        name: "completions",
+        about: "Print the shell completion script (bash, zsh, fish, powershell), with the installed tools",
+    },
     Builtin { name: "help", about: "" },
 ];
 

@@ -65,6 +65,10 @@ fn run_inner(args: Vec<OsString>, early: cli::Early) -> Result<(), Failure> {
             commands::version::run(&registry);
             Ok(())
         }
+        Action::Completions(shell) => {
+            commands::completions::run(&registry, shell);
+            Ok(())
+        }
         Action::Plugins => {
             commands::plugins::run(&mut registry, &session);
             Ok(())

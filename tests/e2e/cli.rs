@@ -22,7 +22,7 @@ fn version_shows_host_api_tools_and_plugins() {
 #[test]
 fn tools_appear_in_help_and_their_commands_have_real_help() {
     let project = Project::with(&["fink-fixture-alpha"]);
-    project.fink(&["--help"]).ok().stdout_has("demo     A demo tool for tests [plugin alpha]");
+    project.fink(&["--help"]).ok().stdout_has("demo         A demo tool for tests [plugin alpha]");
     let run = project.fink(&["demo", "run", "--help"]).ok();
     for text in [
         "Runs the demo command and records its arguments.",
@@ -113,10 +113,11 @@ fn help_shows_the_global_options_and_built_in_commands() {
         "-C <DIR>",
         "-h, --help",
         "-V, --version",
-        "version  Show the versions of fink",
-        "plugins  List plugins",
-        "config   Read, resolve and validate the config",
-        "help     Print this message",
+        "version      Show the versions of fink",
+        "plugins      List plugins",
+        "config       Read, resolve and validate the config",
+        "completions  Print the shell completion script",
+        "help         Print this message",
     ] {
         assert!(run.stdout.contains(text), "help lacks {text:?}:\n{}", run.stdout);
     }
@@ -133,4 +134,34 @@ fn global_options_work_on_either_side_of_a_tool_command() {
     ] {
         project.fink(args).ok().stdout_has("demo run name=- keep=false files=[] memorySize=128");
     }
+}
+
+/// What bash's completion function offers for `words`, the last one being completed.
+fn bash_completes(script: &std::path::Path, words: &[&str]) -> Vec<String> {
+    let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+    let (current, previous) = (words[words.len() - 1], words[words.len().saturating_sub(2)]);
+    let snippet = format!(
+        "source '{}'; COMP_WORDS=({}); COMP_CWORD={}; _fink fink '{current}' '{previous}'; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+        script.display(),
+        quoted.join(" "),
+        words.len() - 1
+    );
+    let out = std::process::Command::new("bash").args(["-c", &snippet]).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).lines().map(String::from).collect()
+}
+
+#[test]
+fn completions_cover_the_installed_tools_and_their_commands() {
+    let project = Project::with(&["fink-plugin-cloud", "fink-fixture-alpha"]);
+    let script = project.fink(&["completions", "bash"]).ok().stdout;
+    let file = project.file("fink.bash", &script);
+    assert_eq!(bash_completes(&file, &["fink", "clo"]), ["cloud"]);
+    let commands = bash_completes(&file, &["fink", "cloud", "d"]);
+    assert_eq!(commands, ["deploy", "delete", "dot"]);
+    assert!(bash_completes(&file, &["fink", ""]).iter().any(|w| w == "demo"), "the fixture's tool completes too");
+    for shell in ["zsh", "fish", "powershell"] {
+        project.fink(&["completions", shell]).ok().stdout_has("cloud").stdout_has("deploy");
+    }
+    project.fink(&["completions", "tcsh"]).code(2).stderr_has("invalid value 'tcsh'");
 }

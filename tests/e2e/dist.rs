@@ -30,7 +30,15 @@ fn the_archive_unpacks_into_a_fink_that_finds_its_plugins() {
     let status = Command::new("tar").arg("-xzf").arg(archive).arg("-C").arg(&unpacked).status().unwrap();
     assert!(status.success());
     let dir = unpacked.join(&name);
-    for file in ["bin/fink", "README.md", "LICENSE", "SHA256SUMS"] {
+    for file in [
+        "bin/fink",
+        "README.md",
+        "LICENSE",
+        "SHA256SUMS",
+        "share/bash-completion/completions/fink",
+        "share/zsh/site-functions/_fink",
+        "share/fish/vendor_completions.d/fink.fish",
+    ] {
         assert!(dir.join(file).is_file(), "{file} missing in the archive");
     }
     let check = Command::new("sha256sum").args(["-c", "--quiet", "SHA256SUMS"]).current_dir(&dir).output().unwrap();
@@ -56,4 +64,6 @@ fn the_archive_unpacks_into_a_fink_that_finds_its_plugins() {
     assert!(!version.contains("rejected"), "{version}");
     let plugins = fink(&["plugins"]);
     assert!(plugins.contains(&dir.join("lib/fink/plugins").display().to_string()), "{plugins}");
+    let bash = std::fs::read_to_string(dir.join("share/bash-completion/completions/fink")).unwrap();
+    assert!(bash.contains("cloud") && bash.contains("lambda") && bash.contains("code"), "the bundled tools complete");
 }

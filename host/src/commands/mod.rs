@@ -1,4 +1,5 @@
-//! The built-in commands (`version`, `plugins`, `config`) and the runner for tool commands.
+//! The built-in commands (`version`, `plugins`, `config`, `completions`) and the runner for tool
+//! commands.
 
 /// Appends a line to a `String` buffer (commands print their report in one write).
 macro_rules! outln {
@@ -8,6 +9,7 @@ macro_rules! outln {
     }};
 }
 
+pub mod completions;
 pub mod config;
 pub mod plugins;
 pub mod tool;

@@ -108,6 +108,8 @@ pub fn run(hook: &Hook, signal: &str, input: &Value, event: &Event) -> Result<Op
     let name = label(hook);
     let secrets = event.secret_values();
     let started = Instant::now();
+    // Caught before the hook starts, so a Ctrl-C right after it began reaches it too.
+    let forwarding = Forwarding::start();
     let mut child = Command::new("sh")
         .arg("-c")
         .arg(&hook.run)
@@ -169,7 +171,6 @@ pub fn run(hook: &Hook, signal: &str, input: &Value, event: &Event) -> Result<Op
     });
 
     let group = child.id();
-    let forwarding = Forwarding::start();
     let mut interrupted = false;
     let status = loop {
         match child.try_wait() {

@@ -24,27 +24,32 @@ const APPSPEC: &str = "version: 0.0\nos: linux\nfiles:\n  - source: /\n    desti
 /// A project with `codedeploy/` (appspec, an executable hook, a data file) whose `fink_dev.json`
 /// reads application, group and bucket from the stack `<name>-infra` by lookups.
 fn project(moto: &Moto, name: &str) -> Project {
+    project_with(moto, name, PLUGINS, json!({}))
+}
+
+/// [`project`] with other plugins and more top-level config keys (`extra`).
+fn project_with(moto: &Moto, name: &str, plugins: &[&str], extra: Value) -> Project {
     let stack = format!("{name}-infra");
     aws::stack(moto, REGION, &stack, &[("ApplicationName", &format!("{name}-app")), ("DeploymentGroup", &format!("{name}-group")), ("Bucket", &name.to_lowercase())]);
-    let project = Project::with(PLUGINS).aws(moto);
+    let project = Project::with(plugins).aws(moto);
     project.file("codedeploy/appspec.yml", APPSPEC);
     let script = project.file("codedeploy/scripts/install.sh", "#!/bin/sh\nmkdir -p /opt/app\n");
     set_mode(&script, 0o755);
     project.file("codedeploy/index.html", "<h1>hello</h1>\n");
-    project.file(
-        "fink_dev.json",
-        &json!({"code": {
-            "codedeploy": {
-                "applicationName": format!("lookup:stack:{stack}:ApplicationName"),
-                "deploymentGroupName": format!("lookup:stack:{stack}:DeploymentGroup"),
-                "artifactsBucket": format!("lookup:stack:{stack}:Bucket")
-            },
-            "stack_output": format!("lookup:stack:{stack}"),
-            "settings": {"greeting": "moin"},
-            "deployment": {"LogGroup": format!("/{name}/messages")}
-        }})
-        .to_string(),
-    );
+    let mut config = json!({"code": {
+        "codedeploy": {
+            "applicationName": format!("lookup:stack:{stack}:ApplicationName"),
+            "deploymentGroupName": format!("lookup:stack:{stack}:DeploymentGroup"),
+            "artifactsBucket": format!("lookup:stack:{stack}:Bucket")
+        },
+        "stack_output": format!("lookup:stack:{stack}"),
+        "settings": {"greeting": "moin"},
+        "deployment": {"LogGroup": format!("/{name}/messages")}
+    }});
+    for (key, value) in extra.as_object().into_iter().flatten() {
+        config[key] = value.clone();
+    }
+    project.file("fink_dev.json", &config.to_string());
     project
 }
 
@@ -296,14 +301,8 @@ fn slack_announces_the_deploy_naming_the_deployment_group() {
     let name = unique("cdslack");
     seed(moto, &name);
     let hook = Webhook::start(Reply::Status(200));
-    let project = Project::with(&[PLUGINS, &["fink-plugin-slack"]].concat()).aws(moto);
-    let base = crate::code::project(moto, &name);
-    for file in ["codedeploy/appspec.yml", "codedeploy/scripts/install.sh", "codedeploy/index.html"] {
-        project.file(file, &std::fs::read_to_string(base.dir().join(file)).unwrap());
-    }
-    let mut config: Value = serde_json::from_str(&std::fs::read_to_string(base.dir().join("fink_dev.json")).unwrap()).unwrap();
-    config["plugins"] = json!({"slack": {"webhook": hook.url()}});
-    project.file("fink_dev.json", &config.to_string());
+    let plugins = [PLUGINS, &["fink-plugin-slack"]].concat();
+    let project = project_with(moto, &name, &plugins, json!({"plugins": {"slack": {"webhook": hook.url()}}}));
 
     project.fink(&["code", "deploy", "-e", "dev", "--no-wait"]).ok();
     let requests = hook.requests();

@@ -10,6 +10,6 @@ pub mod settings;
 pub mod subscribe;
 
 pub use facts::{listed, Facts, Outcome, Target};
-pub use post::{attempts, post, seconds, Failed};
+pub use post::{attempts, post, Failed};
 pub use settings::{commands_schema, timeout, timeout_schema, CHANGE_COMMANDS, MAX_TIMEOUT_SECONDS};
 pub use subscribe::subscribe;

@@ -14,12 +14,14 @@ fn builds(event: &Event) -> bool {
     event.tool() == Some("code") && matches!(event.command(), Some("bundle" | "deploy"))
 }
 
+/// `code.bundling.folders` when the config sets it.
+fn configured_folders<'e>(event: &'e Event) -> Option<&'e Value> {
+    event.config().pointer("/code/bundling/folders").filter(|f| !f.is_null())
+}
+
 /// The configured folders, or the default `./codedeploy` at the root.
 fn folders(event: &Event) -> Value {
-    match event.config().pointer("/code/bundling/folders") {
-        Some(folders) if !folders.is_null() => folders.clone(),
-        _ => json!([{"source": DEFAULT_FOLDER, "target": "."}]),
-    }
+    configured_folders(event).cloned().unwrap_or_else(|| json!([{"source": DEFAULT_FOLDER, "target": "."}]))
 }
 
 /// `config_read_finalized`: CodeDeploy needs `appspec.yml` (or `.yaml`) at the bundle root; say
@@ -29,7 +31,7 @@ pub fn check_appspec(event: &mut Event) -> Result<()> {
         return Ok(());
     }
     let dir = event.project_path();
-    let configured = event.config().pointer("/code/bundling/folders").is_some_and(|f| !f.is_null());
+    let configured = configured_folders(event).is_some();
     let mut looked = Vec::new();
     for (i, folder) in folders(event).as_array().into_iter().flatten().enumerate() {
         let Some(source) = folder.get("source").and_then(Value::as_str) else { continue };
@@ -71,7 +73,7 @@ pub fn request(event: &mut Event) -> Result<()> {
         return Ok(());
     }
     let section = event.section::<Section>("code")?;
-    if event.config().pointer("/code/bundling/folders").map_or(true, Value::is_null) {
+    if configured_folders(event).is_none() {
         // The bundler reads the folders from the config: give it the default.
         let default = folders(event);
         let config = event.config_mut_value();

@@ -31,13 +31,11 @@ pub struct CodeDeploy {
     pub region: Option<String>,
 }
 
+/// `code.bundling`: the file to write; `folders` and the rest are the bundler's (see `crate::bundle`).
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
 pub struct Bundling {
     #[serde(default)]
     pub file: Option<String>,
-    /// Read by the bundler; here only to default it and to find the appspec.
-    #[serde(default)]
-    pub folders: Option<Value>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]

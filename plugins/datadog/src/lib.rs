@@ -126,7 +126,7 @@ fn send(run: &str, key: &str, requests: Vec<Request>, timeout: Duration) {
                     "could not report '{run}' to Datadog ({what}): {} ({}, {} each); the command's result is unchanged",
                     failed.why,
                     fink_notify::attempts(failed.attempts),
-                    fink_notify::seconds(timeout)
+                    fink_plugin_api::human::seconds(timeout)
                 ),
                 Err(_) => warn!("could not report '{run}' to Datadog ({what}): the sender stopped"),
             }

@@ -62,7 +62,7 @@ fn announce(event: &mut Event, outcome: Outcome, duration: Option<Duration>) {
                 "could not announce '{run}' in Slack: {} ({}, {} each); the command's result is unchanged",
                 failed.why,
                 fink_notify::attempts(failed.attempts),
-                fink_notify::seconds(timeout)
+                fink_plugin_api::human::seconds(timeout)
             ),
         },
     }

@@ -28,7 +28,6 @@ const LEVEL: u32 = 6;
 pub fn write<W: Write>(entries: &[Entry], out: W) -> Result<(W, usize)> {
     let gz = GzBuilder::new().mtime(0).write(out, Compression::new(LEVEL));
     let mut tar = tar::Builder::new(gz);
-    tar.mode(tar::HeaderMode::Deterministic);
     let mut folders = BTreeSet::new();
     for entry in entries {
         for folder in parents(&entry.name) {

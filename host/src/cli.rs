@@ -9,6 +9,7 @@ use clap::{Arg, ArgAction, ArgMatches, Command};
 use fink_plugin_api::{ArgKind, ArgSpec, ToolSpec};
 use serde_json::{Map, Value};
 
+use crate::commands::plugin::{PluginCommand, Scope};
 use crate::declare::{GlobalOption, Takes, BUILTIN_COMMANDS, GLOBAL_OPTIONS};
 use crate::registry::Registry;
 use crate::session::{Needs, ToolCommand};
@@ -62,6 +63,7 @@ pub enum Action {
     Plugins,
     Config { show_secrets: bool },
     Completions(clap_complete::Shell),
+    Plugin(PluginCommand),
     Tool(ToolCommand),
     UnknownTool(String),
 }
@@ -100,6 +102,9 @@ pub fn build(registry: &Registry) -> Command {
                     .help("The shell: bash, zsh, fish or powershell (elvish too)"),
             );
         }
+        if builtin.name == "plugin" {
+            sub = plugin_command(sub);
+        }
         if builtin.name == "config" {
             sub = sub.arg(
                 Arg::new("show-secrets")
@@ -116,6 +121,80 @@ pub fn build(registry: &Registry) -> Command {
         }
     }
     cmd
+}
+
+/// `fink plugin install|remove|new`.
+fn plugin_command(cmd: Command) -> Command {
+    let scoped = |cmd: Command| {
+        cmd.arg(
+            Arg::new("project")
+                .long("project")
+                .action(ArgAction::SetTrue)
+                .conflicts_with("user")
+                .help("The project's plugins folder, .fink/plugins/"),
+        )
+        .arg(
+            Arg::new("user")
+                .long("user")
+                .action(ArgAction::SetTrue)
+                .help("Your user plugins folder, ~/.local/share/fink/plugins (the default)"),
+        )
+    };
+    let install = Command::new("install")
+        .about("Check plugin files and copy them into a plugins folder")
+        .arg(
+            Arg::new("files")
+                .value_name("FILE")
+                .required(true)
+                .num_args(1..)
+                .action(ArgAction::Append)
+                .value_parser(clap::value_parser!(PathBuf))
+                .help("Plugin libraries (*.so), e.g. target/release/libfink_plugin_x.so"),
+        )
+        .arg(
+            Arg::new("force")
+                .long("force")
+                .action(ArgAction::SetTrue)
+                .help("Replace a plugin of the same name (or a file of the same name) in the folder"),
+        );
+    let remove = Command::new("remove")
+        .about("Remove a plugin from a plugins folder")
+        .arg(Arg::new("name").value_name("NAME").required(true).help("The plugin's name (or a file name there)"));
+    let new = Command::new("new")
+        .about("Write a new plugin crate into the folder NAME")
+        .arg(
+            Arg::new("name")
+                .value_name("NAME")
+                .required(true)
+                .help("The plugin's name: lowercase letters, digits, '-'"),
+        )
+        .arg(
+            Arg::new("tool")
+                .long("tool")
+                .action(ArgAction::SetTrue)
+                .help("Give it a tool, `fink NAME greet`, instead of a greeting when fink starts"),
+        );
+    cmd.subcommand_required(true)
+        .arg_required_else_help(true)
+        .subcommand(scoped(install))
+        .subcommand(scoped(remove))
+        .subcommand(new)
+}
+
+/// The `fink plugin` command the parser found.
+fn plugin_action(args: &ArgMatches) -> Option<PluginCommand> {
+    let scope = |m: &ArgMatches| if m.get_flag("project") { Scope::Project } else { Scope::User };
+    let name = |m: &ArgMatches| m.get_one::<String>("name").cloned().unwrap_or_default();
+    Some(match args.subcommand()? {
+        ("install", m) => PluginCommand::Install {
+            files: m.get_many::<PathBuf>("files").into_iter().flatten().cloned().collect(),
+            scope: scope(m),
+            force: m.get_flag("force"),
+        },
+        ("remove", m) => PluginCommand::Remove { name: name(m), scope: scope(m) },
+        ("new", m) => PluginCommand::New { name: name(m), tool: m.get_flag("tool") },
+        _ => return None,
+    })
 }
 
 /// The clap argument for a global option; `None` for those clap adds itself.
@@ -204,6 +283,10 @@ pub fn action(matches: &ArgMatches, registry: &Registry) -> (Globals, Action) {
         Some(("version", _)) => Action::Version,
         Some(("plugins", _)) => Action::Plugins,
         Some(("config", args)) => Action::Config { show_secrets: args.get_flag("show-secrets") },
+        Some(("plugin", args)) => match plugin_action(args) {
+            Some(command) => Action::Plugin(command),
+            None => Action::UnknownTool("plugin".to_string()),
+        },
         Some(("completions", args)) => match args.get_one::<clap_complete::Shell>("shell") {
             Some(shell) => Action::Completions(*shell),
             None => Action::UnknownTool("completions".to_string()),

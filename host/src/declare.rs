@@ -70,6 +70,7 @@ pub const BUILTIN_COMMANDS: &[Builtin] = &[
         name: "completions",
         about: "Print the shell completion script (bash, zsh, fish, powershell), with the installed tools",
     },
+    Builtin { name: "plugin", about: "Install, remove or start a plugin: plugin install|remove|new" },
     Builtin { name: "help", about: "" },
 ];
 

@@ -1,5 +1,7 @@
 //! The host's typed errors; each displays as one line naming the file, plugin or key at fault.
 
+use std::path::PathBuf;
+
 /// Why a plugin file was not loaded.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -28,6 +30,21 @@ pub enum LoadError {
     /// The plugin's module constructor or `register` failed.
     #[error("failed to register: {message}")]
     Register { message: String, detail: String },
+    /// Someone else could change the file or folder (ssh's rule for key files); not opened.
+    #[error("not trusted: {problem}; fix with `{fix}`")]
+    Untrusted { problem: String, fix: String },
+    /// The folder has a `plugins.lock` that lists no plugin with this file's hash; not opened.
+    #[error("not pinned: {} lists no plugin with its sha256 {actual}; if you trust it, add the line `<plugin name> {actual}` there", .lock.display())]
+    NotPinned { lock: PathBuf, actual: String },
+    /// The folder's `plugins.lock` pins another hash for the plugin this file holds; not opened.
+    #[error("plugin '{name}' does not match {}: the file's sha256 is {actual}, the lock pins {pinned}; put back the pinned file, or `fink plugin install --force` this one to pin it", .lock.display())]
+    PinMismatch { name: String, lock: PathBuf, pinned: String, actual: String },
+    /// The hash is pinned for one plugin but the file holds another.
+    #[error("{} pins its sha256 for plugin '{pinned}', but the file holds plugin '{name}'; fix the lock", .lock.display())]
+    PinnedForAnother { name: String, lock: PathBuf, pinned: String },
+    /// A `plugins.lock` that cannot be read or trusted: no file in its folder is loaded.
+    #[error("{}: {problem}; no plugin in this folder loads until it is fixed", .lock.display())]
+    BadLock { lock: PathBuf, problem: String },
 }
 
 impl LoadError {

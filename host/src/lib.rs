@@ -2,23 +2,29 @@
 //!
 //! Read it like a table of contents: [`cli`] (command line), [`session`] (what the command line
 //! resolves to), [`declare`] (what a plugin may declare, and the host's own names),
-//! [`plugin_path`] (where plugins are), [`library_check`] (a file's headers before dlopen),
-//! [`loader`] (a file becomes a plugin), [`registry`] (what was loaded), [`lifecycle`] (signals),
+//! [`plugin_path`] (where plugins are), [`trust`] (who may change a plugin file),
+//! [`pins`] and [`hash_cache`] (`plugins.lock`), [`library_check`] (a file's headers before
+//! dlopen), [`loader`] (a file becomes a plugin), [`registry`] (what was loaded), [`lifecycle`]
+//! (signals), [`atomic`] (files replaced in one step),
 //! [`schema`] (config defaults and validation), [`logging`] (stderr, secrets masked), [`error`],
 //! and [`commands`].
 
+pub mod atomic;
 pub mod cli;
 pub mod commands;
 pub mod declare;
 pub mod error;
+pub mod hash_cache;
 pub mod library_check;
 pub mod lifecycle;
 pub mod loader;
 pub mod logging;
+pub mod pins;
 pub mod plugin_path;
 pub mod registry;
 pub mod schema;
 pub mod session;
+pub mod trust;
 
 use std::ffi::OsString;
 
@@ -73,6 +79,7 @@ fn run_inner(args: Vec<OsString>, early: cli::Early) -> Result<(), Failure> {
             commands::plugins::run(&mut registry, &session);
             Ok(())
         }
+        Action::Plugin(command) => commands::plugin::run(&registry, &session, &command),
         Action::Config { show_secrets } => commands::config::run(&mut registry, &session, show_secrets),
         Action::Tool(call) => commands::tool::run(&mut registry, &session, &call),
         Action::UnknownTool(tool) => Err(commands::tool::unknown_tool(&tool)),

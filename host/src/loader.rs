@@ -129,12 +129,16 @@ fn check_api_version(plugin: &Version, host: &Version) -> Result<(), LoadError> 
     Ok(())
 }
 
+/// Plugin names are lowercase ASCII letters, digits and '-', not empty and not starting with '-'.
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && !name.starts_with('-')
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
 fn validate_info(info: &PluginInfo) -> Result<(), LoadError> {
     let name = info.name.as_str();
-    let valid = !name.is_empty()
-        && !name.starts_with('-')
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    if !valid {
+    if !valid_name(name) {
         return Err(LoadError::BadInfo(format!(
             "invalid plugin name '{name}' (use lowercase letters, digits and '-')"
         )));

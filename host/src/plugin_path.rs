@@ -23,9 +23,9 @@ pub fn search_dirs(cli_dirs: &[PathBuf], project_dir: &Path) -> Vec<SearchDir> {
             dirs.push(SearchDir { path: dir, origin: "FINK_PLUGIN_PATH" });
         }
     }
-    dirs.push(SearchDir { path: project_dir.join(".fink").join("plugins"), origin: "project" });
-    if let Some(data) = dirs::data_dir() {
-        dirs.push(SearchDir { path: data.join("fink").join("plugins"), origin: "user" });
+    dirs.push(SearchDir { path: project_folder(project_dir), origin: "project" });
+    if let Some(user) = user_folder() {
+        dirs.push(SearchDir { path: user, origin: "user" });
     }
     if let Some(bundled) = bundled_dir() {
         dirs.push(SearchDir { path: bundled, origin: "bundled" });
@@ -41,6 +41,16 @@ pub fn search_dirs(cli_dirs: &[PathBuf], project_dir: &Path) -> Vec<SearchDir> {
         }
     });
     dirs
+}
+
+/// The project's plugins folder, `<project>/.fink/plugins`.
+pub fn project_folder(project_dir: &Path) -> PathBuf {
+    project_dir.join(".fink").join("plugins")
+}
+
+/// The user's plugins folder, `<data dir>/fink/plugins`.
+pub fn user_folder() -> Option<PathBuf> {
+    dirs::data_dir().map(|data| data.join("fink").join("plugins"))
 }
 
 /// `<prefix>/lib/fink/plugins` for a binary at `<prefix>/bin/fink`.

@@ -9,8 +9,17 @@ use serde_json::Value;
 
 use crate::declare;
 use crate::error::LoadError;
+use crate::hash_cache::HashCache;
 use crate::loader;
+use crate::pins::Lock;
 use crate::plugin_path::{plugin_files, SearchDir};
+use crate::trust;
+
+/// The plugin `lock` pins the file at `path` as.
+fn pinned_as(lock: &Lock, path: &Path, hashes: &mut HashCache) -> Result<String, LoadError> {
+    let actual = hashes.sha256(path).map_err(|e| LoadError::Damaged { reason: format!("cannot be read: {e}") })?;
+    lock.check(path, &actual)
+}
 
 /// A handler subscribed to a signal.
 pub struct Subscription {
@@ -45,10 +54,20 @@ pub struct Plugin {
     pub schemas: Vec<Schema>,
 }
 
-/// A plugin file that was not loaded.
+/// A plugin file that was not loaded, or a plugins folder none of whose files were.
 pub struct Rejected {
     pub path: PathBuf,
     pub error: LoadError,
+    /// The whole folder was refused (untrusted, or its `plugins.lock` is).
+    pub folder: bool,
+}
+
+impl Rejected {
+    /// `plugin <file>` or `plugins folder <folder>`, for messages.
+    pub fn subject(&self) -> String {
+        let what = if self.folder { "plugins folder" } else { "plugin" };
+        format!("{what} {}", self.path.display())
+    }
 }
 
 /// A plugin file skipped because an earlier file has the same plugin name.
@@ -67,26 +86,70 @@ pub struct Registry {
 }
 
 impl Registry {
-    /// Loads every plugin file in `dirs`, first name wins.
+    /// Loads every plugin file in `dirs`, first name wins. A folder someone else could change,
+    /// or whose `plugins.lock` is unreadable, loads none of its files.
     pub fn load(dirs: &[SearchDir]) -> Registry {
+        Registry::load_with(dirs, &mut HashCache::new())
+    }
+
+    /// [`Registry::load`] with the hashes of pinned files from `hashes`.
+    pub fn load_with(dirs: &[SearchDir], hashes: &mut HashCache) -> Registry {
         let mut registry = Registry::default();
         for dir in dirs {
-            for path in plugin_files(&dir.path) {
-                registry.load_file(&path);
+            let files = plugin_files(&dir.path);
+            if files.is_empty() {
+                continue;
+            }
+            if let Err(error) = trust::check_folder(&dir.path) {
+                registry.rejected.push(Rejected { path: dir.path.clone(), error, folder: true });
+                continue;
+            }
+            let lock = match Lock::read(&dir.path) {
+                Ok(lock) => lock,
+                Err(error) => {
+                    registry.rejected.push(Rejected { path: dir.path.clone(), error, folder: true });
+                    continue;
+                }
+            };
+            for path in files {
+                registry.load_file(&path, lock.as_ref(), hashes);
             }
         }
+        hashes.save();
         for shadowed in &registry.shadowed {
             tracing::debug!("{} shadowed by {}", shadowed.path.display(), shadowed.winner.display());
         }
         registry
     }
 
-    fn load_file(&mut self, path: &Path) {
+    /// Opens, checks and registers one file as the loader does for every file, without trust
+    /// checks or pins, and without comparing it with other plugins (`fink plugin install`).
+    pub fn inspect(path: &Path) -> Result<Plugin, LoadError> {
+        let (module, info) = loader::open(path)?;
+        loader::register(module, info, path.to_path_buf()).and_then(|l| Registry::default().to_plugin(l))
+    }
+
+    fn load_file(&mut self, path: &Path, lock: Option<&Lock>, hashes: &mut HashCache) {
         tracing::debug!("loading plugin file {}", path.display());
+        if let Err(error) = trust::check_file(path) {
+            return self.reject(path, error);
+        }
+        // Pins are checked before the file is opened: an unpinned library's code never runs.
+        let pinned = match lock.map(|lock| pinned_as(lock, path, hashes)).transpose() {
+            Ok(pinned) => pinned,
+            Err(error) => return self.reject(path, error),
+        };
         let (module, info) = match loader::open(path) {
             Ok(found) => found,
             Err(error) => return self.reject(path, error),
         };
+        if let (Some(pinned), Some(lock)) = (pinned, lock) {
+            if pinned != info.name.as_str() {
+                let error =
+                    LoadError::PinnedForAnother { name: info.name.to_string(), lock: lock.path.clone(), pinned };
+                return self.reject(path, error);
+            }
+        }
         if let Some(winner) = self.plugins.iter().find(|p| p.name == info.name.as_str()) {
             tracing::warn!(
                 "plugin '{}' found twice: using {}, ignoring {}",
@@ -105,7 +168,7 @@ impl Registry {
     }
 
     fn reject(&mut self, path: &Path, error: LoadError) {
-        self.rejected.push(Rejected { path: path.to_path_buf(), error });
+        self.rejected.push(Rejected { path: path.to_path_buf(), error, folder: false });
     }
 
     fn to_plugin(&self, loaded: loader::Loaded) -> Result<Plugin, LoadError> {
@@ -154,6 +217,18 @@ impl Registry {
             schemas,
             name,
         })
+    }
+
+    /// The plugins (loaded or shadowed) whose file is in `dir`, as (name, file).
+    pub fn in_folder(&self, dir: &Path) -> Vec<(String, PathBuf)> {
+        let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+        let inside = |path: &Path| {
+            let parent = path.parent().map(|p| p.canonicalize().unwrap_or_else(|_| p.to_path_buf()));
+            parent.as_deref() == Some(dir.as_path())
+        };
+        let loaded = self.plugins.iter().map(|p| (&p.name, &p.path));
+        let shadowed = self.shadowed.iter().map(|s| (&s.name, &s.path));
+        loaded.chain(shadowed).filter(|(_, path)| inside(path)).map(|(n, p)| (n.clone(), p.clone())).collect()
     }
 
     /// The plugin that provides `tool`.

@@ -1,5 +1,5 @@
-//! The built-in commands (`version`, `plugins`, `config`, `completions`) and the runner for tool
-//! commands.
+//! The built-in commands (`version`, `plugins`, `config`, `completions`, `plugin`) and the
+//! runner for tool commands.
 
 /// Appends a line to a `String` buffer (commands print their report in one write).
 macro_rules! outln {
@@ -11,6 +11,8 @@ macro_rules! outln {
 
 pub mod completions;
 pub mod config;
+pub mod plugin;
+pub mod plugin_new;
 pub mod plugins;
 pub mod tool;
 pub mod version;
@@ -28,17 +30,25 @@ pub fn ensure_plugins_loaded(registry: &Registry) -> Result<(), Failure> {
         return Ok(());
     }
     for rejected in &registry.rejected {
-        logging::print_error(&format!("plugin {}: {}", rejected.path.display(), rejected.error), None);
+        logging::print_error(&format!("{}: {}", rejected.subject(), rejected.error), None);
         if let Some(detail) = rejected.error.detail().filter(|_| logging::verbose()) {
             eprintln!("  detail: {detail}");
         }
     }
-    let n = registry.rejected.len();
-    Err(Failure::usage(format!(
-        "{n} plugin file{} could not be loaded; nothing was done",
-        if n == 1 { "" } else { "s" }
-    ))
-    .with_help("fix or remove the files above (`fink plugins` lists them; -v shows details)"))
+    let folders = registry.rejected.iter().filter(|r| r.folder).count();
+    let files = registry.rejected.len() - folders;
+    let count = |n: usize, one: &str, many: &str| format!("{n} {}", if n == 1 { one } else { many });
+    let what = match (files, folders) {
+        (_, 0) => count(files, "plugin file", "plugin files"),
+        (0, _) => count(folders, "plugins folder", "plugins folders"),
+        _ => format!(
+            "{} and {}",
+            count(files, "plugin file", "plugin files"),
+            count(folders, "plugins folder", "plugins folders")
+        ),
+    };
+    Err(Failure::usage(format!("{what} could not be loaded; nothing was done"))
+        .with_help("fix or remove the files above (`fink plugins` lists them; -v shows details)"))
 }
 
 /// Writes a command's report to stdout; a closed pipe (`fink plugins | head`) is not an error.

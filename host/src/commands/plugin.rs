@@ -1,0 +1,219 @@
+//! `fink plugin install|remove`: puts checked plugin files into the user's or the project's
+//! plugins folder, or takes one out, keeping the folder's `plugins.lock` (if it has one) in step.
+//! `fink plugin new` is in [`super::plugin_new`].
+
+use std::path::{Path, PathBuf};
+
+use crate::atomic::{self, Staged};
+use crate::error::Failure;
+use crate::pins::{self, Lock};
+use crate::plugin_path;
+use crate::registry::Registry;
+use crate::session::Session;
+use crate::trust;
+
+/// Which plugins folder a command works on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// The user's folder (`~/.local/share/fink/plugins`), the default.
+    User,
+    /// The project's `.fink/plugins/`.
+    Project,
+}
+
+/// `fink plugin <command>`, as parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PluginCommand {
+    Install { files: Vec<PathBuf>, scope: Scope, force: bool },
+    Remove { name: String, scope: Scope },
+    New { name: String, tool: bool },
+}
+
+/// Runs a `fink plugin` command.
+pub fn run(registry: &Registry, session: &Session, command: &PluginCommand) -> Result<(), Failure> {
+    match command {
+        PluginCommand::Install { files, scope, force } => install(registry, &folder(*scope, session)?, files, *force),
+        PluginCommand::Remove { name, scope } => remove(registry, &folder(*scope, session)?, name),
+        PluginCommand::New { name, tool } => super::plugin_new::run(session, name, *tool),
+    }
+}
+
+fn folder(scope: Scope, session: &Session) -> Result<PathBuf, Failure> {
+    match scope {
+        Scope::Project => Ok(plugin_path::project_folder(&session.project_dir)),
+        Scope::User => plugin_path::user_folder().ok_or_else(|| {
+            Failure::new("there is no user plugins folder (HOME is not set)").with_help("pass --project")
+        }),
+    }
+}
+
+/// A file checked and copied next to its destination, waiting to be renamed into place.
+struct Ready {
+    staged: Staged,
+    source: PathBuf,
+    name: String,
+    version: String,
+    dest: PathBuf,
+    /// Files this one replaces (with --force), with the plugin each held if known.
+    replaces: Vec<(PathBuf, Option<String>)>,
+}
+
+/// Checks every file, then puts them all in place; if one fails its check, none is installed.
+fn install(registry: &Registry, folder: &Path, files: &[PathBuf], force: bool) -> Result<(), Failure> {
+    atomic::create_folder(folder, 0o755)
+        .map_err(|e| Failure::new(format!("cannot create the plugins folder {}: {e}", folder.display())))?;
+    trust::check_folder(folder).map_err(|e| Failure::new(format!("plugins folder {}: {e}", folder.display())))?;
+    let mut lock = read_lock(folder)?;
+    let installed = registry.in_folder(folder);
+    let mut ready: Vec<Ready> = Vec::new();
+    let mut problems = Vec::new();
+    for file in files {
+        match stage(file, folder, &installed, &ready, force) {
+            Ok(item) => ready.push(item),
+            Err(problem) => problems.push(problem),
+        }
+    }
+    if !problems.is_empty() {
+        let headline = match problems.len() {
+            1 => problems.remove(0),
+            n => format!("{n} files not installed:\n  {}", problems.join("\n  ")),
+        };
+        let failure = Failure::new(headline);
+        return Err(if files.len() > 1 { failure.with_help("nothing was installed") } else { failure });
+    }
+    let mut out = String::new();
+    for item in ready {
+        if let Some(lock) = lock.as_mut() {
+            let hash = pins::sha256_file(item.staged.path())
+                .map_err(|e| Failure::new(format!("cannot read {}: {e}", item.staged.path().display())))?;
+            for name in item.replaces.iter().filter_map(|(_, name)| name.as_deref()) {
+                lock.remove(name);
+            }
+            lock.set(&item.name, &hash);
+        }
+        item.staged.commit().map_err(|e| Failure::new(format!("cannot install {}: {e}", item.dest.display())))?;
+        for (old, _) in item.replaces.iter().filter(|(old, _)| *old != item.dest) {
+            atomic::remove(old).map_err(|e| Failure::new(format!("cannot remove {}: {e}", old.display())))?;
+        }
+        outln!(
+            out,
+            "installed {} {} as {} (from {})",
+            item.name,
+            item.version,
+            item.dest.display(),
+            item.source.display()
+        );
+        for (old, name) in &item.replaces {
+            let held = name.as_ref().map(|n| format!(" (plugin {n})")).unwrap_or_default();
+            outln!(out, "  replaced {}{held}", old.display());
+        }
+    }
+    if let Some(lock) = lock {
+        write_lock(&lock)?;
+        outln!(out, "pinned in {}", lock.path.display());
+    }
+    super::emit(&out);
+    Ok(())
+}
+
+/// Copies `file` next to its destination in `folder` and checks the copy as fink loads plugins
+/// (so what is checked is what goes into place). The problem is one line naming the file.
+fn stage(
+    file: &Path,
+    folder: &Path,
+    installed: &[(String, PathBuf)],
+    ready: &[Ready],
+    force: bool,
+) -> Result<Ready, String> {
+    let shown = file.display();
+    if !file.is_file() {
+        return Err(format!("cannot install {shown}: no such file"));
+    }
+    let ext = std::env::consts::DLL_EXTENSION;
+    let Some(file_name) = file.file_name().filter(|_| file.extension().is_some_and(|e| e == ext)) else {
+        return Err(format!(
+            "cannot install {shown}: not a .{ext} file (fink loads only *.{ext} from plugins folders)"
+        ));
+    };
+    let dest = folder.join(file_name);
+    let staged =
+        Staged::copy(file, &dest, 0o644).map_err(|e| format!("cannot copy {shown} to {}: {e}", folder.display()))?;
+    let plugin = Registry::inspect(staged.path()).map_err(|e| format!("cannot install {shown}: {e}"))?;
+    let name = plugin.name.clone();
+    if let Some(earlier) = ready.iter().find(|r| r.name == name || r.dest == dest) {
+        return Err(format!(
+            "cannot install {shown}: {} already installs plugin '{}' as {}",
+            earlier.source.display(),
+            earlier.name,
+            earlier.dest.display()
+        ));
+    }
+    let mut replaces = Vec::new();
+    if let Some((_, old)) = installed.iter().find(|(n, _)| *n == name) {
+        if !force {
+            return Err(format!(
+                "plugin '{name}' is already installed in {} as {}; pass --force to replace it",
+                folder.display(),
+                old.display()
+            ));
+        }
+        replaces.push((old.clone(), Some(name.clone())));
+    }
+    let same_file = |p: &PathBuf| same_path(p, &dest);
+    if dest.exists() && !replaces.iter().any(|(p, _)| same_file(p)) {
+        let held = installed.iter().find(|(_, p)| same_file(p)).map(|(n, _)| n.clone());
+        if !force {
+            let what = match &held {
+                Some(other) => format!("plugin '{other}'"),
+                None => "a file fink did not load".to_string(),
+            };
+            return Err(format!("{} already exists ({what}); pass --force to replace it", dest.display()));
+        }
+        replaces.push((dest.clone(), held));
+    }
+    Ok(Ready { staged, source: file.to_path_buf(), name, version: plugin.version, dest, replaces })
+}
+
+/// Removes the plugin `name` (or the plugin file of that name) from `folder`.
+fn remove(registry: &Registry, folder: &Path, name: &str) -> Result<(), Failure> {
+    let installed = registry.in_folder(folder);
+    let by_name = installed.iter().find(|(n, _)| n == name).map(|(_, p)| p.clone());
+    // A file fink could not load has no plugin name: it goes by its file name.
+    let by_file = || {
+        let path = folder.join(name);
+        let library = path.extension().is_some_and(|e| e == std::env::consts::DLL_EXTENSION);
+        (library && !name.contains('/') && path.is_file()).then_some(path)
+    };
+    let Some(path) = by_name.or_else(by_file) else {
+        let there: Vec<&str> = installed.iter().map(|(n, _)| n.as_str()).collect();
+        let help = if there.is_empty() {
+            "it has no plugins fink loads; `fink plugins` shows where each plugin is".to_string()
+        } else {
+            format!("installed there: {}; `fink plugins` shows where each plugin is", there.join(", "))
+        };
+        return Err(Failure::new(format!("no plugin '{name}' in {}", folder.display())).with_help(help));
+    };
+    let mut lock = read_lock(folder)?;
+    atomic::remove(&path).map_err(|e| Failure::new(format!("cannot remove {}: {e}", path.display())))?;
+    let mut out = String::new();
+    outln!(out, "removed {name}: {}", path.display());
+    if let Some(lock) = lock.as_mut().filter(|l| l.pinned(name).is_some()) {
+        lock.remove(name);
+        write_lock(lock)?;
+        outln!(out, "unpinned in {}", lock.path.display());
+    }
+    super::emit(&out);
+    Ok(())
+}
+
+fn read_lock(folder: &Path) -> Result<Option<Lock>, Failure> {
+    Lock::read(folder).map_err(|e| Failure::new(format!("{}: {e}", folder.join(pins::LOCK_FILE).display())))
+}
+
+fn write_lock(lock: &Lock) -> Result<(), Failure> {
+    lock.write().map_err(|e| Failure::new(format!("cannot write {}: {e}", lock.path.display())))
+}
+
+fn same_path(a: &Path, b: &Path) -> bool {
+    a == b || matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y)
+}

@@ -48,6 +48,10 @@ pub const STACK_OUTPUT: &str = "stack_output";
 pub const DEPLOYMENT_ID: &str = "deployment_id";
 /// Where `code deploy` put the revision, `s3://bucket/key` (since 1.1).
 pub const REVISION: &str = "revision";
+/// The REST API `api deploy` created or updated, for `command_finalized` handlers (since 1.1).
+pub const API_ID: &str = "api_id";
+/// The URL `api deploy` serves the stage at: the custom domain's or API Gateway's (since 1.1).
+pub const API_URL: &str = "api_url";
 
 /// One row of the contract: key, who sets it, JSON type, meaning.
 pub struct Key {
@@ -84,6 +88,8 @@ pub const KEYS: &[Key] = &[
     Key { name: STACK_OUTPUT, set_by: "cloud", kind: "object", meaning: "the stack's outputs after `cloud deploy` created or updated it, for `command_finalized` handlers" },
     Key { name: DEPLOYMENT_ID, set_by: "code", kind: "string", meaning: "the deployment `code deploy` created (`d-...`), for `command_finalized` handlers" },
     Key { name: REVISION, set_by: "code", kind: "string", meaning: "where `code deploy` put the revision, `s3://<bucket>/<key>`" },
+    Key { name: API_ID, set_by: "apigateway", kind: "string", meaning: "the REST API `api deploy` created or updated, for `command_finalized` handlers" },
+    Key { name: API_URL, set_by: "apigateway", kind: "string", meaning: "the stage's URL after `api deploy`: `https://<id>.execute-api.<region>.amazonaws.com/<stage>` or the custom domain's" },
 ];
 
 /// [`KEYS`] as the Markdown table the documentation holds.

@@ -24,6 +24,7 @@ const WORKSPACE_PLUGINS: &[&str] = &[
     "fink-plugin-bundler",
     "fink-plugin-lambda",
     "fink-plugin-code",
+    "fink-plugin-apigateway",
 ];
 
 /// The bundled plugins among them (what `scripts/install.sh` installs).

@@ -49,6 +49,8 @@ pub struct Facts {
     pub account: Option<String>,
     pub region: Option<String>,
     pub target: Option<Target>,
+    /// Where the deployed thing answers, when the tool says (`api deploy`'s `api_url`).
+    pub url: Option<String>,
     pub outcome: Outcome,
     pub duration: Option<Duration>,
     pub error: Option<String>,
@@ -70,6 +72,7 @@ impl Facts {
             account: text("aws_account"),
             region: text("aws_region"),
             target,
+            url: text(fink_plugin_api::context::API_URL),
             outcome,
             duration,
             error: match outcome {

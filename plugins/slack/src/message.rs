@@ -43,6 +43,7 @@ pub fn payload(facts: &Facts, channel: Option<&str>, secrets: &Secrets) -> Value
     if let Some(target) = &facts.target {
         field(&capitalized(target.label), Some(&target.name), true);
     }
+    field("URL", facts.url.as_deref(), false);
     field("Outcome", Some(facts.outcome.word()), true);
     field("Duration", facts.duration.map(human).as_deref(), true);
     let error = facts.error.as_deref().map(|e| clean.cut(e));
@@ -183,6 +184,20 @@ mod tests {
         for private in ["_awsclient", "private-client-handle", "_secrets", "/home/ana/shop", "arguments"] {
             assert!(!text.contains(private), "{private} in {text}");
         }
+    }
+
+    #[test]
+    fn an_api_deploy_names_the_api_and_its_url() {
+        let api_context = json!({"tool": "api", "command": "deploy", "env": "dev",
+            "api_url": "https://a1.execute-api.eu-west-1.amazonaws.com/dev"});
+        let api_config = json!({"api": {"api": {"name": "shop-api", "targetStage": "dev"}}});
+        let facts = Facts::gather(&api_context, &api_config, Outcome::Succeeded, None).unwrap();
+        let message = payload(&facts, None, &Secrets::default());
+        assert_eq!(message["text"], "api deploy succeeded for api 'shop-api' in dev");
+        assert_eq!(field(&message, "Api"), Some("shop-api"));
+        assert_eq!(field(&message, "URL"), Some("https://a1.execute-api.eu-west-1.amazonaws.com/dev"));
+        let facts = Facts::gather(&context(), &config(), Outcome::Succeeded, None).unwrap();
+        assert_eq!(field(&payload(&facts, None, &Secrets::default()), "URL"), None);
     }
 
     #[test]

@@ -13,12 +13,12 @@ mod s3;
 mod sns;
 mod sources;
 
-use std::collections::HashSet;
 use std::fmt;
 
 use aws_config::SdkConfig;
 use aws_sdk_lambda::Client as Lambda;
-use fink_plugin_api::{debug, info, outln, warn, Error, Result, Value};
+use fink_lambda_policy::Policy;
+use fink_plugin_api::{info, outln, Error, Result};
 
 use crate::settings::Settings;
 use sources::Source;
@@ -129,82 +129,31 @@ async fn alias_arn(lambda: &Lambda, name: &str) -> Result<Option<String>> {
     }
 }
 
-/// The alias event sources invoke, and the statement ids of its resource-based policy.
-///
-/// Permissions are added and removed with the alias ARN as FunctionName (no separate Qualifier):
-/// AWS accepts that, and moto 5.2.5's RemovePermission ignores the Qualifier parameter.
+/// The alias event sources invoke, and its resource-based policy (the permissions the services
+/// need to invoke it; see `fink_lambda_policy`).
 pub struct Target {
     pub lambda: Lambda,
     pub function: String,
     /// `<function arn>:ACTIVE`.
     pub arn: String,
-    statements: HashSet<String>,
+    policy: Policy,
 }
 
 impl Target {
     async fn load(lambda: Lambda, function: &str, arn: String) -> Result<Target> {
-        let statements = match lambda.get_policy().function_name(&arn).send().await {
-            Ok(out) => statement_ids(out.policy().unwrap_or_default()),
-            Err(e) if fink_aws::code(&e) == Some("ResourceNotFoundException") => HashSet::new(),
-            Err(e) => return Err(fink_aws::explain(&e)),
-        };
-        debug!("{arn} has policy statements {statements:?}");
-        Ok(Target { lambda, function: function.to_string(), arn, statements })
+        let policy = Policy::load(lambda.clone(), &arn).await?;
+        Ok(Target { lambda, function: function.to_string(), arn, policy })
     }
 
     /// Lets `principal` invoke the alias for `source_arn`; false when the statement was there.
     pub async fn allow(&mut self, sid: &str, principal: &str, source_arn: &str) -> Result<bool> {
-        if self.statements.contains(sid) {
-            return Ok(false);
-        }
-        let added = match self
-            .lambda
-            .add_permission()
-            .function_name(&self.arn)
-            .statement_id(sid)
-            .action("lambda:InvokeFunction")
-            .principal(principal)
-            .source_arn(source_arn)
-            .send()
-            .await
-        {
-            Ok(_) => true,
-            Err(e) if fink_aws::code(&e) == Some("ResourceConflictException") => false,
-            Err(e) => return Err(fink_aws::explain(&e)),
-        };
-        if added {
-            debug!("added permission {sid} for {principal} on {source_arn}");
-        }
-        self.statements.insert(sid.to_string());
-        Ok(added)
+        self.policy.allow(sid, principal, source_arn).await
     }
 
     /// Removes statement `sid`; false when it was not there.
     pub async fn revoke(&mut self, sid: &str) -> Result<bool> {
-        if !self.statements.remove(sid) {
-            return Ok(false);
-        }
-        match self.lambda.remove_permission().function_name(&self.arn).statement_id(sid).send().await {
-            Ok(_) => Ok(true),
-            Err(e) if fink_aws::code(&e) == Some("ResourceNotFoundException") => {
-                warn!("permission {sid} of {} was already gone", self.arn);
-                Ok(false)
-            }
-            Err(e) => Err(fink_aws::explain(&e)),
-        }
+        self.policy.revoke(sid).await
     }
-}
-
-/// The `Sid`s of a policy document.
-fn statement_ids(policy: &str) -> HashSet<String> {
-    let doc: Value = serde_json::from_str(policy).unwrap_or_default();
-    doc.get("Statement")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-        .filter_map(|s| s.get("Sid").and_then(Value::as_str))
-        .map(String::from)
-        .collect()
 }
 
 /// A deterministic id: `prefix` + `text` with characters outside `[A-Za-z0-9._-]` replaced,
@@ -240,12 +189,5 @@ mod tests {
         let b = derived_id("fink-sns-", "arn:aws:sns:eu-west-1:1:a.", 100);
         assert!(a.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c)), "{a}");
         assert_ne!(a, b);
-    }
-
-    #[test]
-    fn reads_statement_ids() {
-        let ids = statement_ids(r#"{"Version":"2012-10-17","Statement":[{"Sid":"a"},{"Sid":"b"},{}]}"#);
-        assert_eq!(ids, HashSet::from(["a".to_string(), "b".to_string()]));
-        assert!(statement_ids("not json").is_empty());
     }
 }

@@ -33,7 +33,11 @@ mkdir -p "$stage/share/bash-completion/completions" "$stage/share/zsh/site-funct
 HOME="$work/home" "$stage/bin/fink" completions bash > "$stage/share/bash-completion/completions/fink"
 HOME="$work/home" "$stage/bin/fink" completions zsh > "$stage/share/zsh/site-functions/_fink"
 HOME="$work/home" "$stage/bin/fink" completions fish > "$stage/share/fish/vendor_completions.d/fink.fish"
+# Only the owner may write (fink refuses group-writable plugin files and folders), whatever the
+# umask this ran under; tar keeps these modes.
+chmod -R u=rwX,go=rX "$stage"
 (cd "$stage" && find bin lib share README.md LICENSE -type f | LC_ALL=C sort | xargs sha256sum > SHA256SUMS)
+chmod 0644 "$stage/SHA256SUMS"
 
 mkdir -p "$out"
 archive="$out/$name.tar.gz"

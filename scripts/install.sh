@@ -28,7 +28,10 @@ cargo build --locked "${flags[@]}" "${packages[@]}"
 
 target="${CARGO_TARGET_DIR:-target}/$profile"
 case "$(uname -s)" in Darwin) ext=dylib ;; *) ext=so ;; esac
+# fink refuses a plugins folder or file that group or others may write: the modes are set here,
+# whatever the umask (often 002).
 mkdir -p "$prefix/bin" "$prefix/lib/fink/plugins"
+chmod 0755 "$prefix/lib/fink/plugins"
 install -m 0755 "$target/fink" "$prefix/bin/fink"
 for lib in "$target"/libfink_plugin_*."$ext"; do
     install -m 0644 "$lib" "$prefix/lib/fink/plugins/"

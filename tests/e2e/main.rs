@@ -23,6 +23,10 @@ mod dist;
 mod lifecycle;
 /// Plugin discovery and every way a plugin file is rejected.
 mod loading;
+/// `fink plugin install`, `remove` and `new`: checks before copying, refusals, modes, the lock.
+mod plugin_install;
+/// Plugin files and folders others may change, and plugins.lock pins, refused naming the fix.
+mod trust;
 
 // Plugins without a tool.
 /// The bundler: folders, ignore patterns, dependencies, preBundle, deterministic zips.

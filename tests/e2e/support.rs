@@ -139,6 +139,12 @@ pub fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// Sets the permission bits of `path`.
+pub fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+}
+
 /// What a fink run printed and returned.
 #[derive(Debug)]
 pub struct Run {
@@ -181,9 +187,11 @@ pub struct Project {
 
 impl Project {
     pub fn new() -> Self {
+        fink_test_support::owner_writes_only();
         let root = tempfile::tempdir().unwrap();
         for dir in ["project", "plugins", "home"] {
             std::fs::create_dir_all(root.path().join(dir)).unwrap();
+            set_mode(&root.path().join(dir), 0o755);
         }
         Project { root, envs: Vec::new() }
     }
@@ -214,10 +222,14 @@ impl Project {
         self.install_into(&self.plugins_dir(), lib)
     }
 
+    /// Copies a library into `dir`, both with the modes fink trusts (0755, 0644): a copy keeps
+    /// the mode of cargo's output, which is group-writable under umask 002.
     pub fn install_into(&self, dir: &Path, lib: &Path) -> PathBuf {
         std::fs::create_dir_all(dir).unwrap();
+        set_mode(dir, 0o755);
         let dest = dir.join(lib.file_name().unwrap());
         std::fs::copy(lib, &dest).unwrap();
+        set_mode(&dest, 0o644);
         dest
     }
 
@@ -258,6 +270,7 @@ impl Project {
             .args(args)
             .env("HOME", self.home())
             .env("XDG_DATA_HOME", self.home().join(".local/share"))
+            .env_remove("XDG_CACHE_HOME")
             .env("USER", "tester")
             .env("FINK_FIXTURE_RECORD", self.record_file())
             .env("NO_COLOR", "1")

@@ -200,6 +200,27 @@ fn moto_server() -> PathBuf {
     path
 }
 
+/// Sets this process's umask to 022, whatever the machine's (often 002): files and folders the
+/// tests create, and those of the builds and scripts they start, are then writable by their owner
+/// only. fink refuses plugin files and folders that group or others may write (docs/install.md),
+/// and the tests lay out plugin folders. Files copied from elsewhere keep their mode: set it.
+pub fn owner_writes_only() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        #[cfg(target_os = "macos")]
+        type Mode = u16;
+        #[cfg(not(target_os = "macos"))]
+        type Mode = u32;
+        extern "C" {
+            fn umask(mask: Mode) -> Mode;
+        }
+        // SAFETY: umask only replaces the process's file creation mask; it cannot fail.
+        unsafe {
+            umask(0o022);
+        }
+    });
+}
+
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free loopback port")
 }
@@ -217,6 +238,7 @@ pub fn cargo() -> Command {
 /// `program` (e.g. `bash` for a script that runs cargo) with the same variables taken out as
 /// [`cargo`] does.
 pub fn builder(program: impl AsRef<std::ffi::OsStr>) -> Command {
+    owner_writes_only();
     let mut cmd = Command::new(program);
     for (name, _) in std::env::vars_os() {
         let Some(name) = name.to_str() else { continue };

@@ -2,13 +2,16 @@
 //! - median wall time of `fink version` with all bundled plugins installed (target ≤ 20 ms);
 //! - median time of the 16-signal lifecycle with 10 plugins subscribed to every signal (≤ 1 ms);
 //! - the part of `fink version` that the header check before dlopen takes (issue 16): the check of
-//!   every bundled plugin file, warm, as `fink version` does it (≤ 1 ms, 5% of the budget).
+//!   every bundled plugin file, warm, as `fink version` does it (≤ 1 ms, 5% of the budget);
+//! - `fink version` with a `plugins.lock` pinning every bundled plugin (issue 14), with the hashes
+//!   remembered from an earlier run (≤ 20 ms), and what hashing every file costs on a run that
+//!   remembers nothing (no target: it happens once after each install).
 //!
 //! Run with `cargo bench -p fink --bench lifecycle`. Plugins are built in release mode by cargo.
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -43,8 +46,12 @@ fn bench_version(tmp: &Path) -> bool {
     std::fs::create_dir_all(&plugins).expect("plugins dir");
     let bundled = bundled();
     let packages: Vec<&str> = bundled.iter().map(String::as_str).collect();
+    // The modes fink trusts, whatever the umask cargo's output was written under.
+    set_mode(&plugins, 0o755);
     for lib in build(&packages, &[]) {
-        std::fs::copy(&lib, plugins.join(lib.file_name().expect("file name"))).expect("copy plugin");
+        let dest = plugins.join(lib.file_name().expect("file name"));
+        std::fs::copy(&lib, &dest).expect("copy plugin");
+        set_mode(&dest, 0o644);
     }
     let fink = prefix.join("bin/fink");
     std::fs::copy(env!("CARGO_BIN_EXE_fink"), &fink).expect("copy fink");
@@ -53,6 +60,7 @@ fn bench_version(tmp: &Path) -> bool {
         let status = Command::new(&fink)
             .arg("version")
             .env("HOME", &home)
+            .env_remove("XDG_CACHE_HOME")
             .env_remove("FINK_PLUGIN_PATH")
             .current_dir(tmp)
             .stdout(std::process::Stdio::null())
@@ -60,31 +68,84 @@ fn bench_version(tmp: &Path) -> bool {
             .expect("fink runs");
         assert!(status.success());
     };
-    let listed = Command::new(&fink).arg("version").env("HOME", &home).output().expect("fink runs");
+    let listed =
+        Command::new(&fink).arg("version").env("HOME", &home).env_remove("XDG_CACHE_HOME").output().expect("fink runs");
     let listed = String::from_utf8_lossy(&listed.stdout);
     assert!(
         listed.contains("say-hello") && listed.contains("config-reader") && !listed.contains("rejected"),
         "{listed}"
     );
-    for _ in 0..5 {
-        run();
-    }
-    let samples = (0..50)
-        .map(|_| {
-            let start = Instant::now();
+    let timed = |runs: usize, before: &dyn Fn()| {
+        for _ in 0..5 {
+            before();
             run();
-            start.elapsed()
-        })
-        .collect();
-    let version = median(samples);
+        }
+        let samples = (0..runs)
+            .map(|_| {
+                before();
+                let start = Instant::now();
+                run();
+                start.elapsed()
+            })
+            .collect();
+        median(samples)
+    };
+    let version = timed(50, &|| ());
     let ok = report(&format!("fink version with {} bundled plugins", bundled.len()), version, Duration::from_millis(20));
-    ok & bench_header_check(&plugins, version)
+    let ok = ok & bench_header_check(&plugins, version);
+
+    // Pinned: a plugins.lock listing every file (as `fink plugin install` writes it).
+    let mut lock = String::new();
+    for file in libraries(&plugins) {
+        let (_, info) = fink::loader::open(&file).expect("a bundled plugin opens");
+        let hash = fink::pins::sha256_file(&file).expect("readable");
+        lock.push_str(&format!("{} {hash}\n", info.name));
+    }
+    std::fs::write(plugins.join(fink::pins::LOCK_FILE), lock).expect("write plugins.lock");
+    set_mode(&plugins.join(fink::pins::LOCK_FILE), 0o644);
+    let cache = home.join(".cache/fink/plugin-hashes");
+    let pinned = timed(50, &|| ());
+    assert!(cache.is_file(), "the hashes are remembered in {}", cache.display());
+    let ok = ok & report("fink version with plugins.lock (hashes remembered)", pinned, Duration::from_millis(20));
+    let cold = timed(10, &|| {
+        let _ = std::fs::remove_file(&cache);
+    });
+    let size: u64 = libraries(&plugins).iter().map(|f| f.metadata().map(|m| m.len()).unwrap_or(0)).sum();
+    println!(
+        "fink version with plugins.lock, nothing remembered (hashes {:.0} MB): median {:.3} ms (no target: once per install)",
+        size as f64 / 1e6,
+        cold.as_secs_f64() * 1000.0
+    );
+    println!(
+        "  so pinning costs {:.3} ms a run once the hashes are remembered, {:.3} ms when every file is hashed",
+        pinned.saturating_sub(version).as_secs_f64() * 1000.0,
+        cold.saturating_sub(version).as_secs_f64() * 1000.0
+    );
+    let _ = std::fs::remove_file(plugins.join(fink::pins::LOCK_FILE));
+    ok
+}
+
+/// The plugin libraries in `dir`.
+fn libraries(dir: &Path) -> Vec<PathBuf> {
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("plugins dir")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == std::env::consts::DLL_EXTENSION))
+        .collect();
+    files.sort();
+    files
+}
+
+fn set_mode(path: &Path, mode: u32) {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("set mode");
 }
 
 /// The header check `fink version` runs on each plugin file before dlopen, alone: what the
 /// command costs more than it did without the check.
 fn bench_header_check(plugins: &Path, version: Duration) -> bool {
-    let files: Vec<_> = std::fs::read_dir(plugins).expect("plugins dir").flatten().map(|e| e.path()).collect();
+    let files = libraries(plugins);
     let once = || {
         let start = Instant::now();
         for file in &files {
@@ -108,11 +169,14 @@ fn bench_header_check(plugins: &Path, version: Duration) -> bool {
 fn bench_lifecycle(tmp: &Path) -> bool {
     let dir = tmp.join("bench-plugins");
     std::fs::create_dir_all(&dir).expect("plugin dir");
+    set_mode(&dir, 0o755);
     for i in 0..10 {
         let name = format!("bench-{i}");
         let lib = build(&["fink-fixture-bench"], &[("FINK_BENCH_PLUGIN_NAME", &name)]);
         let lib = lib.first().expect("bench plugin built");
-        std::fs::copy(lib, dir.join(format!("lib{name}.{}", std::env::consts::DLL_EXTENSION))).expect("copy");
+        let dest = dir.join(format!("lib{name}.{}", std::env::consts::DLL_EXTENSION));
+        std::fs::copy(lib, &dest).expect("copy");
+        set_mode(&dest, 0o644);
     }
     fink::logging::init(fink_plugin_api::Level::WARN);
     let search_dirs = vec![SearchDir { path: dir, origin: "bench" }];

@@ -98,7 +98,7 @@ fn with_a_plugins_lock_only_pinned_files_load_and_others_are_refused_with_both_h
     let lock = project.plugins_dir().join("plugins.lock");
     let (hello_hash, alpha_hash) = (sha256(&hello), sha256(&alpha));
     std::fs::write(&lock, format!("# pinned by the team\nsay-hello {hello_hash}\nalpha {alpha_hash}\n")).unwrap();
-    let run = project.fink(&["plugins"]).ok();
+    let run = project.fink(&["plugins"]).ok().stdout_has("[--plugins-dir] (pinned by plugins.lock)");
     assert!(!run.stdout.contains("[rejected]"), "{}", run.stdout);
     project.fink(&["config", "-e", "dev"]).ok().stderr_has("MoinMoin tester!");
     // The hashes were remembered for the next run (in the test's own home).

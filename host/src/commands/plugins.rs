@@ -5,6 +5,7 @@ use fink_plugin_api::Signal;
 
 use crate::lifecycle;
 use crate::logging;
+use crate::pins;
 use crate::registry::Registry;
 use crate::session::Session;
 
@@ -76,7 +77,8 @@ pub fn run(registry: &mut Registry, session: &Session) {
     outln!(out, "search path:");
     for dir in &session.search_dirs {
         let exists = if dir.path.is_dir() { "" } else { " (missing)" };
-        outln!(out, "  {} [{}]{exists}", dir.path.display(), dir.origin);
+        let pinned = if dir.path.join(pins::LOCK_FILE).is_file() { " (pinned by plugins.lock)" } else { "" };
+        outln!(out, "  {} [{}]{exists}{pinned}", dir.path.display(), dir.origin);
     }
     if let Some(note) = note {
         outln!(out, "note: {note}");

@@ -91,7 +91,8 @@ fn bench_version(tmp: &Path) -> bool {
         median(samples)
     };
     let version = timed(50, &|| ());
-    let ok = report(&format!("fink version with {} bundled plugins", bundled.len()), version, Duration::from_millis(20));
+    let ok =
+        report(&format!("fink version with {} bundled plugins", bundled.len()), version, Duration::from_millis(20));
     let ok = ok & bench_header_check(&plugins, version);
 
     // Pinned: a plugins.lock listing every file (as `fink plugin install` writes it).

@@ -46,10 +46,11 @@ fn install_checks_the_file_copies_it_with_mode_0644_and_refuses_a_second_copy_wi
     let project = project();
     let source = group_writable_copy(&project, "fink-plugin-say-hello");
     let dest = user_folder(&project).join(lib_file("fink_plugin_say_hello"));
-    project
-        .fink(&["plugin", "install", source.to_str().unwrap()])
-        .ok()
-        .stdout_has(&format!("installed say-hello 0.1.0 as {} (from {})", dest.display(), source.display()));
+    project.fink(&["plugin", "install", source.to_str().unwrap()]).ok().stdout_has(&format!(
+        "installed say-hello 0.1.0 as {} (from {})",
+        dest.display(),
+        source.display()
+    ));
     assert_eq!(mode(&dest), 0o644);
     assert_eq!(mode(&user_folder(&project)), 0o755);
     assert_eq!(entries(&user_folder(&project)), vec![lib_file("fink_plugin_say_hello")], "no temporary file left");
@@ -98,7 +99,10 @@ fn a_file_that_does_not_load_is_not_installed_and_neither_are_the_others_given_w
     assert!(entries(&user_folder(&project)).is_empty(), "{:?}", entries(&user_folder(&project)));
     let text = project.file("notes.txt", "x");
     project.fink(&["plugin", "install", text.to_str().unwrap()]).code(1).stderr_has("not a .so file");
-    project.fink(&["plugin", "install", "/nonexistent/libx.so"]).code(1).stderr_has("/nonexistent/libx.so: no such file");
+    project
+        .fink(&["plugin", "install", "/nonexistent/libx.so"])
+        .code(1)
+        .stderr_has("/nonexistent/libx.so: no such file");
     // A plugin that fails to register is refused with its message.
     let plain = plugin("fink-fixture-plain");
     project.fink(&["plugin", "install", plain.to_str().unwrap()]).code(1).stderr_has("not a fink plugin");
@@ -210,7 +214,11 @@ fn new_plugin(project: &Project, name: &str, args: &[&str]) -> PathBuf {
             .arg(&target)
             .output()
             .unwrap();
-        assert!(out.status.success(), "cargo {step} of the new plugin failed:\n{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "cargo {step} of the new plugin failed:\n{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     let lib = target.join("debug").join(lib_file(&format!("fink_plugin_{}", name.replace('-', "_"))));
     // The copy is ours (the next test run rebuilds the same file).

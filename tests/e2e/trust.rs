@@ -36,8 +36,10 @@ fn a_world_writable_plugins_folder_loads_none_of_its_files() {
     let folder = project.dir().join(".fink/plugins");
     project.install_into(&folder, &plugin("fink-fixture-alpha"));
     set_mode(&folder, 0o777);
-    let reason =
-        format!("not trusted: this plugins folder is group- and world-writable; fix with `chmod go-w {}`", folder.display());
+    let reason = format!(
+        "not trusted: this plugins folder is group- and world-writable; fix with `chmod go-w {}`",
+        folder.display()
+    );
     let run = project.fink(&["plugins"]).ok().stdout_has(&format!("{} [rejected]\n  {reason}", folder.display()));
     assert!(!run.stdout.contains("alpha 0.3.1"), "{}", run.stdout);
     assert!(run.stdout.contains("say-hello 0.1.0 [enabled]"), "{}", run.stdout);

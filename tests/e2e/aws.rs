@@ -185,3 +185,22 @@ pub fn function(moto: &Moto, name: &str) {
             .expect("create function");
     });
 }
+
+/// Publishes `function`'s code as a version and points alias `alias` at it; returns the alias ARN.
+pub fn alias(moto: &Moto, function: &str, alias: &str) -> String {
+    block_on(async {
+        let lambda = aws_sdk_lambda::Client::new(&moto.sdk_config(REGION).await);
+        let version = lambda.publish_version().function_name(function).send().await.expect("publish version");
+        lambda
+            .create_alias()
+            .function_name(function)
+            .name(alias)
+            .function_version(version.version().expect("a version"))
+            .send()
+            .await
+            .expect("create alias")
+            .alias_arn()
+            .expect("an alias ARN")
+            .to_string()
+    })
+}

@@ -61,3 +61,8 @@ mod lambda_ops;
 // The code tool.
 /// bundle (tar.gz), deploy through the proxy (success, failure summary, Ctrl-C), list.
 mod code;
+
+// The api tool.
+/// deploy (create, unchanged, update, stage settings, permissions, API key, custom domain),
+/// export, list, delete, API keys, template and config errors.
+mod api;

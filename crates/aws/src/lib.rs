@@ -88,7 +88,12 @@ where
     E: ProvideErrorMetadata + std::error::Error + 'static,
 {
     if let SdkError::ServiceError(service) = err {
-        return service_answer(service.err().code().unwrap_or("error"), service.err().message().unwrap_or(""));
+        let (code, message) = (service.err().code(), service.err().message().unwrap_or(""));
+        if code.is_none() && message.trim().is_empty() {
+            // An answer the SDK could not read as an AWS error (e.g. a server's HTML error page).
+            return Error::new(format!("AWS answered HTTP {} without saying why", service.raw().status().as_u16()));
+        }
+        return service_answer(code.unwrap_or("error"), message);
     }
     // Not a service answer: the request never got out. The innermost cause says why.
     let full = DisplayErrorContext(err).to_string().to_lowercase();

@@ -25,8 +25,8 @@ pub async fn ensure(
     stage: &str,
 ) -> Result<()> {
     let name = domain.domain_name.as_str();
-    let target = domain_name(client, domain).await?;
-    base_path(client, domain, api_id, stage).await?;
+    let (target, created) = domain_name(client, domain).await?;
+    base_path(client, domain, api_id, stage, created).await?;
     if let Some((zone, record)) = domain.cname() {
         let Some(target) = target else {
             return Err(Error::new(format!("custom domain {name} has no CloudFront name to point {record} at")));
@@ -36,8 +36,9 @@ pub async fn ensure(
     Ok(())
 }
 
-/// Creates the domain name, or updates its certificate; returns its CloudFront name.
-async fn domain_name(client: &Client, domain: &CustomDomain) -> Result<Option<String>> {
+/// Creates the domain name, or updates its certificate; returns its CloudFront name and whether
+/// it was created now.
+async fn domain_name(client: &Client, domain: &CustomDomain) -> Result<(Option<String>, bool)> {
     let name = domain.domain_name.as_str();
     match client.get_domain_name().domain_name(name).send().await {
         Ok(found) => {
@@ -55,7 +56,7 @@ async fn domain_name(client: &Client, domain: &CustomDomain) -> Result<Option<St
                     .explained()?;
                 outln!("custom domain {name}: certificate changed to {}", domain.certificate_arn);
             }
-            Ok(found.distribution_domain_name().map(String::from))
+            Ok((found.distribution_domain_name().map(String::from), false))
         }
         Err(e) if fink_aws::code(&e) == Some("NotFoundException") => {
             let made = client
@@ -67,20 +68,25 @@ async fn domain_name(client: &Client, domain: &CustomDomain) -> Result<Option<St
                 .await
                 .explained()?;
             outln!("custom domain {name}: created");
-            Ok(made.distribution_domain_name().map(String::from))
+            Ok((made.distribution_domain_name().map(String::from), true))
         }
         Err(e) => Err(fink_aws::explain(&e)),
     }
 }
 
-/// Maps the base path to the API's stage.
-async fn base_path(client: &Client, domain: &CustomDomain, api_id: &str, stage: &str) -> Result<()> {
+/// Maps the base path to the API's stage. A domain created in this run has no mappings to look
+/// up (and moto 5.2.5 fails to list those of a domain without any).
+async fn base_path(client: &Client, domain: &CustomDomain, api_id: &str, stage: &str, fresh: bool) -> Result<()> {
     let name = domain.domain_name.as_str();
     let path = domain.base_path.trim_matches('/');
     let key = if path.is_empty() { NO_BASE_PATH } else { path };
     let shown = format!("https://{name}/{path}");
-    let mappings = client.get_base_path_mappings().domain_name(name).limit(500).send().await.explained()?;
-    match mappings.items().iter().find(|m| m.base_path().unwrap_or(NO_BASE_PATH) == key) {
+    let mappings = if fresh {
+        Vec::new()
+    } else {
+        client.get_base_path_mappings().domain_name(name).limit(500).send().await.explained()?.items().to_vec()
+    };
+    match mappings.iter().find(|m| m.base_path().unwrap_or(NO_BASE_PATH) == key) {
         Some(m) if m.rest_api_id() == Some(api_id) && m.stage() == Some(stage) => {
             outln!("base path {shown}: unchanged");
         }

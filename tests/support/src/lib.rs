@@ -107,7 +107,11 @@ impl Moto {
     }
 
     /// Runs `f` while moto records requests, and returns the AWS calls made meanwhile.
+    /// Recordings are serialised (moto keeps one, and a reset by another test would empty this
+    /// one); calls of tests running meanwhile still show up, so callers filter by their names.
     pub fn record<T>(&self, f: impl FnOnce() -> T) -> (T, Vec<Call>) {
+        static RECORDING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+        let _one = RECORDING.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
         self.post("/moto-api/recorder/reset-recording", "");
         self.post("/moto-api/recorder/start-recording", "");
         let value = f();

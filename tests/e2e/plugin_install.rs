@@ -250,3 +250,14 @@ fn a_new_plugin_with_a_tool_builds_installs_and_runs_its_command() {
     project.fink(&["hi-tool", "greet", "-e", "dev", "-n", "ana"]).ok().stdout_has("Hello, ana!");
     project.fink(&["plugin", "new", "--tool", "config"]).code(2).stderr_has("'config' is a built-in command");
 }
+
+#[test]
+fn installing_a_plugin_that_an_earlier_folder_also_has_warns_which_one_is_used() {
+    let project = Project::with(&["fink-plugin-say-hello"]);
+    let first = project.plugins_dir().join(lib_file("fink_plugin_say_hello"));
+    let hello = plugin("fink-plugin-say-hello");
+    project.fink(&["plugin", "install", hello.to_str().unwrap()]).ok().stderr_has(&format!(
+        "warning: plugin 'say-hello' is also in {}, which fink searches first, so that one is used",
+        first.display()
+    ));
+}

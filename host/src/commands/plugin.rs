@@ -32,7 +32,12 @@ pub enum PluginCommand {
 /// Runs a `fink plugin` command.
 pub fn run(registry: &Registry, session: &Session, command: &PluginCommand) -> Result<(), Failure> {
     match command {
-        PluginCommand::Install { files, scope, force } => install(registry, &folder(*scope, session)?, files, *force),
+        PluginCommand::Install { files, scope, force } => {
+            let folder = folder(*scope, session)?;
+            let names = install(registry, &folder, files, *force)?;
+            warn_if_shadowed(registry, session, &folder, &names);
+            Ok(())
+        }
         PluginCommand::Remove { name, scope } => remove(registry, &folder(*scope, session)?, name),
         PluginCommand::New { name, tool } => super::plugin_new::run(session, name, *tool),
     }
@@ -44,6 +49,23 @@ fn folder(scope: Scope, session: &Session) -> Result<PathBuf, Failure> {
         Scope::User => plugin_path::user_folder().ok_or_else(|| {
             Failure::new("there is no user plugins folder (HOME is not set)").with_help("pass --project")
         }),
+    }
+}
+
+/// Warns when a plugin just installed is found earlier on the search path, in another folder:
+/// fink uses that one.
+fn warn_if_shadowed(registry: &Registry, session: &Session, folder: &Path, names: &[String]) {
+    let position = |dir: &Path| session.search_dirs.iter().position(|d| same_path(&d.path, dir));
+    let Some(installed_at) = position(folder) else { return };
+    for plugin in registry.plugins.iter().filter(|p| names.contains(&p.name)) {
+        let earlier = plugin.path.parent().and_then(position).is_some_and(|p| p < installed_at);
+        if earlier {
+            tracing::warn!(
+                "plugin '{}' is also in {}, which fink searches first, so that one is used (`fink plugins` shows the search path)",
+                plugin.name,
+                plugin.path.display()
+            );
+        }
     }
 }
 
@@ -59,7 +81,8 @@ struct Ready {
 }
 
 /// Checks every file, then puts them all in place; if one fails its check, none is installed.
-fn install(registry: &Registry, folder: &Path, files: &[PathBuf], force: bool) -> Result<(), Failure> {
+/// Returns the names of the plugins installed.
+fn install(registry: &Registry, folder: &Path, files: &[PathBuf], force: bool) -> Result<Vec<String>, Failure> {
     atomic::create_folder(folder, 0o755)
         .map_err(|e| Failure::new(format!("cannot create the plugins folder {}: {e}", folder.display())))?;
     trust::check_folder(folder).map_err(|e| Failure::new(format!("plugins folder {}: {e}", folder.display())))?;
@@ -82,6 +105,7 @@ fn install(registry: &Registry, folder: &Path, files: &[PathBuf], force: bool) -
         return Err(if files.len() > 1 { failure.with_help("nothing was installed") } else { failure });
     }
     let mut out = String::new();
+    let names: Vec<String> = ready.iter().map(|r| r.name.clone()).collect();
     for item in ready {
         if let Some(lock) = lock.as_mut() {
             let hash = pins::sha256_file(item.staged.path())
@@ -113,7 +137,7 @@ fn install(registry: &Registry, folder: &Path, files: &[PathBuf], force: bool) -
         outln!(out, "pinned in {}", lock.path.display());
     }
     super::emit(&out);
-    Ok(())
+    Ok(names)
 }
 
 /// Copies `file` next to its destination in `folder` and checks the copy as fink loads plugins

@@ -122,8 +122,8 @@ run "$fink" hello greet -e dev --name reader
 run "$fink" hello greet --help
 step "$fink config -e prod   # a wrong type in the config"
 "$fink" config -e prod || echo "(exit code $?)"
-step "$fink api deploy -e dev   # a tool that is not installed"
-"$fink" api deploy -e dev || echo "(exit code $?)"
+step "$fink stacks deploy -e dev   # a tool no installed plugin provides"
+"$fink" stacks deploy -e dev || echo "(exit code $?)"
 head -c 4096 /dev/urandom > "$project/.fink/plugins/broken.so"
 step "$fink config -e dev   # with a broken plugin file in .fink/plugins"
 "$fink" config -e dev || echo "(exit code $?)"
@@ -152,6 +152,14 @@ run "$fink" lambda invoke hello-dev --payload '{"name": "reader"}' -e dev
 run "$fink" lambda wire -e dev
 run "$fink" lambda rollback hello-dev -e dev
 run "$fink" lambda clean -e dev
+# The sample API from examples/: GET /hello, integrated with the hello-dev function deployed above.
+cp -r "$root/examples/api-hello" "$demo/api-hello"
+cd "$demo/api-hello"
+run "$fink" api deploy -e dev
+step "$fink api deploy -e dev   # again: the document and the stage are unchanged, nothing is sent"
+"$fink" api deploy -e dev
+run "$fink" api export -e dev --output exported.yaml
+run "$fink" api list
 # The sample CodeDeploy project from examples/: its base stack, application, group and bucket.
 "$root/.venv/bin/python" - <<'PY'
 import json
@@ -175,4 +183,5 @@ run "$fink" code deploy -e dev --no-wait
 step "$fink code deploy -e dev --no-wait   # again: same bundle bytes, nothing uploaded"
 "$fink" code deploy -e dev --no-wait
 run "$fink" code list -e dev
-printf '\nThe tour projects are in %s, %s and %s; fink is in %s.\n' "$project" "$demo/lambda-hello" "$demo/codedeploy-hello" "$demo/prefix/bin"
+printf '\nThe tour projects are in %s, %s, %s and %s; fink is in %s.\n' "$project" "$demo/lambda-hello" "$demo/api-hello" \
+    "$demo/codedeploy-hello" "$demo/prefix/bin"

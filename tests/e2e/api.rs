@@ -10,6 +10,7 @@ use fink_test_support::{block_on, Moto, REGION};
 use serde_json::{json, Value};
 
 use crate::aws::{self, unique};
+use crate::proxy::Proxy;
 use crate::support::{Project, Run};
 use crate::webhook::{Reply, Webhook};
 
@@ -370,6 +371,21 @@ fn a_custom_domain_gets_its_base_path_and_route53_record_once() {
             .collect();
         assert!(writes.is_empty(), "{command}: {writes:?}");
     }
+
+    // A new certificate: UpdateDomainName, which the proxy plays for moto (see proxy.rs).
+    let proxy = Proxy::start(moto.endpoint());
+    let renewed = "arn:aws:acm:us-east-1:123456789012:certificate/1e8c";
+    let mut config: Value = serde_json::from_str(&std::fs::read_to_string(api.project.dir().join("fink_dev.json")).unwrap()).unwrap();
+    config["api"]["customDomain"]["certificateArn"] = json!(renewed);
+    api.config(config);
+    let mut deploy = api.project.command(&["api", "deploy", "-e", "dev"]);
+    let run = Run::from(deploy.env("AWS_ENDPOINT_URL", proxy.endpoint()).output().unwrap());
+    run.ok().stdout_has(&format!("custom domain {domain}: certificate changed to {renewed}"));
+    let replace = |path: &str, value: &str| json!({"op": "replace", "path": path, "value": value});
+    assert_eq!(
+        proxy.domain_updates(),
+        [(domain.clone(), json!({"patchOperations": [replace("/certificateArn", renewed), replace("/certificateName", "wildcard")]}))]
+    );
 }
 
 #[test]

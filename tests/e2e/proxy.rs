@@ -1,4 +1,4 @@
-//! A fault-injection proxy on 127.0.0.1 in front of moto, for the two behaviours moto lacks:
+//! A fault-injection proxy on 127.0.0.1 in front of moto, for the three behaviours moto lacks:
 //!
 //! - CloudFormation: stacks that stay UPDATE_IN_PROGRESS, and CancelUpdateStack (moto answers
 //!   500). While holding, DescribeStacks answers show UPDATE_IN_PROGRESS; CancelUpdateStack is
@@ -6,6 +6,8 @@
 //!   told to keep holding).
 //! - CodeDeploy: deployments that run (moto's stay `Created`), their instances' lifecycle events
 //!   and StopDeployment; see [`codedeploy`].
+//! - API Gateway: UpdateDomainName (`PATCH /domainnames/<name>`, not implemented by moto 5.2.5)
+//!   is recorded and answered here with the patched certificate.
 //!
 //! Everything else passes through unchanged.
 
@@ -27,6 +29,7 @@ struct State {
     actions: Vec<String>,
     play: codedeploy::Play,
     stop_requests: Vec<serde_json::Value>,
+    domain_updates: Vec<(String, serde_json::Value)>,
 }
 
 pub struct Proxy {
@@ -80,6 +83,11 @@ impl Proxy {
             assert!(std::time::Instant::now() < deadline, "not {count} {action} within 60 s: {:?}", self.actions());
             std::thread::sleep(std::time::Duration::from_millis(50));
         }
+    }
+
+    /// The UpdateDomainName requests seen so far: (domain name, body).
+    pub fn domain_updates(&self) -> Vec<(String, serde_json::Value)> {
+        self.state.lock().unwrap().domain_updates.clone()
     }
 
     /// The bodies of the StopDeployment requests seen so far.
@@ -143,6 +151,13 @@ fn serve(mut client: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io
         }
     }
 
+    if let Some(domain) = update_domain_name(head.first().map(String::as_str).unwrap_or_default()) {
+        let request: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
+        let answer = patched_domain(&domain, &request);
+        state.lock().unwrap().domain_updates.push((domain, request));
+        return respond(&mut client, "200 OK", &["Content-Type: application/json".to_string()], answer.to_string().as_bytes());
+    }
+
     if action == "CancelUpdateStack" {
         state.lock().unwrap().cancelled = true;
         let reply = "<CancelUpdateStackResponse xmlns=\"http://cloudformation.amazonaws.com/doc/2010-05-15/\">\
@@ -191,6 +206,25 @@ fn serve(mut client: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io
         }
     }
     respond(&mut client, &status, &headers, payload.as_bytes())
+}
+
+/// The domain of an UpdateDomainName request line, `PATCH /domainnames/<name> HTTP/1.1`.
+fn update_domain_name(request_line: &str) -> Option<String> {
+    let mut parts = request_line.split_whitespace();
+    let (method, path) = (parts.next()?, parts.next()?);
+    let name = path.split('?').next()?.strip_prefix("/domainnames/")?;
+    (method == "PATCH" && !name.is_empty() && !name.contains('/')).then(|| name.to_string())
+}
+
+/// The domain as API Gateway answers UpdateDomainName: the replaced values applied.
+fn patched_domain(domain: &str, request: &serde_json::Value) -> serde_json::Value {
+    let mut answer = serde_json::json!({"domainName": domain, "distributionDomainName": "d-proxy.cloudfront.net"});
+    for op in request["patchOperations"].as_array().into_iter().flatten() {
+        if let (Some("replace"), Some(path), Some(value)) = (op["op"].as_str(), op["path"].as_str(), op.get("value")) {
+            answer[path.trim_start_matches('/')] = value.clone();
+        }
+    }
+    answer
 }
 
 fn respond(client: &mut TcpStream, status: &str, headers: &[String], body: &[u8]) -> std::io::Result<()> {

@@ -259,6 +259,25 @@ mod tests {
         assert_eq!(err.message(), "api.api.methodSettings['/hi/GET'].cachingEnabled: expected true or false, got \"yes\"");
     }
 
+    /// docs/api.md lists every method setting with its patch path, and nothing else.
+    #[test]
+    fn the_docs_table_lists_the_method_settings() {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/api.md");
+        let doc = std::fs::read_to_string(path).unwrap();
+        let start = doc.find("<!-- method-settings").unwrap();
+        let end = doc.find("<!-- /method-settings -->").unwrap();
+        let rows: Vec<(String, String)> = doc[start..end]
+            .lines()
+            .filter(|l| l.starts_with("| `"))
+            .map(|l| {
+                let cells: Vec<&str> = l.split('|').map(|c| c.trim().trim_matches('`')).collect();
+                (cells[1].to_string(), cells[2].to_string())
+            })
+            .collect();
+        let listed: Vec<(String, String)> = METHOD_SETTINGS.iter().map(|(n, p, _)| (n.to_string(), p.to_string())).collect();
+        assert_eq!(rows, listed);
+    }
+
     #[test]
     fn the_description_records_the_document() {
         let fp = fingerprint("openapi: 3.0.1\n");

@@ -12,7 +12,7 @@ mod payload;
 use std::time::Duration;
 
 use fink_notify::{Facts, Outcome};
-use fink_plugin_api::{debug, export_plugin, warn, Event, Registration, Result, Signal};
+use fink_plugin_api::{debug, export_plugin, warn, Event, Registration, Result};
 
 use crate::config::{ApiKey, Settings};
 
@@ -137,6 +137,7 @@ fn send(run: &str, key: &str, requests: Vec<Request>, timeout: Duration) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use fink_plugin_api::Signal;
 
     fn plan_for(context: &str, config: &str) -> Plan {
         let mut event = Event::new(Signal::ERROR, context, config);

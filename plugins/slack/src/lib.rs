@@ -10,7 +10,7 @@ mod message;
 
 use std::time::Duration;
 
-use fink_plugin_api::{debug, export_plugin, warn, Event, Registration, Result, Signal};
+use fink_plugin_api::{debug, export_plugin, warn, Event, Registration, Result};
 
 use crate::config::{Settings, Webhook};
 use crate::message::{Facts, Outcome};
@@ -101,6 +101,7 @@ fn plan(event: &Event, outcome: Outcome, duration: Option<Duration>) -> Plan {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use fink_plugin_api::Signal;
 
     #[test]
     fn the_webhook_becomes_a_secret_unless_it_is_still_a_lookup() {

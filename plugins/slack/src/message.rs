@@ -6,8 +6,6 @@
 //! by the plugin API's one rule ([`Secrets`]): so a two-letter secret masks itself where it stands
 //! alone, never the words that happen to contain its letters.
 
-use std::time::Duration;
-
 use fink_plugin_api::{json, Secrets, Value};
 
 /// The longest error text put into a message; Slack cuts long attachments anyway.
@@ -107,6 +105,7 @@ pub use fink_plugin_api::human::duration as human;
 mod tests {
     use super::*;
     use fink_plugin_api::serde_json;
+    use std::time::Duration;
 
     fn context() -> Value {
         json!({

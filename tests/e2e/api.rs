@@ -139,7 +139,8 @@ fn resources(moto: &Moto, id: &str) -> Vec<(String, Vec<String>)> {
             .items()
             .iter()
             .map(|r| {
-                let mut methods: Vec<String> = r.resource_methods().map(|m| m.keys().cloned().collect()).unwrap_or_default();
+                let mut methods: Vec<String> =
+                    r.resource_methods().map(|m| m.keys().cloned().collect()).unwrap_or_default();
                 methods.sort();
                 (r.path().unwrap_or_default().to_string(), methods)
             })
@@ -191,7 +192,7 @@ fn deploy_creates_then_leaves_an_unchanged_api_alone_then_updates_it() {
 
     let run = api.fink(&["deploy"]).ok();
     let id = created_id(&run, &api.name);
-    assert_eq!(api_ids(moto, &api.name), [id.clone()]);
+    assert_eq!(api_ids(moto, &api.name), vec![id.clone()]);
     run.stdout_has("stage dev: deployment ")
         .stdout_has(&format!("permission for the API to invoke {}:ACTIVE: added", api.function))
         .stdout_has(&format!("URL: https://{id}.execute-api.{REGION}.amazonaws.com/dev"));
@@ -199,19 +200,23 @@ fn deploy_creates_then_leaves_an_unchanged_api_alone_then_updates_it() {
     assert_eq!(integration_uri(moto, &id, "/hi"), api.uri());
     let source = format!("arn:aws:execute-api:{REGION}:123456789012:{id}/*");
     assert_eq!(statements(moto, &api.alias_arn), [(format!("fink-api-{id}"), source.clone())]);
-    let stage = block_on(async { client(moto).await.get_stage().rest_api_id(&id).stage_name("dev").send().await.unwrap() });
+    let stage =
+        block_on(async { client(moto).await.get_stage().rest_api_id(&id).stage_name("dev").send().await.unwrap() });
     assert!(stage.deployment_id().is_some());
 
     // Unchanged: no PutRestApi, no CreateDeployment, no second permission.
     let (run, calls) = moto.record(|| api.fink(&["deploy"]));
     run.ok()
-        .stdout_has(&format!("API '{}' ({id}) is up to date: swagger.yaml and the stage settings are unchanged", api.name))
+        .stdout_has(&format!(
+            "API '{}' ({id}) is up to date: swagger.yaml and the stage settings are unchanged",
+            api.name
+        ))
         .stdout_has(&format!("URL: https://{id}.execute-api.{REGION}.amazonaws.com/dev"));
-    let changes: Vec<String> =
-        api_calls(&calls, &id).into_iter().filter(|c| !c.starts_with("GET ")).collect();
+    let changes: Vec<String> = api_calls(&calls, &id).into_iter().filter(|c| !c.starts_with("GET ")).collect();
     assert!(changes.is_empty(), "an unchanged deploy changes nothing: {changes:?}");
     assert!(api_calls(&calls, &id).iter().any(|c| c == &format!("GET /restapis/{id}/stages/dev")), "{calls:?}");
-    let policy_writes = calls.iter().filter(|c| c.method == "POST" && c.path.ends_with("/policy") && c.path.contains(&api.function));
+    let policy_writes =
+        calls.iter().filter(|c| c.method == "POST" && c.path.ends_with("/policy") && c.path.contains(&api.function));
     assert_eq!(policy_writes.count(), 0, "no AddPermission: {calls:?}");
 
     // A new path: PutRestApi (overwrite) and a new deployment, still one permission.
@@ -241,10 +246,15 @@ fn stage_cache_and_method_settings_are_applied_and_kept() {
     let (run, calls) = moto.record(|| api.fink(&["deploy"]));
     let id = created_id(&run.ok(), &api.name);
     // moto does not keep the cache settings of CreateDeployment: check what fink asked for.
-    let deployment = calls.iter().find(|c| c.method == "POST" && c.path == format!("/restapis/{id}/deployments")).unwrap();
+    let deployment =
+        calls.iter().find(|c| c.method == "POST" && c.path == format!("/restapis/{id}/deployments")).unwrap();
     let body: Value = serde_json::from_str(&deployment.body).unwrap();
-    assert_eq!((&body["stageName"], &body["cacheClusterEnabled"], &body["cacheClusterSize"]), (&json!("dev"), &json!(true), &json!("1.6")));
-    let stage = block_on(async { client(moto).await.get_stage().rest_api_id(&id).stage_name("dev").send().await.unwrap() });
+    assert_eq!(
+        (&body["stageName"], &body["cacheClusterEnabled"], &body["cacheClusterSize"]),
+        (&json!("dev"), &json!(true), &json!("1.6"))
+    );
+    let stage =
+        block_on(async { client(moto).await.get_stage().rest_api_id(&id).stage_name("dev").send().await.unwrap() });
     let hi = &stage.method_settings().unwrap()["~1hi/GET"];
     assert!(hi.caching_enabled());
     assert_eq!((hi.cache_ttl_in_seconds(), hi.logging_level()), (60, Some("INFO")));
@@ -262,7 +272,8 @@ fn stage_cache_and_method_settings_are_applied_and_kept() {
     assert_eq!(changes, [format!("PATCH /restapis/{id}/stages/dev")]);
     let patch = calls.iter().find(|c| c.method == "PATCH").unwrap();
     assert!(patch.body.contains("/~1hi/GET/caching/enabled"), "{}", patch.body);
-    let stage = block_on(async { client(moto).await.get_stage().rest_api_id(&id).stage_name("dev").send().await.unwrap() });
+    let stage =
+        block_on(async { client(moto).await.get_stage().rest_api_id(&id).stage_name("dev").send().await.unwrap() });
     assert!(!stage.method_settings().unwrap()["~1hi/GET"].caching_enabled());
 }
 
@@ -275,12 +286,16 @@ fn api_keys_are_created_listed_masked_wired_through_a_usage_plan_once_and_delete
     let line = run.stdout.lines().find(|l| l.starts_with(&format!("API key '{key_name}' created: id "))).unwrap();
     let key_id = line.rsplit(' ').next().unwrap().to_string();
     let run = run.stdout_has("value: ********");
-    let value = block_on(async { client(moto).await.get_api_key().api_key(&key_id).include_value(true).send().await.unwrap() })
-        .value()
-        .unwrap()
-        .to_string();
+    let value =
+        block_on(async { client(moto).await.get_api_key().api_key(&key_id).include_value(true).send().await.unwrap() })
+            .value()
+            .unwrap()
+            .to_string();
     assert!(!run.stdout.contains(&value), "{}", run.stdout);
-    project.fink(&["api", "apikey-create", &key_name]).code(1).stderr_has(&format!("an API key named '{key_name}' exists already (id {key_id})"));
+    project
+        .fink(&["api", "apikey-create", &key_name])
+        .code(1)
+        .stderr_has(&format!("an API key named '{key_name}' exists already (id {key_id})"));
 
     let listed = project.fink(&["api", "apikey-list", "--json"]).ok().json();
     let row = listed.as_array().unwrap().iter().find(|k| k["id"] == json!(key_id)).cloned().unwrap();
@@ -310,10 +325,16 @@ fn api_keys_are_created_listed_masked_wired_through_a_usage_plan_once_and_delete
     let unknown = Api::new(moto, "apikeyx", json!({"apiKey": "nokey123"}));
     unknown.fink(&["deploy"]).code(1).stderr_has("api.api.apiKey: there is no API key with id 'nokey123'");
 
-    project.fink(&["api", "apikey-delete", &key_name]).ok().stdout_has(&format!("API key '{key_name}' ({key_id}) deleted"));
+    project
+        .fink(&["api", "apikey-delete", &key_name])
+        .ok()
+        .stdout_has(&format!("API key '{key_name}' ({key_id}) deleted"));
     let gone = project.fink(&["api", "apikey-list", "--json"]).ok().json();
     assert!(gone.as_array().unwrap().iter().all(|k| k["id"] != json!(key_id)), "{gone}");
-    project.fink(&["api", "apikey-delete", &key_name]).code(1).stderr_has(&format!("there is no API key named or with id '{key_name}'"));
+    project
+        .fink(&["api", "apikey-delete", &key_name])
+        .code(1)
+        .stderr_has(&format!("there is no API key named or with id '{key_name}'"));
 }
 
 #[test]
@@ -343,7 +364,10 @@ fn a_custom_domain_gets_its_base_path_and_route53_record_once() {
         let mappings = client.get_base_path_mappings().domain_name(&domain).send().await.unwrap();
         let m = mappings.items().first().unwrap().clone();
         let d = client.get_domain_name().domain_name(&domain).send().await.unwrap();
-        ((m.base_path().unwrap().to_string(), m.rest_api_id().unwrap().to_string(), m.stage().unwrap().to_string()), d.distribution_domain_name().unwrap().to_string())
+        (
+            (m.base_path().unwrap().to_string(), m.rest_api_id().unwrap().to_string(), m.stage().unwrap().to_string()),
+            d.distribution_domain_name().unwrap().to_string(),
+        )
     });
     assert_eq!(mapping, ("v1".to_string(), id.clone(), "dev".to_string()));
     run.stdout_has(&format!("route53 record {domain}: CNAME to {distribution}"));
@@ -375,7 +399,8 @@ fn a_custom_domain_gets_its_base_path_and_route53_record_once() {
     // A new certificate: UpdateDomainName, which the proxy plays for moto (see proxy.rs).
     let proxy = Proxy::start(moto.endpoint());
     let renewed = "arn:aws:acm:us-east-1:123456789012:certificate/1e8c";
-    let mut config: Value = serde_json::from_str(&std::fs::read_to_string(api.project.dir().join("fink_dev.json")).unwrap()).unwrap();
+    let mut config: Value =
+        serde_json::from_str(&std::fs::read_to_string(api.project.dir().join("fink_dev.json")).unwrap()).unwrap();
     config["api"]["customDomain"]["certificateArn"] = json!(renewed);
     api.config(config);
     let mut deploy = api.project.command(&["api", "deploy", "-e", "dev"]);
@@ -384,7 +409,10 @@ fn a_custom_domain_gets_its_base_path_and_route53_record_once() {
     let replace = |path: &str, value: &str| json!({"op": "replace", "path": path, "value": value});
     assert_eq!(
         proxy.domain_updates(),
-        [(domain.clone(), json!({"patchOperations": [replace("/certificateArn", renewed), replace("/certificateName", "wildcard")]}))]
+        [(
+            domain.clone(),
+            json!({"patchOperations": [replace("/certificateArn", renewed), replace("/certificateName", "wildcard")]})
+        )]
     );
 }
 
@@ -402,7 +430,8 @@ fn export_list_and_delete() {
     let yaml = std::fs::read_to_string(api.project.dir().join("api.yaml")).unwrap();
     assert!(yaml.contains("\n  /hi:\n") && yaml.contains(&format!("title: {}", api.name)), "{yaml}");
     api.fink(&["export", "-o", "api.json"]).ok();
-    let json_file: Value = serde_json::from_str(&std::fs::read_to_string(api.project.dir().join("api.json")).unwrap()).unwrap();
+    let json_file: Value =
+        serde_json::from_str(&std::fs::read_to_string(api.project.dir().join("api.json")).unwrap()).unwrap();
     assert!(json_file["paths"]["/hi"].is_object(), "{json_file:#}");
 
     let listed = api.project.fink(&["api", "list", "--json"]).ok().json();
@@ -414,7 +443,7 @@ fn export_list_and_delete() {
 
     let refused = api.fink(&["delete"]).code(1).stderr_has(&format!("not deleting API '{}' without -f", api.name));
     refused.stderr_has("fink api delete -f -e dev");
-    assert_eq!(api_ids(moto, &api.name), [id.clone()], "still there");
+    assert_eq!(api_ids(moto, &api.name), vec![id.clone()], "still there");
     api.fink(&["delete", "-f"])
         .ok()
         .stdout_has(&format!("permission for the API to invoke {}:ACTIVE: removed", api.function))
@@ -437,7 +466,9 @@ fn template_and_config_errors_are_named_before_any_api_gateway_call() {
     assert!(!calls.iter().any(|c| c.path.contains(&api.function)), "{calls:?}");
 
     api.project.file("swagger.yaml", &SWAGGER.replace("\"{{apiName}}\"", "other-title"));
-    api.fink(&["deploy"]).code(1).stderr_has(&format!("swagger.yaml: info.title is 'other-title' but api.api.name is '{}'", api.name));
+    api.fink(&["deploy"])
+        .code(1)
+        .stderr_has(&format!("swagger.yaml: info.title is 'other-title' but api.api.name is '{}'", api.name));
 
     std::fs::remove_file(api.project.dir().join("swagger.yaml")).unwrap();
     api.fink(&["deploy"]).code(1).stderr_has("no swagger.yaml (or swagger.yml, swagger.json) in ");
@@ -451,13 +482,23 @@ fn template_and_config_errors_are_named_before_any_api_gateway_call() {
     assert!(calls.iter().any(|c| c.path.contains("no-such-fn")), "{calls:?}");
     config["api"]["lambda"]["entries"][0] = json!({"name": api.function, "alias": "LIVE", "swaggerRef": "helloRef"});
     api.config(config);
-    api.fink(&["deploy"]).code(1).stderr_has(&format!("api.lambda.entries[0]: function '{}' has no alias LIVE", api.function));
+    api.fink(&["deploy"])
+        .code(1)
+        .stderr_has(&format!("api.lambda.entries[0]: function '{}' has no alias LIVE", api.function));
 
     api.config(api_section(&api.name, &api.function, json!({"targetStage": 5}), json!({})));
-    api.fink(&["deploy"]).code(1).stderr_has("invalid config in fink_dev.json (1 problem):").stderr_has("api.api.targetStage: expected string, got 5");
+    api.fink(&["deploy"])
+        .code(1)
+        .stderr_has("invalid config in fink_dev.json (1 problem):")
+        .stderr_has("api.api.targetStage: expected string, got 5");
     api.config(api_section(&api.name, &api.function, json!({"cacheClusterSize": "2"}), json!({})));
     api.fink(&["deploy"]).code(1).stderr_has("api.api.cacheClusterSize: '2' is not a cache size");
-    api.config(api_section(&api.name, &api.function, json!({"methodSettings": {"/hi": {"cachingEnabled": true}}}), json!({})));
+    api.config(api_section(
+        &api.name,
+        &api.function,
+        json!({"methodSettings": {"/hi": {"cachingEnabled": true}}}),
+        json!({}),
+    ));
     api.fink(&["deploy"]).code(1).stderr_has("api.api.methodSettings['/hi']: the key is <resource path>/<HTTP method>");
     assert!(api_ids(moto, &api.name).is_empty(), "no API was made");
 }
@@ -500,5 +541,9 @@ fn slack_announces_the_api_deploy_with_its_url() {
     let fields = message["attachments"][0]["fields"].as_array().cloned().unwrap_or_default();
     let field = |title: &str| fields.iter().find(|f| f["title"] == title).map(|f| f["value"].clone());
     assert_eq!(field("Api"), Some(json!(api.name)), "{message:#}");
-    assert_eq!(field("URL"), Some(json!(format!("https://{id}.execute-api.{REGION}.amazonaws.com/dev"))), "{message:#}");
+    assert_eq!(
+        field("URL"),
+        Some(json!(format!("https://{id}.execute-api.{REGION}.amazonaws.com/dev"))),
+        "{message:#}"
+    );
 }

@@ -142,7 +142,11 @@ pub fn log_events(moto: &Moto, group: &str, stream: &str, events: &[(i64, &str)]
         let events: Vec<_> = events
             .iter()
             .map(|(at, message)| {
-                aws_sdk_cloudwatchlogs::types::InputLogEvent::builder().timestamp(*at).message(*message).build().unwrap()
+                aws_sdk_cloudwatchlogs::types::InputLogEvent::builder()
+                    .timestamp(*at)
+                    .message(*message)
+                    .build()
+                    .unwrap()
             })
             .collect();
         client

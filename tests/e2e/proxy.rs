@@ -155,7 +155,12 @@ fn serve(mut client: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io
         let request: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
         let answer = patched_domain(&domain, &request);
         state.lock().unwrap().domain_updates.push((domain, request));
-        return respond(&mut client, "200 OK", &["Content-Type: application/json".to_string()], answer.to_string().as_bytes());
+        return respond(
+            &mut client,
+            "200 OK",
+            &["Content-Type: application/json".to_string()],
+            answer.to_string().as_bytes(),
+        );
     }
 
     if action == "CancelUpdateStack" {

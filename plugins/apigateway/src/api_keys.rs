@@ -83,20 +83,22 @@ pub async fn delete(client: &Client, wanted: &str) -> Result<(String, String)> {
     let named: Vec<&ApiKey> = keys.iter().filter(|k| k.name() == Some(wanted)).collect();
     let key = match keys.iter().find(|k| k.id() == Some(wanted)) {
         Some(key) => key,
-        None => {
-            match named.as_slice() {
-                [key] => *key,
-                [] => {
-                    return Err(Error::new(format!("there is no API key named or with id '{wanted}'"))
-                        .with_help("`fink api apikey-list` shows the keys"))
-                }
-                many => {
-                    let ids: Vec<&str> = many.iter().filter_map(|k| k.id()).collect();
-                    return Err(Error::new(format!("{} API keys are named '{wanted}' (ids {})", many.len(), ids.join(", ")))
-                        .with_help("delete one by its id"));
-                }
+        None => match named.as_slice() {
+            [key] => *key,
+            [] => {
+                return Err(Error::new(format!("there is no API key named or with id '{wanted}'"))
+                    .with_help("`fink api apikey-list` shows the keys"))
             }
-        }
+            many => {
+                let ids: Vec<&str> = many.iter().filter_map(|k| k.id()).collect();
+                return Err(Error::new(format!(
+                    "{} API keys are named '{wanted}' (ids {})",
+                    many.len(),
+                    ids.join(", ")
+                ))
+                .with_help("delete one by its id"));
+            }
+        },
     };
     let (name, id) = (key.name().unwrap_or_default().to_string(), key.id().unwrap_or_default().to_string());
     client.delete_api_key().api_key(&id).send().await.explained()?;

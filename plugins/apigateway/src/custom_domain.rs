@@ -45,8 +45,9 @@ async fn domain_name(client: &Client, domain: &CustomDomain) -> Result<(Option<S
             if found.certificate_arn() == Some(domain.certificate_arn.as_str()) {
                 outln!("custom domain {name}: unchanged");
             } else {
-                let ops = [("/certificateArn", &domain.certificate_arn), ("/certificateName", &domain.certificate_name)]
-                    .map(|(path, value)| PatchOperation::builder().op(Op::Replace).path(path).value(value).build());
+                let ops =
+                    [("/certificateArn", &domain.certificate_arn), ("/certificateName", &domain.certificate_name)]
+                        .map(|(path, value)| PatchOperation::builder().op(Op::Replace).path(path).value(value).build());
                 client
                     .update_domain_name()
                     .domain_name(name)
@@ -125,7 +126,10 @@ pub async fn unmap(client: &Client, domain: &CustomDomain, api_id: &str) -> Resu
         Err(e) if fink_aws::code(&e) == Some("NotFoundException") => return Ok(false),
         Err(e) => return Err(fink_aws::explain(&e)),
     };
-    let ours = mappings.items().iter().any(|m| m.base_path().unwrap_or(NO_BASE_PATH) == key && m.rest_api_id() == Some(api_id));
+    let ours = mappings
+        .items()
+        .iter()
+        .any(|m| m.base_path().unwrap_or(NO_BASE_PATH) == key && m.rest_api_id() == Some(api_id));
     if ours {
         client.delete_base_path_mapping().domain_name(name).base_path(key).send().await.explained()?;
     }

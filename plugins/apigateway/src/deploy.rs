@@ -45,7 +45,8 @@ pub async fn deploy(config: &SdkConfig, inputs: Inputs) -> Result<Deployed> {
 
     let existing = rest_apis::find(&client, name).await?;
     let domain = section.custom_domain.as_ref().map(|d| d.domain_name.clone());
-    values.hostname = domain.clone().or_else(|| existing.as_ref().and_then(|a| a.id()).map(|id| rest_apis::hostname(id, &region)));
+    values.hostname =
+        domain.clone().or_else(|| existing.as_ref().and_then(|a| a.id()).map(|id| rest_apis::hostname(id, &region)));
 
     let id = match existing.and_then(|a| a.id().map(String::from)) {
         Some(id) => {
@@ -58,7 +59,14 @@ pub async fn deploy(config: &SdkConfig, inputs: Inputs) -> Result<Deployed> {
                     outln!("API '{name}' ({id}) is up to date: {} and the stage settings are unchanged", template.name);
                 } else {
                     let count = changes.len();
-                    client.update_stage().rest_api_id(&id).stage_name(stage_name).set_patch_operations(Some(changes)).send().await.explained()?;
+                    client
+                        .update_stage()
+                        .rest_api_id(&id)
+                        .stage_name(stage_name)
+                        .set_patch_operations(Some(changes))
+                        .send()
+                        .await
+                        .explained()?;
                     outln!("API '{name}' ({id}) is unchanged; stage {stage_name}: {count} setting(s) changed");
                 }
             } else {
@@ -126,13 +134,21 @@ fn render(template: &Template, values: &Values) -> Result<Document> {
         Ok(text) => template.parse(text, Some(&values.name)),
         Err(RenderFailure::Failed(e)) => Err(e),
         // The hostname is known for an existing API.
-        Err(RenderFailure::NeedsHostname) => Err(fink_plugin_api::Error::new(format!("{}: apiHostname has no value", template.name))),
+        Err(RenderFailure::NeedsHostname) => {
+            Err(fink_plugin_api::Error::new(format!("{}: apiHostname has no value", template.name)))
+        }
     }
 }
 
 /// A new API: imported from the document, or, when the document needs the API's own hostname,
 /// created empty first so the hostname is known, then filled with PutRestApi.
-async fn create(client: &Client, template: &Template, values: &mut Values, section: &Section, region: &str) -> Result<(String, Document)> {
+async fn create(
+    client: &Client,
+    template: &Template,
+    values: &mut Values,
+    section: &Section,
+    region: &str,
+) -> Result<(String, Document)> {
     match template.render(values) {
         Ok(text) => {
             let document = template.parse(text, Some(&values.name))?;
@@ -144,7 +160,13 @@ async fn create(client: &Client, template: &Template, values: &mut Values, secti
         Err(RenderFailure::NeedsHostname) => {
             // Check the document before anything is created.
             template.check(values)?;
-            let made = client.create_rest_api().name(&values.name).description(section.description()).send().await.explained()?;
+            let made = client
+                .create_rest_api()
+                .name(&values.name)
+                .description(section.description())
+                .send()
+                .await
+                .explained()?;
             let id = made.id().unwrap_or_default().to_string();
             values.hostname = Some(rest_apis::hostname(&id, region));
             let document = render(template, values)?;
@@ -180,7 +202,14 @@ async fn deploy_stage(client: &Client, id: &str, stage_name: &str, wanted: &Want
     let changes = wanted.changes(current.as_ref());
     if !changes.is_empty() {
         let count = changes.len();
-        client.update_stage().rest_api_id(id).stage_name(stage_name).set_patch_operations(Some(changes)).send().await.explained()?;
+        client
+            .update_stage()
+            .rest_api_id(id)
+            .stage_name(stage_name)
+            .set_patch_operations(Some(changes))
+            .send()
+            .await
+            .explained()?;
         outln!("stage {stage_name}: {count} setting(s) applied");
     }
     Ok(())

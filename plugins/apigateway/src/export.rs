@@ -10,7 +10,14 @@ use fink_plugin_api::{outln, Error, Result, Value};
 pub const TYPES: &[&str] = &["swagger", "oas30"];
 
 /// The exported document, as text in the format `output` asks for.
-pub async fn export(client: &Client, api_id: &str, api_name: &str, stage: &str, kind: &str, yaml: bool) -> Result<String> {
+pub async fn export(
+    client: &Client,
+    api_id: &str,
+    api_name: &str,
+    stage: &str,
+    kind: &str,
+    yaml: bool,
+) -> Result<String> {
     let out = match client
         .get_export()
         .rest_api_id(api_id)
@@ -31,7 +38,9 @@ pub async fn export(client: &Client, api_id: &str, api_name: &str, stage: &str, 
     let body = out.body().map(|b| b.as_ref().to_vec()).unwrap_or_default();
     let document: Value = serde_json::from_slice(&body)
         .map_err(|e| Error::new(format!("API Gateway's export of '{api_name}' is not JSON: {e}")))?;
-    let text = if yaml { serde_yaml::to_string(&document).map_err(|e| Error::new(e.to_string()))? } else {
+    let text = if yaml {
+        serde_yaml::to_string(&document).map_err(|e| Error::new(e.to_string()))?
+    } else {
         format!("{}\n", serde_json::to_string_pretty(&document).map_err(|e| Error::new(e.to_string()))?)
     };
     Ok(text)

@@ -86,7 +86,12 @@ pub async fn resolve(lambda: &Lambda, entries: &[Entry]) -> Result<Vec<Function>
 }
 
 /// Lets the API invoke each function's alias; returns the aliases that got a new permission.
-pub async fn allow(lambda: &Lambda, functions: &[Function], api_id: &str, account: Option<&str>) -> Result<Vec<String>> {
+pub async fn allow(
+    lambda: &Lambda,
+    functions: &[Function],
+    api_id: &str,
+    account: Option<&str>,
+) -> Result<Vec<String>> {
     let sid = statement_id(api_id);
     let mut added = Vec::new();
     for function in functions {

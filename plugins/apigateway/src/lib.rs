@@ -124,7 +124,16 @@ mod tests {
     fn each_command_is_listed_once_in_help_order() {
         assert_eq!(
             tool().spec().command_names(),
-            ["deploy", "delete", "export", "list", "apikey-create", "apikey-list", "apikey-delete", "custom-domain-create"]
+            [
+                "deploy",
+                "delete",
+                "export",
+                "list",
+                "apikey-create",
+                "apikey-list",
+                "apikey-delete",
+                "custom-domain-create"
+            ]
         );
     }
 

@@ -46,7 +46,8 @@ pub async fn require(client: &Client, name: &str) -> Result<String> {
 }
 
 pub fn missing(name: &str) -> Error {
-    Error::new(format!("API '{name}' does not exist")).with_help("run `fink api deploy` to create it; `fink api list` shows the APIs")
+    Error::new(format!("API '{name}' does not exist"))
+        .with_help("run `fink api deploy` to create it; `fink api list` shows the APIs")
 }
 
 /// `<id>.execute-api.<region>.amazonaws.com`.
@@ -98,7 +99,10 @@ mod tests {
             .description("")
             .created_date(aws_sdk_apigateway::primitives::DateTime::from_secs(1_700_000_000))
             .build();
-        assert_eq!(row(&api), json!({"id": "a1", "name": "shop", "created": "2023-11-14T22:13:20Z", "description": null}));
+        assert_eq!(
+            row(&api),
+            json!({"id": "a1", "name": "shop", "created": "2023-11-14T22:13:20Z", "description": null})
+        );
         assert_eq!(hostname("a1", "eu-west-1"), "a1.execute-api.eu-west-1.amazonaws.com");
     }
 }

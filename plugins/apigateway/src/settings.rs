@@ -143,8 +143,9 @@ pub fn entries(section: &Section, config: &Value) -> Result<Vec<Entry>> {
     }
     match config.pointer("/lambda/lambda/entries") {
         None | Some(Value::Null) => Ok(Vec::new()),
-        Some(value) => serde_json::from_value(value.clone())
-            .map_err(|e| Error::new(format!("lambda.lambda.entries: {e}")).with_help("write them as api.lambda.entries")),
+        Some(value) => serde_json::from_value(value.clone()).map_err(|e| {
+            Error::new(format!("lambda.lambda.entries: {e}")).with_help("write them as api.lambda.entries")
+        }),
     }
 }
 
@@ -192,7 +193,11 @@ mod tests {
 
     #[test]
     fn the_cname_needs_zone_and_record_and_can_be_turned_off() {
-        let mut d = CustomDomain { hosted_domain_zone_id: Some("Z1".into()), route53_record: Some("api.x".into()), ..Default::default() };
+        let mut d = CustomDomain {
+            hosted_domain_zone_id: Some("Z1".into()),
+            route53_record: Some("api.x".into()),
+            ..Default::default()
+        };
         assert_eq!(d.cname(), Some(("Z1", "api.x")));
         d.ensure_cname = Some(false);
         assert_eq!(d.cname(), None);

@@ -107,9 +107,8 @@ impl Wanted {
         }
         let current = stage.and_then(Stage::method_settings);
         for wanted in &self.methods {
-            let setting = current.and_then(|map| {
-                map.get(&wanted.method_key).or_else(|| map.get(&wanted.method_key.replace("~1", "/")))
-            });
+            let setting = current
+                .and_then(|map| map.get(&wanted.method_key).or_else(|| map.get(&wanted.method_key.replace("~1", "/"))));
             let now = setting.and_then(|s| current_value(s, wanted.setting));
             if !now.is_some_and(|now| same(&now, &wanted.value, wanted.kind)) {
                 ops.push(replace(&wanted.path(), &wanted.value));
@@ -162,7 +161,9 @@ fn current_value(setting: &MethodSetting, name: &str) -> Option<String> {
         "cacheTtlInSeconds" => setting.cache_ttl_in_seconds().to_string(),
         "cacheDataEncrypted" => setting.cache_data_encrypted().to_string(),
         "requireAuthorizationForCacheControl" => setting.require_authorization_for_cache_control().to_string(),
-        "unauthorizedCacheControlHeaderStrategy" => setting.unauthorized_cache_control_header_strategy()?.as_str().to_string(),
+        "unauthorizedCacheControlHeaderStrategy" => {
+            setting.unauthorized_cache_control_header_strategy()?.as_str().to_string()
+        }
         "loggingLevel" => setting.logging_level()?.to_string(),
         "dataTraceEnabled" => setting.data_trace_enabled().to_string(),
         "metricsEnabled" => setting.metrics_enabled().to_string(),
@@ -245,7 +246,10 @@ mod tests {
         let off = wanted(json!({"methodSettings": {"/hi/GET": {"cachingEnabled": false}}})).unwrap();
         assert_eq!(
             paths(&off.changes(Some(&stage))),
-            [("/cacheClusterEnabled".to_string(), "false".to_string()), ("/~1hi/GET/caching/enabled".to_string(), "false".to_string())]
+            [
+                ("/cacheClusterEnabled".to_string(), "false".to_string()),
+                ("/~1hi/GET/caching/enabled".to_string(), "false".to_string())
+            ]
         );
     }
 
@@ -256,7 +260,10 @@ mod tests {
         let err = wanted(json!({"methodSettings": {"/hi/GET": {"caching": true}}})).unwrap_err();
         assert_eq!(err.message(), "api.api.methodSettings['/hi/GET'].caching: unknown method setting");
         let err = wanted(json!({"methodSettings": {"/hi/GET": {"cachingEnabled": "yes"}}})).unwrap_err();
-        assert_eq!(err.message(), "api.api.methodSettings['/hi/GET'].cachingEnabled: expected true or false, got \"yes\"");
+        assert_eq!(
+            err.message(),
+            "api.api.methodSettings['/hi/GET'].cachingEnabled: expected true or false, got \"yes\""
+        );
     }
 
     /// docs/api.md lists every method setting with its patch path, and nothing else.
@@ -274,7 +281,8 @@ mod tests {
                 (cells[1].to_string(), cells[2].to_string())
             })
             .collect();
-        let listed: Vec<(String, String)> = METHOD_SETTINGS.iter().map(|(n, p, _)| (n.to_string(), p.to_string())).collect();
+        let listed: Vec<(String, String)> =
+            METHOD_SETTINGS.iter().map(|(n, p, _)| (n.to_string(), p.to_string())).collect();
         assert_eq!(rows, listed);
     }
 

@@ -135,7 +135,10 @@ impl Template {
     pub fn parse(&self, text: String, api_name: Option<&str>) -> Result<Document> {
         let value: Value = serde_yaml::from_str(&text).map_err(|e| {
             let at = location(&self.name, e.location().map(|l| l.line()));
-            Error::new(format!("{at}: not YAML or JSON after filling in the placeholders: {}", first_line(&e.to_string())))
+            Error::new(format!(
+                "{at}: not YAML or JSON after filling in the placeholders: {}",
+                first_line(&e.to_string())
+            ))
         })?;
         let swagger = value.get("swagger").map(scalar);
         let openapi = value.get("openapi").map(scalar);
@@ -147,11 +150,8 @@ impl Template {
         // API Gateway names the API after info.title; another title would make a second API.
         let title = value.pointer("/info/title").map(scalar).unwrap_or_default();
         if let Some(api_name) = api_name.filter(|name| title != *name) {
-            return Err(Error::new(format!(
-                "{}: info.title is '{title}' but api.api.name is '{api_name}'",
-                self.name
-            ))
-            .with_help("API Gateway names the API after info.title: write `title: \"{{apiName}}\"`"));
+            return Err(Error::new(format!("{}: info.title is '{title}' but api.api.name is '{api_name}'", self.name))
+                .with_help("API Gateway names the API after info.title: write `title: \"{{apiName}}\"`"));
         }
         Ok(Document { text, value })
     }
@@ -215,7 +215,10 @@ mod tests {
         assert!(text.contains("url: https://abc.execute-api.eu-west-1.amazonaws.com/dev"), "{text}");
         assert!(text.contains("uri: \"arn:aws:apigateway:x/invocations\""), "{text}");
         let doc = template(DOC).parse(text, Some("shop")).unwrap();
-        assert_eq!(doc.value["paths"]["/hi"]["get"]["x-amazon-apigateway-integration"]["uri"], "arn:aws:apigateway:x/invocations");
+        assert_eq!(
+            doc.value["paths"]["/hi"]["get"]["x-amazon-apigateway-integration"]["uri"],
+            "arn:aws:apigateway:x/invocations"
+        );
     }
 
     #[test]

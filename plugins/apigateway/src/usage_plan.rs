@@ -30,7 +30,8 @@ pub async fn wire(client: &Client, key_id: &str, api_name: &str, api_id: &str, s
         }
         Err(e) => return Err(fink_aws::explain(&e)),
     }
-    let serves = |plan: &UsagePlan| plan.api_stages().iter().any(|s| s.api_id() == Some(api_id) && s.stage() == Some(stage));
+    let serves =
+        |plan: &UsagePlan| plan.api_stages().iter().any(|s| s.api_id() == Some(api_id) && s.stage() == Some(stage));
     if let Some(plan) = plans(client, Some(key_id)).await?.iter().find(|p| serves(p)) {
         return Ok(Wired::Already(plan.name().unwrap_or_default().to_string()));
     }
@@ -40,7 +41,8 @@ pub async fn wire(client: &Client, key_id: &str, api_name: &str, api_id: &str, s
         Some(plan) => {
             let id = plan.id().unwrap_or_default().to_string();
             if !serves(&plan) {
-                let add = PatchOperation::builder().op(Op::Add).path("/apiStages").value(format!("{api_id}:{stage}")).build();
+                let add =
+                    PatchOperation::builder().op(Op::Add).path("/apiStages").value(format!("{api_id}:{stage}")).build();
                 client.update_usage_plan().usage_plan_id(&id).patch_operations(add).send().await.explained()?;
             }
             (id, false)

@@ -15,7 +15,9 @@ pub enum End {
     Fail,
     /// Stays InProgress until stopped (`stop_after` more polls once StopDeployment came; `None`:
     /// never, for a second Ctrl-C).
-    Hold { stop_after: Option<usize> },
+    Hold {
+        stop_after: Option<usize>,
+    },
 }
 
 #[derive(Debug, Clone)]

@@ -12,9 +12,10 @@ pub fn spec() -> CommandSpec {
 
 pub fn run(call: &mut Invocation) -> Result<()> {
     let wanted = call.value("key").unwrap_or_default().to_string();
-    let (name, id) = with_aws(|config| async move {
-        crate::api_keys::delete(&aws_sdk_apigateway::Client::new(&config), &wanted).await
-    })?;
+    let (name, id) =
+        with_aws(
+            |config| async move { crate::api_keys::delete(&aws_sdk_apigateway::Client::new(&config), &wanted).await },
+        )?;
     outln!("API key '{name}' ({id}) deleted");
     Ok(())
 }

@@ -7,14 +7,18 @@ use super::{section, with_aws};
 use crate::{custom_domain, rest_apis};
 
 pub fn spec() -> CommandSpec {
-    CommandSpec::new("custom-domain-create", "Create or update api.customDomain: domain, base path mapping, Route 53 record")
+    CommandSpec::new(
+        "custom-domain-create",
+        "Create or update api.customDomain: domain, base path mapping, Route 53 record",
+    )
 }
 
 pub fn run(call: &mut Invocation) -> Result<()> {
     let section = section(call)?;
     let Some(domain) = section.custom_domain.clone() else {
-        return Err(Error::new("api.customDomain is missing: it names the domain to create")
-            .with_help("set domainName, certificateName and certificateArn (and hostedDomainZoneId, route53Record for the CNAME)"));
+        return Err(Error::new("api.customDomain is missing: it names the domain to create").with_help(
+            "set domainName, certificateName and certificateArn (and hostedDomainZoneId, route53Record for the CNAME)",
+        ));
     };
     with_aws(|config| async move {
         let client = aws_sdk_apigateway::Client::new(&config);

@@ -7,13 +7,14 @@ use crate::deploy::Inputs;
 use crate::template::Template;
 
 pub fn spec() -> CommandSpec {
-    CommandSpec::new("deploy", "Create or update the API from the swagger template and deploy it to the stage").long_about(
-        "Fills in swagger.yaml (a handlebars template: {{apiName}}, {{apiDescription}}, {{apiBasePath}}, \
+    CommandSpec::new("deploy", "Create or update the API from the swagger template and deploy it to the stage")
+        .long_about(
+            "Fills in swagger.yaml (a handlebars template: {{apiName}}, {{apiDescription}}, {{apiBasePath}}, \
          {{apiHostname}} and each api.lambda.entries swaggerRef), creates the REST API or overwrites it, \
          deploys it to api.api.targetStage with the cache and method settings, lets it invoke the entries' \
          aliases, wires api.api.apiKey through a usage plan and sets up api.customDomain. An unchanged \
          document and stage are left alone. Prints the URL.",
-    )
+        )
 }
 
 pub fn run(call: &mut Invocation) -> Result<()> {

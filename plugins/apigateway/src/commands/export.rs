@@ -10,8 +10,19 @@ use crate::rest_apis;
 
 pub fn spec() -> CommandSpec {
     CommandSpec::new("export", "Export the stage's API definition with the API Gateway extensions")
-        .arg(ArgSpec::option("output", "Write to FILE (YAML when it ends in .yaml or .yml, else JSON) instead of printing").short('o').value_name("FILE"))
-        .arg(ArgSpec::option("type", "The format API Gateway exports").possible_values(TYPES.iter().copied()).default_value("swagger"))
+        .arg(
+            ArgSpec::option(
+                "output",
+                "Write to FILE (YAML when it ends in .yaml or .yml, else JSON) instead of printing",
+            )
+            .short('o')
+            .value_name("FILE"),
+        )
+        .arg(
+            ArgSpec::option("type", "The format API Gateway exports")
+                .possible_values(TYPES.iter().copied())
+                .default_value("swagger"),
+        )
 }
 
 pub fn run(call: &mut Invocation) -> Result<()> {

@@ -5,7 +5,9 @@ use fink_plugin_api::{ArgSpec, CommandSpec, Invocation, Result};
 use super::with_aws;
 
 pub fn spec() -> CommandSpec {
-    CommandSpec::new("list", "List the REST APIs: name, id, created").without_config().arg(ArgSpec::flag("json", "Print JSON"))
+    CommandSpec::new("list", "List the REST APIs: name, id, created")
+        .without_config()
+        .arg(ArgSpec::flag("json", "Print JSON"))
 }
 
 pub fn run(call: &mut Invocation) -> Result<()> {

@@ -8,7 +8,7 @@ use fink_plugin_api::{debug, Error, Result};
 use serde_json::{Map, Value};
 
 use crate::formats::{self, describe};
-use crate::{files, ignore_files, merge};
+use crate::{files, ignore_files, legacy, merge};
 
 /// The key naming the base config.
 pub const KEY: &str = "baseconfig";
@@ -39,6 +39,7 @@ fn read_chain(dir: &Path, first: PathBuf) -> Result<Vec<Map<String, Value>>> {
         }
         let mut config = formats::read(&path, &name)?;
         debug!("read config {name}");
+        legacy::upgrade(&mut config, &name)?;
         ignore_files::config_patterns(&config, &name)?;
         next = match config.remove(KEY) {
             None => None,
@@ -111,8 +112,23 @@ pub(crate) mod tests {
 
     #[test]
     fn a_file_without_baseconfig_is_read_as_is() {
-        let dir = project(&[("gcdt_dev.yml", "ramuda:\n  name: fn\n")]);
-        assert_eq!(Value::Object(read_env_config(dir.path(), "dev").unwrap()), json!({"ramuda": {"name": "fn"}}));
+        let dir = project(&[("gcdt_dev.yml", "lambda:\n  name: fn\n")]);
+        assert_eq!(Value::Object(read_env_config(dir.path(), "dev").unwrap()), json!({"lambda": {"name": "fn"}}));
+    }
+
+    #[test]
+    fn gcdt_names_are_read_per_file_before_merging() {
+        let dir = project(&[
+            ("gcdt_dev.json", r#"{"baseconfig": "base", "cloud": {"parameters": {"Env": "dev"}}}"#),
+            ("base.yaml", "kumo:\n  stack:\n    StackName: app\nramuda:\n  name: fn\n"),
+        ]);
+        assert_eq!(
+            Value::Object(read_env_config(dir.path(), "dev").unwrap()),
+            json!({"cloud": {"stack": {"StackName": "app"}, "parameters": {"Env": "dev"}}, "lambda": {"name": "fn"}})
+        );
+        let dir =
+            project(&[("gcdt_dev.json", r#"{"baseconfig": "base"}"#), ("base.json", r#"{"yugen": {}, "api": {}}"#)]);
+        assert!(message(&dir).starts_with("base.json: both 'yugen' and 'api' are given"), "{}", message(&dir));
     }
 
     #[test]

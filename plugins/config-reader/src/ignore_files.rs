@@ -1,5 +1,5 @@
 //! Ignore patterns: the config's own `ignore` list plus the lines of `.finkignore`, `.gcdtignore`,
-//! `.npmignore` and `~/.finkignore`, unioned in that order.
+//! `.npmignore`, `~/.finkignore` and `~/.ramudaignore` (gcdt's), unioned in that order.
 
 use std::fs;
 use std::io::ErrorKind;
@@ -19,8 +19,8 @@ pub const GCDT_KEY: &str = "gcdtignore";
 /// Pattern files in the project directory, in the order their lines are added.
 const PROJECT_FILES: [&str; 3] = [".finkignore", ".gcdtignore", ".npmignore"];
 
-/// The pattern file in the user's home directory.
-const HOME_FILE: &str = ".finkignore";
+/// The pattern files in the user's home directory: fink's, then gcdt's (ramuda's).
+const HOME_FILES: [&str; 2] = [".finkignore", ".ramudaignore"];
 
 /// All patterns: `config`'s `ignore` (and `gcdtignore`) lists first, then the pattern files; each once.
 pub fn collect(config: &Map<String, Value>, dir: &Path, home: Option<&Path>) -> Result<Vec<String>> {
@@ -67,7 +67,8 @@ pub fn config_patterns(config: &Map<String, Value>, origin: &str) -> Result<Vec<
 /// The pattern files to look at, with the names messages use.
 fn pattern_files(dir: &Path, home: Option<&Path>) -> Vec<(PathBuf, String)> {
     let project = PROJECT_FILES.iter().map(|name| (dir.join(name), (*name).to_owned()));
-    let home = home.map(|home| (home.join(HOME_FILE), format!("~/{HOME_FILE}")));
+    let home =
+        home.into_iter().flat_map(|home| HOME_FILES.iter().map(move |name| (home.join(name), format!("~/{name}"))));
     project.chain(home).collect()
 }
 
@@ -129,9 +130,10 @@ mod tests {
         fs::write(project.path().join(".gcdtignore"), "# old\nb\nconf\n").unwrap();
         fs::write(project.path().join(".npmignore"), "node_modules\nshared\n").unwrap();
         fs::write(home.path().join(".finkignore"), ".DS_Store\na\n").unwrap();
+        fs::write(home.path().join(".ramudaignore"), "*.swp\n.DS_Store\n").unwrap();
         let config = map(json!({"ignore": ["conf", "*.pyc"]}));
         let patterns = collect(&config, project.path(), Some(home.path())).unwrap();
-        assert_eq!(patterns, vec!["conf", "*.pyc", "a", "shared", "b", "node_modules", ".DS_Store"]);
+        assert_eq!(patterns, vec!["conf", "*.pyc", "a", "shared", "b", "node_modules", ".DS_Store", "*.swp"]);
     }
 
     #[test]

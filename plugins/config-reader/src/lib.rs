@@ -1,7 +1,7 @@
 //! config-reader: reads `fink_<env>.{json,yaml,yml,toml}` with its `baseconfig` chain and ignore patterns into the config.
 //!
 //! `files` picks the one env file, `formats` parses it (`yaml` for YAML), `chain` follows `baseconfig`, `merge` merges,
-//! `ignore_files` unions the ignore patterns. This file wires them to the `config_read_init` signal.
+//! `ignore_files` unions the ignore patterns, `legacy` reads gcdt's section names as fink's. This file wires them to the `config_read_init` signal.
 // Tests may unwrap; the workspace denies it everywhere else.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
@@ -9,6 +9,7 @@ mod chain;
 mod files;
 mod formats;
 mod ignore_files;
+mod legacy;
 mod merge;
 mod yaml;
 

@@ -37,8 +37,8 @@ pub async fn deploy(
     secrets: &Secrets,
 ) -> Result<Deployed> {
     let params = parameters::for_stack(template, settings)?;
-    let stack_policy = policy::stack_policy(dir, settings)?;
-    let during_update = policy::during_update(dir, settings, override_policy)?;
+    let stack_policy = policy::stack_policy(dir, settings, template)?;
+    let during_update = policy::during_update(dir, settings, template, override_policy)?;
     let client = Client::new(config);
     let name = settings.stack_name.as_str();
     let mut current = stack::current(&client, name).await?;
@@ -216,18 +216,19 @@ async fn unchanged(
     Ok(same_settings && stack::template_body(client, &settings.stack_name).await?.trim() == template.body.trim())
 }
 
-/// Inline below CloudFormation's limit; above it, uploaded to `stack.artifactBucket`.
+/// Uploaded to `stack.artifactBucket` whenever it is set (as gcdt did); without it, inline, which
+/// CloudFormation allows up to its limit.
 async fn source(config: &SdkConfig, settings: &Settings, template: &Template) -> Result<Source> {
-    if template.body.len() <= INLINE_LIMIT {
-        return Ok(Source::Body(template.body.clone()));
-    }
-    let bucket = settings.artifact_bucket.as_deref().ok_or_else(|| {
-        Error::new(format!(
+    let Some(bucket) = settings.artifact_bucket.as_deref().filter(|b| !b.trim().is_empty()) else {
+        if template.body.len() <= INLINE_LIMIT {
+            return Ok(Source::Body(template.body.clone()));
+        }
+        return Err(Error::new(format!(
             "the template is {} bytes, more than CloudFormation's inline limit of {INLINE_LIMIT}",
             template.body.len()
         ))
-        .with_help("set cloud.stack.artifactBucket to an S3 bucket fink may upload the template to")
-    })?;
+        .with_help("set cloud.stack.artifactBucket to an S3 bucket fink may upload the template to"));
+    };
     let digest = Sha256::digest(template.body.as_bytes());
     let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
     let key = format!("fink/cloud/{}/{hex}.template", settings.stack_name);

@@ -20,7 +20,7 @@ mod stack;
 mod stop_start;
 mod template;
 
-use fink_plugin_api::{export_plugin, Registration, Result, Tool};
+use fink_plugin_api::{export_plugin, Registration, Result, Signal, Tool};
 
 export_plugin! {
     name: "cloud",
@@ -32,6 +32,8 @@ export_plugin! {
 fn register(plugin: &mut Registration) -> Result<()> {
     plugin.add_tool(tool());
     plugin.config_schema("cloud", settings::schema());
+    // Before the hooks plugin answers with `cloudformation.py`'s template (1500).
+    plugin.on_with_order(Signal::CONFIG_VALIDATION_FINALIZED, 100, template::request);
     Ok(())
 }
 

@@ -1,14 +1,22 @@
 //! Where the template comes from: a generator command (e.g. troposphere's `python3
-//! cloudformation.py`) or a template file; JSON or YAML with CloudFormation's short tags.
+//! cloudformation.py`), gcdt's `cloudformation.py` run by the hooks plugin (asked for at
+//! `config_validation_finalized`, see [`request`]), or a template file; JSON or YAML with
+//! CloudFormation's short tags.
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use fink_plugin_api::{Error, Result, Value};
+use fink_plugin_api::{warn, Error, Event, GeneratedTemplate, Payload, Result, TemplateRequest, Value};
 use serde_json::Map;
 
 use crate::settings::Settings;
+
+/// gcdt's Python template, which the hooks plugin runs.
+pub const PYTHON_TEMPLATE: &str = "cloudformation.py";
+
+/// The commands that read the template.
+const READ_BY: &[&str] = &["deploy", "preview", "generate", "dot"];
 
 /// Names tried in the project dir when the config names no template.
 pub const TEMPLATE_NAMES: &[&str] =
@@ -21,6 +29,9 @@ pub struct Template {
     pub doc: Value,
     /// Where it came from, for messages.
     pub source: String,
+    /// Stack policies the template's own code defines (`cloudformation.py`'s `get_stack_policy()`).
+    pub stack_policy: Option<String>,
+    pub stack_policy_during_update: Option<String>,
 }
 
 impl Template {
@@ -41,6 +52,24 @@ pub fn load(dir: &Path, settings: &Settings, context: &Value, config: &Value) ->
         let text = generate(dir, command, context, config)?;
         return parse(&text, &format!("the output of `{command}`"));
     }
+    if settings.template.is_none() {
+        if let Some(generated) = context.get(GeneratedTemplate::KEY).filter(|v| !v.is_null()) {
+            let generated: GeneratedTemplate = serde_json::from_value(generated.clone())
+                .map_err(|e| Error::new(format!("the generated template in the context is malformed: {e}")))?;
+            if let Ok(file) = find(dir) {
+                let other = display(dir, &file);
+                warn!("both {} and {other} exist: using {}", generated.source, generated.source);
+            }
+            let mut template = parse(&generated.body, &generated.source)?;
+            template.stack_policy = generated.stack_policy;
+            template.stack_policy_during_update = generated.stack_policy_during_update;
+            return Ok(template);
+        }
+        if dir.join(PYTHON_TEMPLATE).is_file() && find(dir).is_err() {
+            return Err(Error::new(format!("{PYTHON_TEMPLATE} is a Python template, and no plugin generated it"))
+                .with_help("the hooks plugin runs it: check `fink plugins` (is it installed and enabled?)"));
+        }
+    }
     let path = match &settings.template {
         Some(file) => dir.join(file),
         None => find(dir)?,
@@ -48,6 +77,20 @@ pub fn load(dir: &Path, settings: &Settings, context: &Value, config: &Value) ->
     let text = std::fs::read_to_string(&path)
         .map_err(|e| Error::new(format!("cannot read template {}: {e}", path.display())))?;
     parse(&text, &display(dir, &path))
+}
+
+/// `config_validation_finalized` (before the hooks plugin, 1500): a command that reads the
+/// template, with none named in the config, asks project code (`cloudformation.py`) for one.
+pub fn request(event: &mut Event) -> Result<()> {
+    if event.tool() != Some("cloud") || !event.command().is_some_and(|c| READ_BY.contains(&c)) {
+        return Ok(());
+    }
+    let Some(section) = event.config().get("cloud").cloned() else { return Ok(()) };
+    let settings: Settings = serde_json::from_value(section).unwrap_or_default();
+    if settings.template.is_none() && settings.generator.is_none() {
+        event.set_payload(&TemplateRequest { tool: "cloud".into() });
+    }
+    Ok(())
 }
 
 fn find(dir: &Path) -> Result<PathBuf> {
@@ -117,7 +160,13 @@ pub fn parse(text: &str, source: &str) -> Result<Template> {
     if !doc.get("Resources").is_some_and(Value::is_object) {
         return Err(Error::new(format!("{source}: not a CloudFormation template (no Resources section)")));
     }
-    Ok(Template { body: text.to_string(), doc, source: source.to_string() })
+    Ok(Template {
+        body: text.to_string(),
+        doc,
+        source: source.to_string(),
+        stack_policy: None,
+        stack_policy_during_update: None,
+    })
 }
 
 fn from_yaml(value: serde_yaml::Value) -> Value {

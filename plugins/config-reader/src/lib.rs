@@ -15,7 +15,7 @@ mod yaml;
 
 use std::path::Path;
 
-use fink_plugin_api::{debug, export_plugin, Error, Event, Registration, Result, Signal};
+use fink_plugin_api::{debug, export_plugin, warn, Error, Event, Registration, Result, Signal};
 use serde_json::{Map, Value};
 
 export_plugin! {
@@ -44,6 +44,14 @@ fn read_config(event: &mut Event) -> Result<()> {
     }
     let env = env_of(event)?.to_owned();
     let home = dirs::home_dir();
+    // A Python config (`fink_<env>.py`, which the hooks plugin read before us) comes first, as in gcdt.
+    if let Some(python) = event.context_str("config_file").filter(|f| f.ends_with(".py")).map(String::from) {
+        if let Ok(other) = files::find_env_file(&dir, &env) {
+            let other = other.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            warn!("both {python} and {other} exist: using {python}, as gcdt did");
+        }
+        return set_ignore(event.config_mut(), &dir, home.as_deref());
+    }
     apply(event.config_mut(), &dir, &env, home.as_deref())?;
     // Later messages (e.g. the host's schema validation) name the file the config came from.
     let file = files::find_env_file(&dir, &env)?;
@@ -55,6 +63,11 @@ fn read_config(event: &mut Event) -> Result<()> {
 /// Merges the env config of `dir` into `config` (file values win) and sets `ignore` to all patterns.
 fn apply(config: &mut Map<String, Value>, dir: &Path, env: &str, home: Option<&Path>) -> Result<()> {
     merge::deep_merge(config, chain::read_env_config(dir, env)?);
+    set_ignore(config, dir, home)
+}
+
+/// Sets `ignore` to all patterns (the config's and the ignore files').
+fn set_ignore(config: &mut Map<String, Value>, dir: &Path, home: Option<&Path>) -> Result<()> {
     let patterns = ignore_files::collect(config, dir, home)?;
     config.remove(ignore_files::GCDT_KEY);
     config.insert(ignore_files::KEY.to_owned(), Value::from(patterns));

@@ -1,9 +1,13 @@
-//! hooks: runs the project's command hooks, programs in any language listed in the config's
-//! `hooks` section under the signal they run at. Each gets the context and config as JSON on
-//! stdin, may hand changes back on its last stdout line, and stops the run when it fails.
+//! hooks: runs the project's own code in the lifecycle. Command hooks are programs in any
+//! language listed in the config's `hooks` section under the signal they run at; each gets the
+//! context and config as JSON on stdin, may hand changes back on its last stdout line, and stops
+//! the run when it fails. Python hooks, templates and configs are gcdt's and fink's
+//! (`cloudformation.py`, `hookfile`, `fink_<env>.py`): functions connected to gcdt's signals.
 //!
-//! `spec` reads and checks the `hooks` section, `run` runs one hook and reads what it hands back.
+//! `spec` reads and checks the `hooks` section, `run` runs one hook and reads what it hands back,
+//! `python` runs the Python files through one Python process.
 
+mod python;
 mod run;
 mod spec;
 
@@ -24,6 +28,16 @@ fn register(plugin: &mut Registration) -> Result<()> {
         // Late in each signal (after the bundled plugins at 1000): project code sees their work.
         plugin.on_with_order(signal, 5000, move |event: &mut Event| fire(signal, event));
     }
+    // Python: a `.py` config before the config-reader (1000) reads the other formats; the hook
+    // files once the config (naming the hookfile) is read; each signal's Python functions before
+    // the command hooks; the template after the cloud tool asked for it (100).
+    plugin.on_with_order(Signal::CONFIG_READ_INIT, 500, python::read_config);
+    plugin.on_with_order(Signal::CONFIG_READ_FINALIZED, 60, python::load_hooks);
+    for signal in Signal::ALL.iter().copied() {
+        plugin.on_with_order(signal, 4000, move |event: &mut Event| python::fire(signal, event));
+    }
+    plugin.on_with_order(Signal::CONFIG_VALIDATION_FINALIZED, 1500, python::template);
+    plugin.on_with_order(Signal::FINALIZED, 9000, python::stop);
     Ok(())
 }
 

@@ -1,0 +1,189 @@
+# fink's Python bridge: runs a project's Python hooks, templates and configs the way gcdt and
+# fink ran them, for one fink run. fink starts it with the project's interpreter and speaks one
+# JSON object per line: requests on stdin, answers on the original stdout. The project's own
+# prints go to stderr, so they cannot break the protocol.
+import importlib.abc
+import importlib.util
+import inspect
+import json
+import os
+import sys
+import traceback
+import types
+
+answers = os.fdopen(os.dup(1), "w", buffering=1)
+os.dup2(2, 1)
+sys.stdout = sys.stderr
+
+SIGNALS = [
+    "initialized", "config_read_init", "config_read_finalized", "check_credentials_init",
+    "check_credentials_finalized", "lookup_init", "lookup_finalized", "config_validation_init",
+    "config_validation_finalized", "bundle_pre", "bundle_init", "bundle_finalized", "command_init",
+    "command_finalized", "error", "finalized",
+]
+# Called with the context alone; every other signal passes the (context, config) pair.
+CONTEXT_ONLY = {"initialized", "finalized"}
+# The module being loaded, so connect() knows whose function it is.
+loading = {"file": None}
+
+
+class Signal:
+    """A gcdt signal: `connect(fn)` subscribes fn; fink sends it."""
+
+    def __init__(self, name):
+        self.name = name
+        self.receivers = []
+
+    def connect(self, receiver, *args, **kwargs):
+        self.receivers.append((loading["file"], receiver))
+        return receiver
+
+    def disconnect(self, receiver, *args, **kwargs):
+        self.receivers = [(f, r) for (f, r) in self.receivers if r is not receiver]
+
+
+def signals_module(name):
+    module = types.ModuleType(name)
+    for signal in SIGNALS:
+        setattr(module, signal, Signal(signal))
+    return module
+
+
+def package(name):
+    module = types.ModuleType(name)
+    module.__path__ = []
+    return module
+
+
+# `from gcdt import gcdt_signals` and `from fink import fink_signals` give the same signals.
+signals = signals_module("gcdt_signals")
+for pkg, attr in (("gcdt", "gcdt_signals"), ("fink", "fink_signals")):
+    parent = package(pkg)
+    setattr(parent, attr, signals)
+    sys.modules[pkg] = parent
+    sys.modules[pkg + "." + attr] = signals
+
+PROVIDED = {"gcdt", "gcdt.gcdt_signals", "fink", "fink.fink_signals"}
+
+
+class NotProvided(importlib.abc.MetaPathFinder):
+    """gcdt's helper modules (gcdt.iam, gcdt_kumo.*) are not part of fink: say so."""
+
+    def find_spec(self, name, path=None, target=None):
+        top = name.split(".")[0]
+        if name in PROVIDED:
+            return None
+        if top in ("gcdt", "fink") or top.startswith("gcdt_") or top.startswith("fink_"):
+            raise ImportError(
+                "%s is a gcdt helper module that fink does not provide (only gcdt_signals and "
+                "fink_signals are); see docs/hooks.md#python-hooks-and-templates" % name, name=name)
+        return None
+
+
+sys.meta_path.insert(0, NotProvided())
+
+modules = {}
+
+
+def load(path):
+    """Imports the project file at `path` and calls its register()."""
+    name = os.path.splitext(os.path.basename(path))[0]
+    spec = importlib.util.spec_from_file_location(name, path)
+    module = importlib.util.module_from_spec(spec)
+    loading["file"] = os.path.basename(path)
+    try:
+        spec.loader.exec_module(module)
+        register = getattr(module, "register", None)
+        if callable(register):
+            register()
+    finally:
+        loading["file"] = None
+    modules[path] = module
+    connected = {}
+    for signal in SIGNALS:
+        count = sum(1 for (f, _) in getattr(signals, signal).receivers if f == os.path.basename(path))
+        if count:
+            connected[signal] = count
+    functions = [n for n in ("generate_template", "get_stack_policy", "get_stack_policy_during_update",
+                             "generate_config") if callable(getattr(module, n, None))]
+    return {"signals": connected, "functions": functions}
+
+
+def call(function, context, config):
+    """gcdt called these with no arguments or with (context, config), whichever they take."""
+    try:
+        wanted = len(inspect.signature(function).parameters)
+    except (TypeError, ValueError):
+        wanted = 0
+    if wanted >= 2:
+        return function(context, config)
+    if wanted == 1:
+        return function(context)
+    return function()
+
+
+def as_json(value):
+    """A template or policy: a JSON string, a dict, or an object with to_json() (troposphere)."""
+    if hasattr(value, "to_json"):
+        value = value.to_json()
+    if isinstance(value, (bytes, bytearray)):
+        value = value.decode("utf-8")
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, indent=2)
+
+
+def failure(where, function, exc):
+    return {"ok": False, "error": {
+        "file": where, "function": function,
+        "message": "%s: %s" % (type(exc).__name__, exc) if str(exc) else type(exc).__name__,
+        "traceback": "".join(traceback.format_exception(type(exc), exc, exc.__traceback__)),
+    }}
+
+
+def handle(request):
+    op = request.get("op")
+    if op == "load":
+        try:
+            return {"ok": True, **load(request["file"])}
+        except BaseException as exc:
+            return failure(os.path.basename(request["file"]), "<module>", exc)
+    if op == "signal":
+        signal = request["signal"]
+        context, config = request.get("context", {}), request.get("config", {})
+        for (where, receiver) in list(getattr(signals, signal).receivers):
+            try:
+                receiver(context) if signal in CONTEXT_ONLY else receiver((context, config))
+            except BaseException as exc:
+                return failure(where, getattr(receiver, "__name__", repr(receiver)), exc)
+        return {"ok": True, "context": context, "config": config}
+    if op == "call":
+        where, name = request["file"], request["function"]
+        module = modules[where]
+        try:
+            value = call(getattr(module, name), request.get("context", {}), request.get("config", {}))
+            if name == "generate_config":
+                if not isinstance(value, dict):
+                    raise TypeError("generate_config() must return a dict, not %s" % type(value).__name__)
+                return {"ok": True, "value": value}
+            return {"ok": True, "value": None if value is None else as_json(value)}
+        except BaseException as exc:
+            return failure(os.path.basename(where), name, exc)
+    return {"ok": False, "error": {"file": "", "function": "", "message": "unknown request %r" % op, "traceback": ""}}
+
+
+def main():
+    project = os.getcwd()
+    if project not in sys.path:
+        sys.path.insert(0, project)
+    for line in sys.stdin:
+        if not line.strip():
+            continue
+        request = json.loads(line)
+        if request.get("op") == "quit":
+            break
+        answers.write(json.dumps(handle(request)) + "\n")
+        answers.flush()
+
+
+main()

@@ -1,0 +1,220 @@
+//! Python hooks, templates and configs, as gcdt and fink ran them: `cloudformation.py` (hooks and
+//! `generate_template()` for the cloud tool), the file the config's `hookfile` key names, and
+//! `fink_<env>.py` / `gcdt_<env>.py` configs (`generate_config()`). Their `register()` connects
+//! functions to gcdt's signals; fink sends each signal to them and takes back what they changed.
+//!
+//! At most one `python3` runs per fink run (`bridge`), started only when the project has such a
+//! file; it ends at `finalized`.
+
+mod bridge;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use fink_plugin_api::{debug, json, warn, Error, Event, GeneratedTemplate, Result, Signal, TemplateRequest, Value};
+
+use bridge::Bridge;
+
+/// The cloud tool's template source.
+pub const TEMPLATE_FILE: &str = "cloudformation.py";
+
+/// One project file the bridge has loaded.
+struct Loaded {
+    path: PathBuf,
+    name: String,
+    functions: Vec<String>,
+}
+
+/// The bridge and what the project's files connected.
+struct Session {
+    bridge: Bridge,
+    /// Signal name → how many functions are connected to it.
+    connected: BTreeMap<String, usize>,
+    files: Vec<Loaded>,
+}
+
+static SESSION: Mutex<Option<Session>> = Mutex::new(None);
+
+fn session() -> std::sync::MutexGuard<'static, Option<Session>> {
+    SESSION.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// `config_read_init`, before the config-reader: a `fink_<env>.py` or `gcdt_<env>.py` config
+/// provides the config through `generate_config()`.
+pub fn read_config(event: &mut Event) -> Result<()> {
+    let Some(env) = event.env().filter(|e| !e.is_empty() && !e.contains(['/', '\\'])).map(String::from) else {
+        return Ok(());
+    };
+    let dir = event.project_path();
+    let found: Vec<String> =
+        [format!("fink_{env}.py"), format!("gcdt_{env}.py")].into_iter().filter(|n| dir.join(n).is_file()).collect();
+    let name = match found.as_slice() {
+        [] => return Ok(()),
+        [one] => one.clone(),
+        _ => {
+            return Err(Error::new(format!("both {} and {} exist: fink cannot tell which config to read", found[0], found[1]))
+                .with_help("keep one of them"))
+        }
+    };
+    let loaded = load(event, &dir.join(&name), Signal::CONFIG_READ_INIT)?;
+    if !loaded.contains(&"generate_config".to_string()) {
+        return Err(Error::new(format!("{name} has no generate_config(): a Python config returns the config from it")));
+    }
+    let value = call(event, &name, "generate_config", Signal::CONFIG_READ_INIT)?;
+    let Value::Object(generated) = value else {
+        return Err(Error::new(format!("{name}: generate_config() must return a dict")));
+    };
+    let config = event.config_mut();
+    for (key, value) in generated {
+        config.insert(key, value);
+    }
+    event.set_context(fink_plugin_api::context::CONFIG_FILE, json!(name));
+    Ok(())
+}
+
+/// `config_read_finalized`: loads the hook files: `cloudformation.py` for the cloud tool, and
+/// the config's `hookfile`.
+pub fn load_hooks(event: &mut Event) -> Result<()> {
+    let dir = event.project_path();
+    if event.tool() == Some("cloud") && dir.join(TEMPLATE_FILE).is_file() {
+        load(event, &dir.join(TEMPLATE_FILE), Signal::CONFIG_READ_FINALIZED)?;
+    }
+    match event.config().get("hookfile") {
+        None | Some(Value::Null) => {}
+        Some(Value::String(file)) => {
+            let path = dir.join(file);
+            if !path.is_file() {
+                return Err(Error::new(format!("{file} (the config's hookfile) does not exist"))
+                    .with_help("the path is relative to the project folder"));
+            }
+            load(event, &path, Signal::CONFIG_READ_FINALIZED)?;
+        }
+        Some(other) => return Err(Error::new(format!("hookfile: expected the name of a Python file, got {other}"))),
+    }
+    Ok(())
+}
+
+/// Every signal: calls the Python functions connected to it and applies what they changed.
+pub fn fire(signal: Signal, event: &mut Event) -> Result<()> {
+    let name = signal.name().unwrap_or("?");
+    let mut guard = session();
+    let Some(session) = guard.as_mut() else { return Ok(()) };
+    if session.connected.get(name).copied().unwrap_or(0) == 0 {
+        return Ok(());
+    }
+    let input = super::input(event);
+    let request = json!({"op": "signal", "signal": name, "context": input["context"], "config": input["config"]});
+    let answer = session.bridge.ask(&request)?;
+    drop(guard);
+    let answer = checked(answer, name)?;
+    let context = answer.get("context").and_then(Value::as_object).cloned().unwrap_or_default();
+    let config = answer.get("config").filter(|c| c.is_object() && *c != event.config()).cloned();
+    super::apply(event, super::run::HandedBack { context, config });
+    Ok(())
+}
+
+/// `config_validation_finalized`: answers the cloud tool's request with `generate_template()`
+/// of `cloudformation.py` and its stack policies.
+pub fn template(event: &mut Event) -> Result<()> {
+    let Some(request) = event.payload::<TemplateRequest>()? else { return Ok(()) };
+    let has = |function: &str| {
+        session().as_ref().is_some_and(|s| s.files.iter().any(|f| f.name == TEMPLATE_FILE && f.functions.iter().any(|n| n == function)))
+    };
+    if request.tool != "cloud" || !session().as_ref().is_some_and(|s| s.files.iter().any(|f| f.name == TEMPLATE_FILE)) {
+        return Ok(());
+    }
+    if !has("generate_template") {
+        return Err(Error::new(format!("{TEMPLATE_FILE} has no generate_template(): it is the stack's template"))
+            .with_help("define generate_template() (or generate_template(context, config)) returning the template"));
+    }
+    let signal = Signal::CONFIG_VALIDATION_FINALIZED;
+    let text = |value: Value, function: &str| match value {
+        Value::String(text) => Ok(text),
+        Value::Null => Err(Error::new(format!("{TEMPLATE_FILE}: {function}() returned None"))),
+        other => Ok(other.to_string()),
+    };
+    let body = text(call(event, TEMPLATE_FILE, "generate_template", signal)?, "generate_template")?;
+    let policy = |function: &str| -> Result<Option<String>> {
+        if !has(function) {
+            return Ok(None);
+        }
+        match call(event, TEMPLATE_FILE, function, signal)? {
+            Value::Null => Ok(None),
+            value => text(value, function).map(Some),
+        }
+    };
+    let stack_policy = policy("get_stack_policy")?;
+    let stack_policy_during_update = policy("get_stack_policy_during_update")?;
+    debug!("{TEMPLATE_FILE} generated a template of {} bytes", body.len());
+    event.set_payload(&GeneratedTemplate { source: TEMPLATE_FILE.into(), body, stack_policy, stack_policy_during_update });
+    Ok(())
+}
+
+/// `finalized`, last: the bridge ends.
+pub fn stop(_event: &mut Event) -> Result<()> {
+    if let Some(session) = session().take() {
+        session.bridge.stop();
+    }
+    Ok(())
+}
+
+/// Loads `path` into the bridge (starting it first), warns about functions connected to signals
+/// that have passed, and returns the gcdt functions the file defines.
+fn load(event: &Event, path: &Path, now: Signal) -> Result<Vec<String>> {
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    let mut guard = session();
+    if guard.is_none() {
+        let configured = event.config().get("python").and_then(Value::as_str);
+        let virtual_env = std::env::var("VIRTUAL_ENV").ok();
+        let (interpreter, from) = bridge::interpreter(configured, virtual_env.as_deref());
+        let bridge = Bridge::start(&interpreter, from, &event.project_path(), &name)?;
+        *guard = Some(Session { bridge, connected: BTreeMap::new(), files: Vec::new() });
+    }
+    let Some(session) = guard.as_mut() else { return Ok(Vec::new()) };
+    let answer = session.bridge.ask(&json!({"op": "load", "file": path.display().to_string()}))?;
+    let answer = checked(answer, now.name().unwrap_or("?"))?;
+    let functions: Vec<String> =
+        answer["functions"].as_array().into_iter().flatten().filter_map(Value::as_str).map(String::from).collect();
+    for (signal, count) in answer["signals"].as_object().into_iter().flatten() {
+        let count = count.as_u64().unwrap_or(0) as usize;
+        if Signal::from_name(signal).is_some_and(|s| s.0 < now.0) {
+            warn!("{name} connects {signal}, which fires before fink loads {name}: it is not called");
+        }
+        *session.connected.entry(signal.clone()).or_default() += count;
+    }
+    debug!("loaded {name}: signals {}, functions {functions:?}", answer["signals"]);
+    session.files.push(Loaded { path: path.to_path_buf(), name, functions: functions.clone() });
+    Ok(functions)
+}
+
+/// Calls `function` of the loaded file `name` with the run's context and config.
+fn call(event: &Event, name: &str, function: &str, signal: Signal) -> Result<Value> {
+    let input = super::input(event);
+    let mut guard = session();
+    let Some(session) = guard.as_mut() else { return Err(Error::new(format!("{name} is not loaded"))) };
+    let Some(file) = session.files.iter().find(|f| f.name == name) else {
+        return Err(Error::new(format!("{name} is not loaded")));
+    };
+    let request = json!({"op": "call", "file": file.path.display().to_string(), "function": function,
+                         "context": input["context"], "config": input["config"]});
+    let answer = session.bridge.ask(&request)?;
+    Ok(checked(answer, signal.name().unwrap_or("?"))?.get("value").cloned().unwrap_or(Value::Null))
+}
+
+/// The answer, or its Python exception as an error naming file, function and signal (the
+/// traceback at -v).
+fn checked(answer: Value, signal: &str) -> Result<Value> {
+    if answer["ok"] == json!(true) {
+        return Ok(answer);
+    }
+    let error = &answer["error"];
+    let text = |key: &str| error[key].as_str().unwrap_or_default().to_string();
+    for line in text("traceback").lines() {
+        debug!("{line}");
+    }
+    let function = text("function");
+    let place = if function == "<module>" { "loading it".to_string() } else { format!("{function} ({signal})") };
+    Err(Error::new(format!("{}: {place} raised {}", text("file"), text("message")))
+        .with_help("run with -v to see the Python traceback"))
+}

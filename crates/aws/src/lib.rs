@@ -22,13 +22,58 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
         .map_err(|e| Error::new(format!("cannot start the async runtime: {e}")))
 }
 
-/// Loads the SDK config the standard way; `region` overrides the configured region.
+/// Loads the SDK config the standard way; `region` overrides the configured region. The profile
+/// is the one [`profile`] names: `AWS_PROFILE`, else `AWS_DEFAULT_PROFILE` (which the SDK alone
+/// ignores), else `default`.
 pub async fn load(region: Option<&str>) -> SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(Profile { name, from: ProfileSource::AwsDefaultProfile }) = profile() {
+        loader = loader.profile_name(name);
+    }
     if let Some(region) = region {
         loader = loader.region(Region::new(region.to_string()));
     }
     loader.load().await
+}
+
+/// The AWS profile fink uses and where its name came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Profile {
+    pub name: String,
+    pub from: ProfileSource,
+}
+
+/// The variable that named the profile.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProfileSource {
+    AwsProfile,
+    /// `AWS_DEFAULT_PROFILE`, which the AWS CLI v1 and boto3 (so gcdt) read when `AWS_PROFILE` is unset.
+    AwsDefaultProfile,
+}
+
+impl std::fmt::Display for Profile {
+    /// `profile 'ops' from AWS_DEFAULT_PROFILE`.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let variable = match self.from {
+            ProfileSource::AwsProfile => "AWS_PROFILE",
+            ProfileSource::AwsDefaultProfile => "AWS_DEFAULT_PROFILE",
+        };
+        write!(f, "profile '{}' from {variable}", self.name)
+    }
+}
+
+/// The profile named by `AWS_PROFILE`, else by `AWS_DEFAULT_PROFILE`; `None`: the SDK's `default`.
+pub fn profile() -> Option<Profile> {
+    chosen_profile(std::env::var("AWS_PROFILE").ok(), std::env::var("AWS_DEFAULT_PROFILE").ok())
+}
+
+fn chosen_profile(aws_profile: Option<String>, aws_default_profile: Option<String>) -> Option<Profile> {
+    let set = |v: Option<String>| v.map(|v| v.trim().to_string()).filter(|v| !v.is_empty());
+    match (set(aws_profile), set(aws_default_profile)) {
+        (Some(name), _) => Some(Profile { name, from: ProfileSource::AwsProfile }),
+        (None, Some(name)) => Some(Profile { name, from: ProfileSource::AwsDefaultProfile }),
+        (None, None) => None,
+    }
 }
 
 /// The same config for another region.
@@ -176,6 +221,19 @@ pub async fn identity(config: &SdkConfig) -> Result<Identity, Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn aws_profile_wins_over_aws_default_profile_and_empty_means_unset() {
+        let some = |s: &str| Some(s.to_string());
+        let profile = |name: &str, from| Some(Profile { name: name.into(), from });
+        assert_eq!(chosen_profile(some("a"), some("b")), profile("a", ProfileSource::AwsProfile));
+        assert_eq!(chosen_profile(None, some("b")), profile("b", ProfileSource::AwsDefaultProfile));
+        assert_eq!(chosen_profile(some(" "), some("b")), profile("b", ProfileSource::AwsDefaultProfile));
+        assert_eq!(chosen_profile(None, some("")), None);
+        assert_eq!(chosen_profile(None, None), None);
+        let shown = chosen_profile(None, some("ops")).map(|p| p.to_string());
+        assert_eq!(shown.as_deref(), Some("profile 'ops' from AWS_DEFAULT_PROFILE"));
+    }
 
     #[test]
     fn the_endpoint_is_the_set_and_not_ignored_aws_endpoint_url() {

@@ -55,7 +55,7 @@ pub async fn template_body(client: &Client, name: &str) -> Result<String> {
     Ok(out.template_body().unwrap_or_default().to_string())
 }
 
-/// Where the template comes from: inline, or an S3 URL (templates above the inline limit).
+/// Where the template comes from: inline, or an S3 URL (uploaded to `stack.artifactBucket`).
 #[derive(Debug, Clone)]
 pub enum Source {
     Body(String),

@@ -11,8 +11,9 @@ use fink_plugin_api::{info, outln, Error, Result};
 
 use crate::functions::{active_version, ALIAS};
 
-/// What gcdt's ramuda sent to ping a function; a function that supports it answers `"alive"`.
-pub const PING: &str = r#"{"ramuda_action": "ping"}"#;
+/// The ping event: gcdt's ramuda sent `ramuda_action`, the Python fink `lambda_action`; both, so
+/// functions written for either answer. A function that supports it answers `"alive"`.
+pub const PING: &str = r#"{"ramuda_action": "ping", "lambda_action": "ping"}"#;
 
 /// The invoke command's arguments.
 pub struct Request {
@@ -86,7 +87,7 @@ pub async fn ping_command(config: &SdkConfig, name: &str, version: Option<String
             Ok(())
         }
         Err(err) => Err(Error::new(format!("ping of function '{name}' failed: {err}"))
-            .with_help("a function answers a ping by returning \"alive\" for the event {\"ramuda_action\": \"ping\"}")),
+            .with_help(format!("a function answers a ping by returning \"alive\" for the event {PING}"))),
     }
 }
 

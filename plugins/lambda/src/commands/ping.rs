@@ -5,10 +5,13 @@ use fink_plugin_api::{CommandSpec, Invocation, Result};
 use super::{lambda_arg, name, region, version, version_arg, with_aws, ACTIVE_VERSION};
 
 pub fn spec() -> CommandSpec {
-    CommandSpec::new("ping", "Invoke with {\"ramuda_action\": \"ping\"} and expect \"alive\"")
-        .without_config()
-        .arg(lambda_arg())
-        .arg(version_arg(ACTIVE_VERSION))
+    CommandSpec::new(
+        "ping",
+        "Invoke with {\"ramuda_action\": \"ping\", \"lambda_action\": \"ping\"} and expect \"alive\"",
+    )
+    .without_config()
+    .arg(lambda_arg())
+    .arg(version_arg(ACTIVE_VERSION))
 }
 
 pub fn run(call: &mut Invocation) -> Result<()> {

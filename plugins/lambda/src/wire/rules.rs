@@ -19,7 +19,7 @@ fn statement_id(rule: &str) -> String {
 }
 
 pub async fn wire(config: &SdkConfig, target: &mut Target, source: &Source) -> Result<Outcome> {
-    let Source::Rule { name, description, schedule, pattern } = source else {
+    let Source::Rule { name, description, schedule, pattern, input_path } = source else {
         return Err(Error::new("not a rule"));
     };
     let client = Client::new(config);
@@ -61,10 +61,12 @@ pub async fn wire(config: &SdkConfig, target: &mut Target, source: &Source) -> R
     }
     let targets = targets(&client, name).await?.unwrap_or_default();
     let id = target_id(target);
-    if !targets.iter().any(|t| t.id() == id && t.arn() == target.arn) {
+    let wired = |t: &RuleTarget| t.id() == id && t.arn() == target.arn && t.input_path() == input_path.as_deref();
+    if !targets.iter().any(wired) {
         let rule_target = RuleTarget::builder()
             .id(&id)
             .arn(&target.arn)
+            .set_input_path(input_path.clone())
             .build()
             .map_err(|e| Error::new(format!("cannot build the rule target: {e}")))?;
         let out = client.put_targets().rule(name).targets(rule_target).send().await.explained()?;

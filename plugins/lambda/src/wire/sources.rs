@@ -6,6 +6,7 @@
 //!   The keys of each source decide its kind:
 //!   - `schedule` (+ `name`, optional `description`): an EventBridge rule with that ScheduleExpression;
 //!   - `pattern` (an object, + `name`, optional `description`): an EventBridge rule with that EventPattern;
+//!   - either rule may have `input_path` (e.g. `$.detail`): the part of the event the function gets;
 //!   - `arn` `arn:aws:s3:::BUCKET` + `events` (list), optional `prefix`, `suffix`: an S3 notification;
 //!   - `arn` `arn:aws:sns:...`: an SNS subscription;
 //!   - `arn` `arn:aws:kinesis:...`, `arn:aws:dynamodb:...:table/T/stream/...` or `arn:aws:sqs:...`,
@@ -28,6 +29,8 @@ pub enum Source {
         description: Option<String>,
         schedule: Option<String>,
         pattern: Option<String>,
+        /// The target's InputPath: the JSONPath of the part of the event the function gets.
+        input_path: Option<String>,
     },
     S3 {
         bucket: String,
@@ -114,6 +117,7 @@ fn from_list_item(source: &Value) -> Result<Source, String> {
             description: text(source, "description")?,
             schedule: Some(schedule.to_string()),
             pattern: None,
+            input_path: input_path(source)?,
         });
     }
     if let Some(pattern) = source.get("pattern") {
@@ -125,6 +129,7 @@ fn from_list_item(source: &Value) -> Result<Source, String> {
             description: text(source, "description")?,
             schedule: None,
             pattern: Some(pattern.to_string()),
+            input_path: input_path(source)?,
         });
     }
     let arn = text(source, "arn")?.ok_or("unknown event source: no `schedule`, `pattern` or `arn`")?;
@@ -189,7 +194,18 @@ fn from_time_schedule(item: &Value) -> Result<Source, String> {
         description: text(item, "ruleDescription")?,
         schedule: Some(schedule),
         pattern: None,
+        input_path: None,
     })
+}
+
+/// A rule's `input_path`: a JSONPath, which EventBridge wants to start with `$`.
+fn input_path(source: &Value) -> Result<Option<String>, String> {
+    match text(source, "input_path")? {
+        Some(path) if !path.starts_with('$') => {
+            Err(format!("`input_path` '{path}' must be a JSONPath starting with `$`"))
+        }
+        path => Ok(path),
+    }
 }
 
 /// The service of an ARN (`arn:PARTITION:SERVICE:...`).
@@ -229,7 +245,7 @@ mod tests {
     fn reads_gcdts_list_form() {
         let sources = parse(Some(&json!([
             {"event_source": {"name": "nightly", "schedule": "rate(1 day)", "description": "d"}},
-            {"event_source": {"name": "on-ec2", "pattern": {"source": ["aws.ec2"]}}},
+            {"event_source": {"name": "on-ec2", "pattern": {"source": ["aws.ec2"]}, "input_path": "$.detail"}},
             {"event_source": {"arn": "arn:aws:s3:::photos", "events": ["s3:ObjectCreated:*"], "suffix": ".jpg"}},
             {"event_source": {"arn": "arn:aws:sns:eu-west-1:123456789012:topic"}},
             {"event_source": {"arn": "arn:aws:kinesis:eu-west-1:123456789012:stream/s", "batch_size": 50,
@@ -245,10 +261,12 @@ mod tests {
                 name: "nightly".into(),
                 description: Some("d".into()),
                 schedule: Some("rate(1 day)".into()),
-                pattern: None
+                pattern: None,
+                input_path: None
             }
         );
         assert_eq!(sources[1].label(), "pattern rule 'on-ec2'");
+        assert!(matches!(&sources[1], Source::Rule { input_path: Some(p), .. } if p == "$.detail"));
         assert_eq!(
             sources[2],
             Source::S3 {
@@ -288,7 +306,8 @@ mod tests {
                     name: "r".into(),
                     description: Some("every minute".into()),
                     schedule: Some("rate(1 minute)".into()),
-                    pattern: None
+                    pattern: None,
+                    input_path: None
                 },
             ]
         );
@@ -304,6 +323,8 @@ mod tests {
         assert!(err(json!([{"arn": "arn:aws:s3:::b"}])).contains("needs `events`"));
         assert!(err(json!([{"schedule": "rate(1 day)"}])).contains("a rule needs `name`"));
         assert!(err(json!([{"schedule": "rate(1 day)", "name": "a b"}])).contains("not a valid rule name"));
+        assert!(err(json!([{"pattern": {}, "name": "p", "input_path": "detail"}])).contains("`input_path` 'detail'"));
+        assert!(err(json!([{"pattern": {}, "name": "p", "input_path": 3}])).contains("`input_path` must be a string"));
         assert!(err(json!({"timeSchedules": [{"ruleName": "r"}]})).starts_with("lambda.lambda.events.timeSchedules[0]"));
         assert!(err(json!({"sqsSources": []})).contains("unknown key"));
         assert!(err(json!("x")).contains("expected a list or a map"));

@@ -43,6 +43,9 @@ mod slack;
 mod datadog;
 /// Command hooks (the hooks plugin): signals, stdin and environment, changes handed back, failures.
 mod hooks;
+/// Python hooks, templates and configs (the hooks plugin): troposphere cloudformation.py, hookfile,
+/// gcdt_<env>.py, their errors.
+mod python_hooks;
 
 // The cloud tool.
 /// create, update, no-op redeploy, policies, parameters, preview, list, delete, generate, dot.

@@ -66,14 +66,26 @@ for pkg, attr in (("gcdt", "gcdt_signals"), ("fink", "fink_signals")):
 PROVIDED = {"gcdt", "gcdt.gcdt_signals", "fink", "fink.fink_signals"}
 
 
+class EmptyPackage(importlib.abc.Loader):
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        pass
+
+
 class NotProvided(importlib.abc.MetaPathFinder):
-    """gcdt's helper modules (gcdt.iam, gcdt_kumo.*) are not part of fink: say so."""
+    """gcdt's helper modules (gcdt.iam, gcdt_kumo.*) are not part of fink: say so, naming the
+    module the project asked for (its top-level package is an empty stand-in to get that far)."""
 
     def find_spec(self, name, path=None, target=None):
         top = name.split(".")[0]
         if name in PROVIDED:
             return None
-        if top in ("gcdt", "fink") or top.startswith("gcdt_") or top.startswith("fink_"):
+        ours = top in ("gcdt", "fink") or top.startswith("gcdt_") or top.startswith("fink_")
+        if ours and name == top and top not in ("gcdt", "fink"):
+            return importlib.util.spec_from_loader(name, EmptyPackage(), is_package=True)
+        if ours:
             raise ImportError(
                 "%s is a gcdt helper module that fink does not provide (only gcdt_signals and "
                 "fink_signals are); see docs/hooks.md#python-hooks-and-templates" % name, name=name)

@@ -94,15 +94,20 @@ fn missing_base_names_the_file_that_referenced_it() {
 }
 
 #[test]
-fn ignore_is_the_ordered_union_of_config_project_files_and_home_file() {
+fn ignore_is_the_ordered_union_of_config_project_files_and_home_files() {
     let project = project();
     project.file("fink_dev.json", r#"{"ignore": ["conf", "*.pyc"]}"#);
     project.file(".finkignore", "# fink\na\nshared\n");
     project.file(".gcdtignore", "b\nconf\n\n");
     project.file(".npmignore", "  node_modules  \nshared\n");
     std::fs::write(project.home().join(".finkignore"), ".DS_Store\na\n").unwrap();
+    // gcdt's (ramuda's) home file, which gcdt itself never found (it did not expand `~`).
+    std::fs::write(project.home().join(".ramudaignore"), "*.swp\n.DS_Store\n").unwrap();
     let run = project.fink(&["config", "-e", "dev"]).ok();
-    assert_eq!(run.json()["ignore"], json!(["conf", "*.pyc", "a", "shared", "b", "node_modules", ".DS_Store"]));
+    assert_eq!(
+        run.json()["ignore"],
+        json!(["conf", "*.pyc", "a", "shared", "b", "node_modules", ".DS_Store", "*.swp"])
+    );
 }
 
 #[test]

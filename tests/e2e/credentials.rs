@@ -45,3 +45,30 @@ fn a_missing_region_is_named() {
 fn commands_that_need_no_aws_skip_the_check() {
     project().fink(&["demo", "nocfg", "-e", "dev"]).ok();
 }
+
+#[test]
+fn aws_default_profile_is_used_and_named_when_aws_profile_is_unset() {
+    let moto = Moto::shared();
+    let project = crate::migrating::profile_project(moto, PLUGINS);
+    project.file("fink_dev.json", r#"{"demo": {}}"#);
+    let run = project.fink(&["demo", "run", "-e", "dev", "-v"]).ok();
+    assert!(run.stdout.contains("aws account 123456789012 region eu-central-1"), "{run:#?}");
+    let run = run
+        .stderr_has("credentials: using AWS profile 'migrated' from AWS_DEFAULT_PROFILE (AWS_PROFILE is unset)")
+        .stderr_has("in eu-central-1, profile 'migrated' from AWS_DEFAULT_PROFILE");
+    assert!(!run.stderr.contains("warning"), "{}", run.stderr);
+
+    // AWS_PROFILE wins, as in the AWS CLI; it needs no notice.
+    let project = project.env("AWS_PROFILE", "other");
+    let run = project.fink(&["demo", "run", "-e", "dev", "-v"]).ok().stderr_has("profile 'other' from AWS_PROFILE");
+    assert!(run.stdout.contains("region ap-south-1"), "{run:#?}");
+    assert!(!run.stderr.contains("using AWS profile"), "{}", run.stderr);
+
+    // A profile that is not there is named in the error.
+    let project = project.env("AWS_PROFILE", "").env("AWS_DEFAULT_PROFILE", "gone").env("AWS_REGION", "eu-west-1");
+    project
+        .fink(&["demo", "run", "-e", "dev"])
+        .code(1)
+        .stderr_has("error: credentials (check_credentials_init): ")
+        .stderr_has("(profile 'gone' from AWS_DEFAULT_PROFILE)");
+}

@@ -292,6 +292,11 @@ fn invoke_and_ping_use_the_active_version() {
         .fink(&["lambda", "ping", &name, "1", "-e", "dev"])
         .code(1)
         .stderr_has("expected \"alive\", got \"sleeping\"");
+    // Without a queued answer moto echoes the event: gcdt's and the Python fink's ping key both.
+    project
+        .fink(&["lambda", "ping", &name, "-e", "dev"])
+        .code(1)
+        .stderr_has(r#"got {"ramuda_action": "ping", "lambda_action": "ping"}"#);
 }
 
 #[test]

@@ -421,6 +421,52 @@ fn wire_accepts_the_map_form() {
     assert_eq!((now.rule_targets, now.lambda_notifications, now.statements), (None, 0, 0), "{now:?}");
 }
 
+/// The target of `rule` that invokes `alias`, with its InputPath.
+fn rule_target_input_path(moto: &Moto, rule: &str, alias: &str) -> Option<Option<String>> {
+    block_on(async {
+        let out = aws_sdk_eventbridge::Client::new(&moto.sdk_config(REGION).await)
+            .list_targets_by_rule()
+            .rule(rule)
+            .send()
+            .await
+            .expect("the rule exists");
+        out.targets().iter().find(|t| t.arn() == alias).map(|t| t.input_path().map(String::from))
+    })
+}
+
+#[test]
+fn input_path_on_a_pattern_rule_sets_the_targets_input_path() {
+    let moto = Moto::shared();
+    let name = unique("inputpath");
+    let alias = function(moto, &name);
+    let rule = unique("ssm-changed");
+    // gcdt's sample: a Parameter Store change, the function gets the event's detail only.
+    let event = |path: &str| {
+        json!([{"event_source": {
+            "name": rule, "input_path": path,
+            "pattern": {"source": ["aws.ssm"], "detail-type": ["Parameter Store Change"]}
+        }}])
+    };
+    let project = wired_project(moto, &name, event("$.detail"));
+    project.fink(&["lambda", "wire", "-e", "dev"]).ok().stdout_has(&format!("pattern rule '{rule}': created"));
+    assert_eq!(rule_target_input_path(moto, &rule, &alias), Some(Some("$.detail".into())));
+    project.fink(&["lambda", "wire", "-e", "dev"]).ok().stdout_has("already wired");
+
+    project.file(
+        "fink_dev.json",
+        &json!({"lambda": {"lambda": {"name": name, "events": event("$.detail.name")}}}).to_string(),
+    );
+    project.fink(&["lambda", "wire", "-e", "dev"]).ok().stdout_has(&format!("pattern rule '{rule}': updated"));
+    assert_eq!(rule_target_input_path(moto, &rule, &alias), Some(Some("$.detail.name".into())));
+
+    project
+        .file("fink_dev.json", &json!({"lambda": {"lambda": {"name": name, "events": event("detail")}}}).to_string());
+    project
+        .fink(&["lambda", "wire", "-e", "dev"])
+        .code(1)
+        .stderr_has("`input_path` 'detail' must be a JSONPath starting with `$`");
+}
+
 #[test]
 fn wire_refuses_unknown_sources_and_functions_without_active() {
     let moto = Moto::shared();

@@ -43,6 +43,9 @@ mod slack;
 mod datadog;
 /// Command hooks (the hooks plugin): signals, stdin and environment, changes handed back, failures.
 mod hooks;
+/// gcdt and Python-fink projects unchanged: old section names, kumo's cloudformation form,
+/// AWS_DEFAULT_PROFILE, credstash secrets written by the real credstash package.
+mod migrating;
 /// Python hooks, templates and configs (the hooks plugin): troposphere cloudformation.py, hookfile,
 /// gcdt_<env>.py, their errors.
 mod python_hooks;

@@ -68,6 +68,25 @@ fn a_successful_command_is_announced_once() {
 }
 
 #[test]
+fn gcdts_and_the_python_finks_section_names_are_read_as_plugins_slack() {
+    for old in ["gcdt_slack_integration", "fink.slack_integration"] {
+        let hook = Webhook::start(Reply::Status(200));
+        let project = Project::with(PLUGINS);
+        let section = json!({"slack_webhook": hook.url(), "channel": "#ops", "commands": ["run"]});
+        project.file("gcdt_dev.json", &json!({"demo": {}, "plugins": {old: section}}).to_string());
+        let run = demo_run(&project, &[]).ok();
+        let warning = format!(
+            "warning: config-reader: gcdt_dev.json: 'plugins.{old}' is read as 'plugins.slack' (its old name); \
+             rename it to 'plugins.slack'"
+        );
+        assert!(run.stderr.lines().any(|l| l == warning), "{old}: {}", run.stderr);
+        let requests = hook.requests();
+        assert_eq!(requests.len(), 1, "{old}: {requests:#?}");
+        assert_eq!(requests[0].json()["channel"], "#ops", "{old}");
+    }
+}
+
+#[test]
 fn a_failed_command_is_announced_with_its_error_and_keeps_its_exit_code() {
     let hook = Webhook::start(Reply::Status(200));
     let project =

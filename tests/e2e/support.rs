@@ -263,7 +263,12 @@ impl Project {
 
     /// `fink --plugins-dir <plugins> <args>` in the project dir, with the test environment.
     pub fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(env!("CARGO_BIN_EXE_fink"));
+        self.command_as(Path::new(env!("CARGO_BIN_EXE_fink")), args)
+    }
+
+    /// [`Project::command`] run as `program`, e.g. a link to fink named after a tool.
+    pub fn command_as(&self, program: &Path, args: &[&str]) -> Command {
+        let mut cmd = Command::new(program);
         cmd.current_dir(self.dir())
             .arg("--plugins-dir")
             .arg(self.plugins_dir())
@@ -286,6 +291,7 @@ impl Project {
             "AWS_SECRET_ACCESS_KEY",
             "AWS_SESSION_TOKEN",
             "AWS_PROFILE",
+            "AWS_DEFAULT_PROFILE",
             "AWS_REGION",
             "AWS_DEFAULT_REGION",
         ] {

@@ -1,6 +1,6 @@
 //! Fetches what the lookups need with the fewest calls: one DescribeStacks per distinct
-//! (region, stack), SSM GetParameters in batches of 10, one GetSecretValue per distinct secret,
-//! one ACM listing per region, all concurrently with a bounded number in flight. The results are
+//! (region, stack), SSM GetParameters in batches of 10, one GetSecretValue (or, from credstash,
+//! one DynamoDB Query and one KMS Decrypt) per distinct secret, one ACM listing per region, all concurrently with a bounded number in flight. The results are
 //! this run's cache, keyed by region too.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -12,6 +12,8 @@ use fink_aws::Explained;
 use fink_plugin_api::Error;
 use futures::future::BoxFuture;
 use futures::{FutureExt, StreamExt};
+
+use crate::credstash;
 
 /// Requests in flight at once.
 const IN_FLIGHT: usize = 8;
@@ -26,7 +28,19 @@ pub struct Plan {
     pub stacks: BTreeSet<Key>,
     pub parameters: BTreeMap<String, BTreeSet<String>>,
     pub secrets: BTreeSet<Key>,
+    /// Where `secrets` are read from.
+    pub secret_store: SecretStore,
     pub acm_regions: BTreeSet<String>,
+}
+
+/// Where `lookup:secret` reads (`plugins.lookups.secretStore`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum SecretStore {
+    /// AWS Secrets Manager (the default).
+    #[default]
+    SecretsManager,
+    /// credstash's DynamoDB table (and KMS), as gcdt read secrets.
+    Credstash { table: String },
 }
 
 impl Plan {
@@ -62,6 +76,8 @@ pub struct Fetched {
     pub stacks: HashMap<Key, Fetch<Vec<(String, String)>>>,
     pub parameters: HashMap<Key, Fetch<Parameter>>,
     pub secrets: HashMap<Key, Fetch<String>>,
+    /// Where the secrets were read from.
+    pub secret_store: SecretStore,
     pub certificates: HashMap<String, Result<Vec<Certificate>, Error>>,
 }
 
@@ -76,6 +92,8 @@ struct Clients {
     cloudformation: aws_sdk_cloudformation::Client,
     ssm: aws_sdk_ssm::Client,
     secrets: aws_sdk_secretsmanager::Client,
+    dynamodb: aws_sdk_dynamodb::Client,
+    kms: aws_sdk_kms::Client,
     acm: aws_sdk_acm::Client,
 }
 
@@ -90,6 +108,8 @@ pub async fn fetch(base: &SdkConfig, plan: &Plan) -> Fetched {
                 cloudformation: aws_sdk_cloudformation::Client::new(&config),
                 ssm: aws_sdk_ssm::Client::new(&config),
                 secrets: aws_sdk_secretsmanager::Client::new(&config),
+                dynamodb: aws_sdk_dynamodb::Client::new(&config),
+                kms: aws_sdk_kms::Client::new(&config),
                 acm: aws_sdk_acm::Client::new(&config),
             };
             (region, clients)
@@ -116,15 +136,20 @@ pub async fn fetch(base: &SdkConfig, plan: &Plan) -> Fetched {
         }
     }
     for key in &plan.secrets {
-        let client = &clients[&key.0].secrets;
-        tasks.push(async move { Outcome::Secret(key.clone(), secret(client, &key.1).await) }.boxed());
+        let clients = &clients[&key.0];
+        let name = key.1.as_str();
+        let task = match &plan.secret_store {
+            SecretStore::SecretsManager => secret(&clients.secrets, name).boxed(),
+            SecretStore::Credstash { table } => credstash::secret(&clients.dynamodb, &clients.kms, table, name).boxed(),
+        };
+        tasks.push(async move { Outcome::Secret(key.clone(), task.await) }.boxed());
     }
     for region in &plan.acm_regions {
         let client = &clients[region].acm;
         tasks.push(async move { Outcome::Certificates(region.clone(), certificates(client).await) }.boxed());
     }
 
-    let mut fetched = Fetched::default();
+    let mut fetched = Fetched { secret_store: plan.secret_store.clone(), ..Fetched::default() };
     let mut outcomes = futures::stream::iter(tasks).buffer_unordered(IN_FLIGHT);
     while let Some(outcome) = outcomes.next().await {
         match outcome {

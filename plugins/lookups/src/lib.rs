@@ -1,10 +1,12 @@
 //! lookups: at `lookup_init`, replaces every `lookup:...` string in the config (anywhere in the
-//! tree) with the value it names: stack outputs, SSM parameters, Secrets Manager secrets, ACM
-//! certificate ARNs, in the default or a given region.
+//! tree) with the value it names: stack outputs, SSM parameters, Secrets Manager (or credstash)
+//! secrets, ACM certificate ARNs, in the default or a given region.
 //!
-//! `grammar` parses, `collect` finds, `fetch` batches the AWS calls, `resolve` picks values.
+//! `grammar` parses, `collect` finds, `fetch` batches the AWS calls (`credstash` reads that
+//! store), `resolve` picks values.
 
 mod collect;
+mod credstash;
 mod fetch;
 mod grammar;
 mod resolve;
@@ -14,7 +16,7 @@ use std::collections::BTreeSet;
 use fink_plugin_api::{debug, export_plugin, json, warn, Error, Event, Registration, Result, Signal, Value};
 
 use crate::collect::Found;
-use crate::fetch::Plan;
+use crate::fetch::{Plan, SecretStore};
 use crate::grammar::{Kind, Lookup, TYPES};
 use crate::resolve::Resolved;
 
@@ -30,14 +32,20 @@ fn register(plugin: &mut Registration) -> Result<()> {
     plugin.config_schema(
         "plugins.lookups",
         json!({"type": "object", "properties": {
-            "lookups": {"type": "array", "items": {"enum": TYPES}, "default": TYPES}
+            "lookups": {"type": "array", "items": {"enum": TYPES}, "default": TYPES},
+            "secretStore": {"enum": SECRET_STORES, "description": "where lookup:secret reads: secretsmanager (default) or credstash"},
+            "credstashTable": {"type": "string", "minLength": 1, "description": "credstash's DynamoDB table (default credential-store)"}
         }}),
     );
     Ok(())
 }
 
+/// The values of `plugins.lookups.secretStore`.
+const SECRET_STORES: &[&str] = &["secretsmanager", "credstash"];
+
 fn resolve_lookups(event: &mut Event) -> Result<()> {
     let enabled = enabled_types(event.config());
+    let secret_store = secret_store(event.config())?;
     let mut errors = Vec::new();
     let mut active: Vec<(Found, Lookup)> = Vec::new();
     for found in collect::collect(event.config()) {
@@ -71,7 +79,7 @@ fn resolve_lookups(event: &mut Event) -> Result<()> {
         runtime.block_on(async {
             let base = fink_aws::load(None).await;
             let default_region = fink_aws::region(&base).ok();
-            let mut plan = Plan::default();
+            let mut plan = Plan { secret_store, ..Plan::default() };
             let mut regions = Vec::new();
             for (found, lookup) in &active {
                 let region = resolve::region_of(lookup, tool.as_deref(), default_region.as_deref());
@@ -157,6 +165,30 @@ fn enabled_types(config: &Value) -> BTreeSet<String> {
     match config.pointer("/plugins/lookups/lookups").and_then(Value::as_array) {
         Some(list) => list.iter().filter_map(Value::as_str).map(String::from).collect(),
         None => TYPES.iter().map(|t| t.to_string()).collect(),
+    }
+}
+
+/// `plugins.lookups.secretStore` and `credstashTable`, checked here: lookups run before the
+/// config's schema is.
+fn secret_store(config: &Value) -> Result<SecretStore> {
+    let section = config.pointer("/plugins/lookups");
+    let store = match section.and_then(|s| s.get("secretStore")) {
+        None | Some(Value::Null) => return Ok(SecretStore::SecretsManager),
+        Some(Value::String(store)) => store.trim().to_ascii_lowercase(),
+        Some(_) => return Err(Error::new("plugins.lookups.secretStore must be a string: secretsmanager or credstash")),
+    };
+    match store.as_str() {
+        "secretsmanager" => Ok(SecretStore::SecretsManager),
+        "credstash" => match section.and_then(|s| s.get("credstashTable")) {
+            None | Some(Value::Null) => Ok(SecretStore::Credstash { table: credstash::DEFAULT_TABLE.to_string() }),
+            Some(Value::String(table)) if !table.trim().is_empty() => {
+                Ok(SecretStore::Credstash { table: table.trim().to_string() })
+            }
+            Some(_) => Err(Error::new("plugins.lookups.credstashTable must name a DynamoDB table")),
+        },
+        other => Err(Error::new(format!(
+            "plugins.lookups.secretStore: '{other}' is not a secret store; use secretsmanager or credstash"
+        ))),
     }
 }
 

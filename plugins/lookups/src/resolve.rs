@@ -3,7 +3,7 @@
 use fink_plugin_api::Error;
 use serde_json::{Map, Value};
 
-use crate::fetch::{Certificate, Fetched, Plan};
+use crate::fetch::{Certificate, Fetched, Plan, SecretStore};
 use crate::grammar::{Kind, Lookup};
 
 /// The region ACM lookups use for the `api` tool: API Gateway edge certificates live there.
@@ -43,7 +43,8 @@ pub fn plan(plan: &mut Plan, lookup: &Lookup, region: &str) {
         Kind::Secret { name } => {
             plan.secrets.insert((region.to_string(), name.clone()));
             // `name.key`: the key of a JSON secret named `name`, if no secret has the full name.
-            if let Some((base, _)) = name.rsplit_once('.') {
+            // (credstash names have dots of their own, e.g. `slack.webhook`: read as they are.)
+            if let (Some((base, _)), SecretStore::SecretsManager) = (name.rsplit_once('.'), &plan.secret_store) {
                 plan.secrets.insert((region.to_string(), base.to_string()));
             }
         }
@@ -102,6 +103,9 @@ fn secret(name: &str, region: &str, fetched: &Fetched) -> Resolved {
         Some(Ok(Some(value))) => return Resolved::Value { value: Value::String(value.clone()), secret: true },
         Some(Err(e)) => return Resolved::Failed(e.clone()),
         _ => {}
+    }
+    if let SecretStore::Credstash { table } = &fetched.secret_store {
+        return Resolved::Missing(format!("secret '{name}' not found in credstash table '{table}' in {region}"));
     }
     let Some((base, field)) = name.rsplit_once('.') else {
         return Resolved::Missing(format!("secret '{name}' not found in {region}"));
@@ -199,6 +203,25 @@ mod tests {
         fetched.parameters.insert(("r".into(), "/p".into()), Ok(Some(Parameter { value: "s".into(), secure: true })));
         let p = parse("lookup:parameter:/p").unwrap();
         assert_eq!(resolve(&p, "r", &fetched), Resolved::Value { value: Value::String("s".into()), secret: true });
+    }
+
+    #[test]
+    fn credstash_names_are_read_whole_and_missing_ones_name_the_table() {
+        let lookup = parse("lookup:secret:slack.webhook").unwrap();
+        let mut plan = Plan { secret_store: SecretStore::Credstash { table: "t".into() }, ..Plan::default() };
+        super::plan(&mut plan, &lookup, "r");
+        assert_eq!(plan.secrets.iter().map(|(_, n)| n.as_str()).collect::<Vec<_>>(), ["slack.webhook"]);
+        let mut fetched = Fetched { secret_store: plan.secret_store.clone(), ..Fetched::default() };
+        fetched.secrets.insert(("r".into(), "slack.webhook".into()), Ok(None));
+        assert_eq!(
+            resolve(&lookup, "r", &fetched),
+            Resolved::Missing("secret 'slack.webhook' not found in credstash table 't' in r".into())
+        );
+        fetched.secrets.insert(("r".into(), "slack.webhook".into()), Ok(Some("https://hook".into())));
+        assert_eq!(
+            resolve(&lookup, "r", &fetched),
+            Resolved::Value { value: Value::String("https://hook".into()), secret: true }
+        );
     }
 
     #[test]

@@ -2,17 +2,21 @@
 # Builds fink and its bundled plugins and installs them as
 #   <prefix>/bin/fink
 #   <prefix>/lib/fink/plugins/*.so   (the bundled plugin folder fink searches last)
-# Usage: scripts/install.sh [--prefix DIR] [--debug]     (default prefix: ~/.local)
+#   <prefix>/bin/<tool> -> fink      for each bundled tool and its old names (cloud, kumo, ...),
+#                                    so `cloud deploy -e dev` works as the fink guide writes it
+# Usage: scripts/install.sh [--prefix DIR] [--debug] [--no-links]     (default prefix: ~/.local)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 prefix="$HOME/.local"
 profile=release
+links=yes
 while [ $# -gt 0 ]; do
     case "$1" in
         --prefix) prefix="$2"; shift 2 ;;
         --debug) profile=debug; shift ;;
-        *) echo "usage: $0 [--prefix DIR] [--debug]" >&2; exit 2 ;;
+        --no-links) links=no; shift ;;
+        *) echo "usage: $0 [--prefix DIR] [--debug] [--no-links]" >&2; exit 2 ;;
     esac
 done
 
@@ -38,3 +42,26 @@ for lib in "$target"/libfink_plugin_*."$ext"; do
 done
 echo "installed $prefix/bin/fink with plugins in $prefix/lib/fink/plugins:"
 ls "$prefix/lib/fink/plugins"
+
+# Links named after the tools: `fink version` lists each tool as `  cloud (plugin cloud 0.1.0; also kumo)`.
+if [ "$links" = yes ]; then
+    names=$("$prefix/bin/fink" version | sed -n 's/^  \([a-z0-9-]*\) (plugin [^;)]*\(; also \(.*\)\)\{0,1\})$/\1 \3/p' | tr ', ' '  ')
+    made=()
+    for name in $names; do
+        link="$prefix/bin/$name"
+        # Never replace a program of that name; an earlier link of ours is refreshed.
+        if [ -e "$link" ] && [ ! -L "$link" ]; then
+            echo "not linking $link: a file of that name exists" >&2
+            continue
+        fi
+        ln -sfn fink "$link"
+        made+=("$name")
+    done
+    echo "linked ${made[*]} to $prefix/bin/fink (skip with --no-links)"
+    for name in "${made[@]}"; do
+        found=$(command -v "$name" 2>/dev/null || true)
+        if [ -n "$found" ] && [ "$found" != "$prefix/bin/$name" ]; then
+            echo "note: $name on your PATH is $found, not the link" >&2
+        fi
+    done
+fi

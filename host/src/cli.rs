@@ -115,12 +115,51 @@ pub fn build(registry: &Registry) -> Command {
         }
         cmd = cmd.subcommand(sub);
     }
+    // An alias may not hide a built-in command, a tool or an earlier alias.
+    let mut taken: Vec<String> = BUILTIN_COMMANDS.iter().map(|b| b.name.to_string()).collect();
+    taken.extend(registry.plugins.iter().flat_map(|p| p.tools.iter().map(|t| t.spec.name.clone())));
     for plugin in &registry.plugins {
         for tool in &plugin.tools {
-            cmd = cmd.subcommand(tool_command(&tool.spec, &plugin.name));
+            let mut sub = tool_command(&tool.spec, &plugin.name);
+            for alias in &tool.spec.aliases {
+                if taken.contains(alias) {
+                    tracing::debug!("alias '{alias}' of tool '{}' is taken; it is not used", tool.spec.name);
+                    continue;
+                }
+                taken.push(alias.clone());
+                sub = sub.alias(alias.clone());
+            }
+            cmd = cmd.subcommand(sub);
         }
     }
     cmd
+}
+
+/// Run through a link named after a tool or one of its aliases (`cloud`, `kumo`), fink runs
+/// that tool: `cloud deploy -e dev` is `fink cloud deploy -e dev`.
+pub fn through_link(mut args: Vec<OsString>, registry: &Registry) -> Vec<OsString> {
+    let Some(program) = args.first().and_then(|a| std::path::Path::new(a).file_name()) else { return args };
+    let program = program.to_string_lossy().into_owned();
+    let is_tool = registry.plugins.iter().flat_map(|p| &p.tools).any(|t| t.spec.name == program || t.spec.aliases.contains(&program));
+    if program != "fink" && is_tool {
+        args[0] = OsString::from("fink");
+        args.insert(1, OsString::from(program));
+    }
+    args
+}
+
+/// The alias the command line names a tool by, with the tool's name: `kumo` → `cloud`.
+pub fn alias_used(args: &[OsString], registry: &Registry) -> Option<(String, String)> {
+    let tools: Vec<&ToolSpec> = registry.plugins.iter().flat_map(|p| p.tools.iter().map(|t| &t.spec)).collect();
+    for arg in args.iter().skip(1).map(|a| a.to_string_lossy()) {
+        if tools.iter().any(|t| t.name == arg) {
+            return None;
+        }
+        if let Some(tool) = tools.iter().find(|t| t.aliases.iter().any(|a| *a == arg)) {
+            return Some((arg.into_owned(), tool.name.clone()));
+        }
+    }
+    None
 }
 
 /// `fink plugin install|remove|new`.

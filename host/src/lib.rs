@@ -53,6 +53,8 @@ fn run_inner(args: Vec<OsString>, early: cli::Early) -> Result<(), Failure> {
     let search_dirs = plugin_path::search_dirs(&early.plugins_dirs, &project_dir);
     let mut registry = Registry::load(&search_dirs);
 
+    let args = cli::through_link(args, &registry);
+    let alias = cli::alias_used(&args, &registry);
     let matches = match cli::build(&registry).try_get_matches_from(args) {
         Ok(matches) => matches,
         Err(err) => {
@@ -65,6 +67,9 @@ fn run_inner(args: Vec<OsString>, early: cli::Early) -> Result<(), Failure> {
         }
     };
     let (globals, action) = cli::action(&matches, &registry);
+    if let (Some((alias, tool)), Action::Tool(_)) = (&alias, &action) {
+        tracing::warn!("`{alias}` is an old name of the {tool} tool and will go away: use `fink {tool}`");
+    }
     let session = Session { env: globals.env, project_dir, verbosity: globals.verbosity, search_dirs };
     match action {
         Action::Version => {

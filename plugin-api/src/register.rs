@@ -109,6 +109,12 @@ impl Tool {
         self
     }
 
+    /// Adds an older name that still runs the tool, with a deprecation warning (since 1.1).
+    pub fn alias(mut self, name: impl Into<String>) -> Self {
+        self.spec.aliases.push(name.into());
+        self
+    }
+
     /// What the host will be told about the tool.
     pub fn spec(&self) -> &ToolSpec {
         &self.spec

@@ -15,12 +15,22 @@ pub struct ToolSpec {
     pub about: String,
     /// The tool's commands.
     pub commands: Vec<CommandSpec>,
+    /// Older names that still run the tool, with a deprecation warning: gcdt's `kumo` for
+    /// `cloud` (since 1.1; a 1.0 host ignores them). Left out of the JSON when empty.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
 }
 
 impl ToolSpec {
     /// A tool with no commands yet.
     pub fn new(name: impl Into<String>, about: impl Into<String>) -> Self {
-        ToolSpec { name: name.into(), about: about.into(), commands: Vec::new() }
+        ToolSpec { name: name.into(), about: about.into(), commands: Vec::new(), aliases: Vec::new() }
+    }
+
+    /// Adds an older name for the tool (since 1.1).
+    pub fn alias(mut self, name: impl Into<String>) -> Self {
+        self.aliases.push(name.into());
+        self
     }
 
     /// Adds a command.
@@ -243,5 +253,7 @@ mod tests {
         assert_eq!(serde_json::to_value(&spec).unwrap(), golden);
         let back: ToolSpec = serde_json::from_value(golden).unwrap();
         assert_eq!(back, spec);
+        let aliased = ToolSpec::new("cloud", "c").alias("kumo");
+        assert_eq!(serde_json::to_value(&aliased).unwrap()["aliases"], serde_json::json!(["kumo"]));
     }
 }

@@ -497,3 +497,25 @@ fn an_unreachable_endpoint_is_named_in_one_line() {
         assert!(!run.stderr.contains("panicked") && !run.stderr.contains("backtrace"), "{}", run.stderr);
     }
 }
+
+#[test]
+fn gcdts_kumo_and_a_link_named_cloud_run_the_cloud_tool() {
+    let moto = Moto::shared();
+    let name = unique("kumo");
+    let project = project(moto, &name, json!({"Env": "dev"}));
+    project
+        .fink(&["kumo", "deploy", "-e", "dev"])
+        .ok()
+        .stderr_has("`kumo` is an old name of the cloud tool and will go away: use `fink cloud`");
+    assert!(exists(moto, &name));
+    project.fink(&["version"]).ok().stdout_has("  cloud (plugin cloud 0.1.0; also kumo)");
+
+    // `cloud deploy`, as the fink guide writes it: fink run through a link named cloud.
+    let link = project.home().join("bin/cloud");
+    std::fs::create_dir_all(link.parent().unwrap()).unwrap();
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_fink"), &link).unwrap();
+    let run = Run::from(project.command_as(&link, &["list", "-e", "dev"]).output().unwrap()).ok();
+    assert!(run.stdout.contains(&name), "{}", run.stdout);
+    assert!(!run.stderr.contains("old name"), "{}", run.stderr);
+}
+

@@ -12,7 +12,12 @@ pub fn run(registry: &Registry) {
     let tools: Vec<String> = registry
         .plugins
         .iter()
-        .flat_map(|p| p.tools.iter().map(move |t| format!("  {} (plugin {} {})", t.spec.name, p.name, p.version)))
+        .flat_map(|p| {
+            p.tools.iter().map(move |t| {
+                let also = if t.spec.aliases.is_empty() { String::new() } else { format!("; also {}", t.spec.aliases.join(", ")) };
+                format!("  {} (plugin {} {}{also})", t.spec.name, p.name, p.version)
+            })
+        })
         .collect();
     if !tools.is_empty() {
         outln!(out, "tools:");

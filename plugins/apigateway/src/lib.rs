@@ -46,6 +46,8 @@ fn register(plugin: &mut Registration) -> Result<()> {
 fn tool() -> Tool {
     use commands::{apikey_create, apikey_delete, apikey_list, custom_domain_create, delete, deploy, export, list};
     Tool::new("api", "Deploy and manage API Gateway REST APIs from a swagger file")
+        // gcdt's name for the tool.
+        .alias("yugen")
         .command(deploy::spec(), deploy::run)
         .command(delete::spec(), delete::run)
         .command(export::spec(), export::run)

@@ -40,6 +40,8 @@ fn register(plugin: &mut Registration) -> Result<()> {
 /// The `cloud` tool, each command with the function that runs it (in `fink cloud --help` order).
 fn tool() -> Tool {
     Tool::new("cloud", "Deploy CloudFormation stacks")
+        // gcdt's name for the tool.
+        .alias("kumo")
         // Deploying the stack
         .command(commands::deploy::spec(), commands::deploy::run)
         .command(commands::preview::spec(), commands::preview::run)

@@ -39,6 +39,8 @@ fn register(plugin: &mut Registration) -> Result<()> {
 fn tool() -> Tool {
     use commands::{bundle, deploy, list};
     Tool::new("code", "Deploy applications to EC2 instances with AWS CodeDeploy")
+        // gcdt's name for the tool.
+        .alias("tenkai")
         .command(bundle::spec(), bundle::run)
         .command(deploy::spec(), deploy::run)
         .command(list::spec(), list::run)

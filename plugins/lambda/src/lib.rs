@@ -41,6 +41,8 @@ fn register(plugin: &mut Registration) -> Result<()> {
 fn tool() -> Tool {
     use commands::{bundle, clean, delete, deploy, info, invoke, list, logs, metrics, ping, rollback, unwire, wire};
     Tool::new("lambda", "Deploy and operate AWS Lambda functions")
+        // gcdt's name for the tool.
+        .alias("ramuda")
         // The configured function: build and deploy it (need the env's `lambda` section)
         .command(clean::spec(), clean::run)
         .command(bundle::spec(), bundle::run)

@@ -165,6 +165,9 @@ impl<'m> Credstash<'m> {
 
     fn cli(&self, args: &[&str]) {
         let out = moto_env(Command::new(venv("credstash")), self.moto)
+            // The command line writes a log file; not into the source tree.
+            .arg("--log-file")
+            .arg(std::env::temp_dir().join("fink-e2e-credstash.log"))
             .args(["-r", REGION, "-t", &self.table])
             .args(args)
             .output()

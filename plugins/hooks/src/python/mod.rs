@@ -57,7 +57,7 @@ pub fn read_config(event: &mut Event) -> Result<()> {
                 .with_help("keep one of them"))
         }
     };
-    let loaded = load(event, &dir.join(&name), Signal::CONFIG_READ_INIT)?;
+    let loaded = load(event, &dir.join(&name), Signal::CONFIG_READ_INIT, &[])?;
     if !loaded.contains(&"generate_config".to_string()) {
         return Err(Error::new(format!("{name} has no generate_config(): a Python config returns the config from it")));
     }
@@ -78,7 +78,13 @@ pub fn read_config(event: &mut Event) -> Result<()> {
 pub fn load_hooks(event: &mut Event) -> Result<()> {
     let dir = event.project_path();
     if event.tool() == Some("cloud") && dir.join(TEMPLATE_FILE).is_file() {
-        load(event, &dir.join(TEMPLATE_FILE), Signal::CONFIG_READ_FINALIZED)?;
+        // gcdt loaded it before the lifecycle began, so its `initialized` and `config_read_init`
+        // functions ran; here they run now, in order, once the config has named the interpreter.
+        let late = [Signal::INITIALIZED, Signal::CONFIG_READ_INIT];
+        load(event, &dir.join(TEMPLATE_FILE), Signal::CONFIG_READ_FINALIZED, &late)?;
+        for signal in late {
+            fire(signal, event)?;
+        }
     }
     match event.config().get("hookfile") {
         None | Some(Value::Null) => {}
@@ -88,7 +94,7 @@ pub fn load_hooks(event: &mut Event) -> Result<()> {
                 return Err(Error::new(format!("{file} (the config's hookfile) does not exist"))
                     .with_help("the path is relative to the project folder"));
             }
-            load(event, &path, Signal::CONFIG_READ_FINALIZED)?;
+            load(event, &path, Signal::CONFIG_READ_FINALIZED, &[])?;
         }
         Some(other) => return Err(Error::new(format!("hookfile: expected the name of a Python file, got {other}"))),
     }
@@ -160,8 +166,9 @@ pub fn stop(_event: &mut Event) -> Result<()> {
 }
 
 /// Loads `path` into the bridge (starting it first), warns about functions connected to signals
-/// that have passed, and returns the gcdt functions the file defines.
-fn load(event: &Event, path: &Path, now: Signal) -> Result<Vec<String>> {
+/// that have passed (except those in `late`, which the caller sends now), and returns the gcdt
+/// functions the file defines.
+fn load(event: &Event, path: &Path, now: Signal, late: &[Signal]) -> Result<Vec<String>> {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let mut guard = session();
     if guard.is_none() {
@@ -178,7 +185,7 @@ fn load(event: &Event, path: &Path, now: Signal) -> Result<Vec<String>> {
         answer["functions"].as_array().into_iter().flatten().filter_map(Value::as_str).map(String::from).collect();
     for (signal, count) in answer["signals"].as_object().into_iter().flatten() {
         let count = count.as_u64().unwrap_or(0) as usize;
-        if Signal::from_name(signal).is_some_and(|s| s.0 < now.0) {
+        if Signal::from_name(signal).is_some_and(|s| s.0 < now.0 && !late.contains(&s)) {
             warn!("{name} connects {signal}, which fires before fink loads {name}: it is not called");
         }
         *session.connected.entry(signal.clone()).or_default() += count;

@@ -309,3 +309,16 @@ fn credstash_reads_the_credential_store_table_by_default() {
     let project = credstash_project(moto, None, json!({"key": format!("lookup:secret:{p}.datadog.api_key")}));
     assert_eq!(config(&project).ok().json()["app"]["key"], json!("dd-key"));
 }
+
+#[test]
+fn a_gcdt_env_py_config_with_kumo_is_read_as_cloud() {
+    let project = Project::with(&["fink-plugin-config-reader", "fink-plugin-hooks"]);
+    project.file(
+        "gcdt_dev.py",
+        "def generate_config():\n    return {'kumo': {'cloudformation': {'StackName': 'py-app', 'Size': 3}}}\n",
+    );
+    let run = project.fink(&["config", "-e", "dev"]).ok();
+    assert_eq!(run.json()["cloud"], json!({"stack": {"StackName": "py-app"}, "parameters": {"Size": 3}}));
+    run.stderr_has("gcdt_dev.py: 'kumo' is read as 'cloud'")
+        .stderr_has("gcdt_dev.py: 'kumo.cloudformation' is deprecated");
+}

@@ -50,6 +50,7 @@ fn read_config(event: &mut Event) -> Result<()> {
             let other = other.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             warn!("both {python} and {other} exist: using {python}, as gcdt did");
         }
+        legacy::upgrade(event.config_mut(), &python)?;
         return set_ignore(event.config_mut(), &dir, home.as_deref());
     }
     apply(event.config_mut(), &dir, &env, home.as_deref())?;
@@ -136,6 +137,15 @@ mod tests {
         let mut config = Map::new();
         apply(&mut config, dir.path(), "dev", Some(home.path())).unwrap();
         assert_eq!(config["ignore"], json!(["a", "b"]));
+    }
+
+    #[test]
+    fn a_python_config_read_by_the_hooks_plugin_gets_todays_names_too() {
+        let dir = project(&[]);
+        let context = json!({"env": "dev", "project_dir": dir.path(), "config_file": "gcdt_dev.py"});
+        let config = run(context, json!({"kumo": {"cloudformation": {"StackName": "s", "Env": "dev"}}})).unwrap();
+        assert_eq!(config["cloud"], json!({"stack": {"StackName": "s"}, "parameters": {"Env": "dev"}}));
+        assert!(config.get("kumo").is_none(), "{config}");
     }
 
     #[test]

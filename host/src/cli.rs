@@ -61,7 +61,7 @@ pub fn scan_early(args: &[OsString]) -> Early {
 pub enum Action {
     Version,
     Plugins,
-    Config { show_secrets: bool },
+    Config { show_secrets: bool, raw: bool },
     Completions(clap_complete::Shell),
     Plugin(PluginCommand),
     Tool(ToolCommand),
@@ -106,12 +106,19 @@ pub fn build(registry: &Registry) -> Command {
             sub = plugin_command(sub);
         }
         if builtin.name == "config" {
-            sub = sub.arg(
-                Arg::new("show-secrets")
-                    .long("show-secrets")
-                    .action(ArgAction::SetTrue)
-                    .help("Print values that lookups marked secret instead of ****"),
-            );
+            sub = sub
+                .arg(
+                    Arg::new("show-secrets")
+                        .long("show-secrets")
+                        .action(ArgAction::SetTrue)
+                        .help("Print values that lookups marked secret instead of ****"),
+                )
+                .arg(
+                    Arg::new("raw")
+                        .long("raw")
+                        .action(ArgAction::SetTrue)
+                        .help("Print the config as read, before lookups, defaults and validation (no AWS)"),
+                );
         }
         cmd = cmd.subcommand(sub);
     }
@@ -321,7 +328,7 @@ pub fn action(matches: &ArgMatches, registry: &Registry) -> (Globals, Action) {
     let action = match matches.subcommand() {
         Some(("version", _)) => Action::Version,
         Some(("plugins", _)) => Action::Plugins,
-        Some(("config", args)) => Action::Config { show_secrets: args.get_flag("show-secrets") },
+        Some(("config", args)) => Action::Config { show_secrets: args.get_flag("show-secrets"), raw: args.get_flag("raw") },
         Some(("plugin", args)) => match plugin_action(args) {
             Some(command) => Action::Plugin(command),
             None => Action::UnknownTool("plugin".to_string()),
@@ -349,7 +356,11 @@ fn resolve(registry: &Registry, tool: &str, command: &str, args: &ArgMatches) ->
         command: command.to_string(),
         plugin,
         index,
-        needs: Needs { aws: spec.needs_aws, config: spec.needs_config },
+        needs: {
+            // A standalone flag (`cloud deploy --all`) runs the command without config or AWS of its own.
+            let standalone = spec.args.iter().any(|a| a.standalone && a.kind == ArgKind::Flag && args.get_flag(&a.name));
+            Needs { aws: spec.needs_aws && !standalone, config: spec.needs_config && !standalone }
+        },
         arguments: arguments(&spec.args, args),
     })
 }

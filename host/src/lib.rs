@@ -51,6 +51,7 @@ pub fn run(args: Vec<OsString>) -> i32 {
 fn run_inner(args: Vec<OsString>, early: cli::Early) -> Result<(), Failure> {
     let project_dir = session::project_dir(early.project_dir)?;
     let search_dirs = plugin_path::search_dirs(&early.plugins_dirs, &project_dir);
+    plugin_path::export_for_children(&early.plugins_dirs);
     let mut registry = Registry::load(&search_dirs);
 
     let args = cli::through_link(args, &registry);
@@ -85,7 +86,7 @@ fn run_inner(args: Vec<OsString>, early: cli::Early) -> Result<(), Failure> {
             Ok(())
         }
         Action::Plugin(command) => commands::plugin::run(&registry, &session, &command),
-        Action::Config { show_secrets } => commands::config::run(&mut registry, &session, show_secrets),
+        Action::Config { show_secrets, raw } => commands::config::run(&mut registry, &session, show_secrets, raw),
         Action::Tool(call) => commands::tool::run(&mut registry, &session, &call),
         Action::UnknownTool(tool) => Err(commands::tool::unknown_tool(&tool)),
     }

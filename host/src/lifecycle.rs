@@ -160,6 +160,12 @@ impl<'r> Run<'r> {
         self.fire(Signal::CONFIG_VALIDATION_FINALIZED)
     }
 
+    /// `initialized` and reading the config, nothing more (`fink config --raw`).
+    pub fn read_only(&mut self) -> Result<(), Failure> {
+        self.fire(Signal::INITIALIZED)?;
+        self.read_config()
+    }
+
     /// Reads the config and applies the project's plugin switches.
     fn read_config(&mut self) -> Result<(), Failure> {
         self.fire(Signal::CONFIG_READ_INIT)?;

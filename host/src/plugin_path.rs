@@ -5,6 +5,23 @@
 
 use std::path::{Path, PathBuf};
 
+/// Puts the `--plugins-dir` folders (made absolute) in front of `FINK_PLUGIN_PATH`, so a fink that
+/// this one starts (`cloud deploy --all` runs one per project, a hook may run one) finds the same
+/// plugins first. Called once at startup, before any thread is started.
+pub fn export_for_children(cli_dirs: &[PathBuf]) {
+    if cli_dirs.is_empty() {
+        return;
+    }
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let mut dirs: Vec<PathBuf> = cli_dirs.iter().map(|d| cwd.join(d)).collect();
+    if let Some(value) = std::env::var_os("FINK_PLUGIN_PATH") {
+        dirs.extend(std::env::split_paths(&value));
+    }
+    if let Ok(joined) = std::env::join_paths(dirs) {
+        std::env::set_var("FINK_PLUGIN_PATH", joined);
+    }
+}
+
 /// One folder on the search path and why it is there.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SearchDir {

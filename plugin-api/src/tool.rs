@@ -142,6 +142,11 @@ pub struct ArgSpec {
     pub value_name: Option<String>,
     /// Allowed values.
     pub possible_values: Vec<String>,
+    /// A flag that, when given, makes the command run without the tool's config and without
+    /// AWS of its own, e.g. `cloud deploy --all`, which runs a fink per project (since 1.1; left
+    /// out of the JSON when false).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub standalone: bool,
 }
 
 impl ArgSpec {
@@ -162,6 +167,12 @@ impl ArgSpec {
     /// A positional argument.
     pub fn positional(name: impl Into<String>, help: impl Into<String>) -> Self {
         Self::of(ArgKind::Positional, name, help)
+    }
+
+    /// When this flag is given, the command needs no config and no AWS itself (since 1.1).
+    pub fn standalone(mut self) -> Self {
+        self.standalone = true;
+        self
     }
 
     /// Adds a short form.

@@ -7,14 +7,19 @@ use crate::registry::Registry;
 use crate::session::Session;
 
 /// Prints the read, resolved and validated config; secret values masked unless `show_secrets`.
-pub fn run(registry: &mut Registry, session: &Session, show_secrets: bool) -> Result<(), Failure> {
+/// With `raw`, the config as read: before lookups, defaults and validation, without AWS.
+pub fn run(registry: &mut Registry, session: &Session, show_secrets: bool, raw: bool) -> Result<(), Failure> {
     ensure_plugins_loaded(registry)?;
     session.require_env()?;
     // Plugins that need AWS for this config (lookups) check access themselves; a config without
     // lookups prints offline.
     let context = session.builtin_context(registry, "config");
     lifecycle::run(registry, session, context, |run| {
-        run.prepare(None)?;
+        if raw {
+            run.read_only()?;
+        } else {
+            run.prepare(None)?;
+        }
         let mut config = run.config().clone();
         if !show_secrets {
             run.secrets().mask_json(&mut config);

@@ -174,7 +174,7 @@ fn secret_store(config: &Value) -> Result<SecretStore> {
     let section = config.pointer("/plugins/lookups");
     let store = match section.and_then(|s| s.get("secretStore")) {
         None | Some(Value::Null) => return Ok(SecretStore::SecretsManager),
-        Some(Value::String(store)) => store.trim().to_ascii_lowercase(),
+        Some(Value::String(store)) => store.trim().to_string(),
         Some(_) => return Err(Error::new("plugins.lookups.secretStore must be a string: secretsmanager or credstash")),
     };
     match store.as_str() {
@@ -206,6 +206,36 @@ fn report(errors: Vec<String>) -> Error {
         Error::new(errors.into_iter().next().unwrap_or_default())
     } else {
         Error::new(format!("{} lookups failed:\n  {}", errors.len(), errors.join("\n  ")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_secret_store_is_secrets_manager_unless_credstash_is_named() {
+        let store = |config: Value| secret_store(&config).map_err(|e| e.message().to_string());
+        assert_eq!(store(json!({})), Ok(SecretStore::SecretsManager));
+        assert_eq!(
+            store(json!({"plugins": {"lookups": {"secretStore": "secretsmanager"}}})),
+            Ok(SecretStore::SecretsManager)
+        );
+        let credstash = |table: &str| Ok(SecretStore::Credstash { table: table.to_string() });
+        assert_eq!(store(json!({"plugins": {"lookups": {"secretStore": "credstash"}}})), credstash("credential-store"));
+        assert_eq!(
+            store(json!({"plugins": {"lookups": {"secretStore": "credstash", "credstashTable": "ops-secrets"}}})),
+            credstash("ops-secrets")
+        );
+        assert_eq!(
+            store(json!({"plugins": {"lookups": {"secretStore": "Vault"}}})),
+            Err("plugins.lookups.secretStore: 'Vault' is not a secret store; use secretsmanager or credstash".into())
+        );
+        assert!(store(json!({"plugins": {"lookups": {"secretStore": 1}}})).is_err());
+        assert_eq!(
+            store(json!({"plugins": {"lookups": {"secretStore": "credstash", "credstashTable": ""}}})),
+            Err("plugins.lookups.credstashTable must name a DynamoDB table".into())
+        );
     }
 }
 

@@ -55,6 +55,8 @@ mod python_hooks;
 mod cloud;
 /// Ctrl-C during `cloud deploy` (through the proxy).
 mod cloud_interrupt;
+/// Many projects at once: `cloud deploy|preview|delete --all` and `cloud graph` over a tree.
+mod workspaces;
 /// `cloud stop` / `cloud start` of EC2, ASG, ECS and RDS resources.
 mod cloud_stop_start;
 

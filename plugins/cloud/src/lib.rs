@@ -19,6 +19,7 @@ mod settings;
 mod stack;
 mod stop_start;
 mod template;
+mod workspace;
 
 use fink_plugin_api::{export_plugin, Registration, Result, Signal, Tool};
 
@@ -48,6 +49,8 @@ fn tool() -> Tool {
         // The stacks there are (list needs no config)
         .command(commands::list::spec(), commands::list::run)
         .command(commands::delete::spec(), commands::delete::run)
+        // Many projects at once (deploy, preview and delete take --all too)
+        .command(commands::graph::spec(), commands::graph::run)
         // The template, without AWS
         .command(commands::generate::spec(), commands::generate::run)
         .command(commands::dot::spec(), commands::dot::run)
@@ -70,8 +73,11 @@ mod tests {
             (c.needs_config, c.needs_aws)
         };
         let names = spec.command_names();
-        assert_eq!(names, ["deploy", "preview", "list", "delete", "generate", "dot", "stop", "start"]);
+        assert_eq!(names, ["deploy", "preview", "list", "delete", "graph", "generate", "dot", "stop", "start"]);
         assert_eq!(needs("list"), (false, true));
+        assert_eq!(needs("graph"), (false, false));
+        let all = |name: &str| spec.commands.iter().find(|c| c.name == name).unwrap().args.iter().any(|a| a.name == "all" && a.standalone);
+        assert!(all("deploy") && all("preview") && all("delete"));
         assert_eq!((needs("generate"), needs("dot")), ((true, false), (true, false)));
         assert_eq!(needs("deploy"), (true, true));
     }

@@ -62,7 +62,9 @@ pub fn schema() -> Value {
         }},
         "parameters": {"type": "object"},
         "stackPolicy": {"type": "object", "properties": {"file": string(), "duringUpdate": string()}},
-        "deployment": {"type": "object", "properties": {"DisableStop": {"type": "boolean"}}}
+        "deployment": {"type": "object", "properties": {"DisableStop": {"type": "boolean"}}},
+        // Folders of projects this one needs, for `--all` (see crate::workspace).
+        "dependsOn": strings()
     }})
 }
 

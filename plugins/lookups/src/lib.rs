@@ -44,6 +44,12 @@ fn register(plugin: &mut Registration) -> Result<()> {
 const SECRET_STORES: &[&str] = &["secretsmanager", "credstash"];
 
 fn resolve_lookups(event: &mut Event) -> Result<()> {
+    // A command that needs neither the config nor AWS (`cloud graph`, `cloud deploy --all`, which
+    // runs a fink per project) has no use for looked-up values, and may run before their stacks exist.
+    if !event.needs_config() && !event.needs_aws() {
+        debug!("this command needs neither the config nor AWS: lookups are left as they are");
+        return Ok(());
+    }
     let enabled = enabled_types(event.config());
     let secret_store = secret_store(event.config())?;
     let mut errors = Vec::new();

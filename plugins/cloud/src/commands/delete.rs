@@ -10,10 +10,14 @@ use crate::events::{self, Watcher};
 use crate::settings::Settings;
 
 pub fn spec() -> CommandSpec {
-    CommandSpec::new("delete", "Delete the stack").arg(ArgSpec::flag("force", "Really delete").short('f'))
+    crate::workspace::args(CommandSpec::new("delete", "Delete the stack").arg(ArgSpec::flag("force", "Really delete").short('f')))
 }
 
 pub fn run(call: &mut Invocation) -> Result<()> {
+    if call.flag("all") {
+        let args = if call.flag("force") { vec!["-f".into()] } else { Vec::new() };
+        return crate::workspace::run(call, crate::workspace::Mode::Delete, args);
+    }
     let settings = Settings::read(call)?;
     let force = call.flag("force");
     with_aws(|config| async move { delete(&config, &settings, force).await })

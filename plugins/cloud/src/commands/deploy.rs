@@ -7,16 +7,21 @@ use super::{settings_and_template, with_aws};
 use crate::deploy::{self, Deployed};
 
 pub fn spec() -> CommandSpec {
-    CommandSpec::new("deploy", "Create or update the stack")
+    let spec = CommandSpec::new("deploy", "Create or update the stack")
         .long_about(
             "Creates the stack, or updates it: shows the parameter diff and the resource changes (from a change \
              set it then removes), updates the stack and shows its events until it settles, then its outputs. No \
              changes: says so and does nothing. Ctrl-C cancels an update; a second Ctrl-C stops waiting.",
         )
-        .arg(ArgSpec::flag("override-stack-policy", "Allow every update (Update:*) during this deploy"))
+        .arg(ArgSpec::flag("override-stack-policy", "Allow every update (Update:*) during this deploy"));
+    crate::workspace::args(spec)
 }
 
 pub fn run(call: &mut Invocation) -> Result<()> {
+    if call.flag("all") {
+        let args = if call.flag("override-stack-policy") { vec!["--override-stack-policy".into()] } else { Vec::new() };
+        return crate::workspace::run(call, crate::workspace::Mode::Deploy, args);
+    }
     let (settings, template) = settings_and_template(call)?;
     let dir = call.project_path();
     let override_policy = call.flag("override-stack-policy");

@@ -5,6 +5,7 @@ pub mod delete;
 pub mod deploy;
 pub mod dot;
 pub mod generate;
+pub mod graph;
 pub mod list;
 pub mod preview;
 pub mod start;

@@ -7,10 +7,13 @@ use super::{settings_and_template, with_aws};
 use crate::deploy;
 
 pub fn spec() -> CommandSpec {
-    CommandSpec::new("preview", "Show what a deploy would change (creates and removes a change set)")
+    crate::workspace::args(CommandSpec::new("preview", "Show what a deploy would change (creates and removes a change set)"))
 }
 
 pub fn run(call: &mut Invocation) -> Result<()> {
+    if call.flag("all") {
+        return crate::workspace::run(call, crate::workspace::Mode::Preview, Vec::new());
+    }
     let (settings, template) = settings_and_template(call)?;
     let secrets = call.secret_values();
     with_aws(|config| async move { deploy::preview(&config, &settings, &template, &secrets).await })

@@ -56,6 +56,12 @@ fn a_gcdt_kumo_project_with_the_cloudformation_form_deploys_through_the_artifact
         out.stacks()[0].outputs().iter().map(|o| o.output_value().unwrap_or_default().to_string()).collect::<Vec<_>>()
     });
     assert_eq!(outputs, ["dev"]);
+    // As a gcdt user types it: `kumo deploy` (fink's old-name alias) finds nothing to change.
+    project
+        .fink(&["kumo", "deploy", "-e", "dev"])
+        .ok()
+        .stderr_has("`kumo` is an old name of the cloud tool")
+        .stderr_has(&format!("stack '{name}' is up to date"));
     // `fink config` shows the converted section.
     let config = project.fink(&["config", "-e", "dev"]).ok().json();
     assert_eq!(config["cloud"]["parameters"], json!({"Env": "dev"}));

@@ -35,10 +35,16 @@ pub fn upgrade(config: &mut Map<String, Value>, file: &str) -> Result<()> {
         let written = if renamed.contains(&"kumo") { "kumo" } else { "cloud" };
         convert_cloudformation(cloud, file, written)?;
     }
-    if let Some(plugins) = config.get_mut("plugins") {
-        let Value::Object(plugins) = plugins else {
-            return Err(Error::new(format!("{file}: 'plugins' must be an object, found {}", describe(plugins))));
-        };
+    // Anything but an object (e.g. YAML's empty `plugins:`) is left to the checks that follow.
+    if let Some(Value::Object(plugins)) = config.get_mut("plugins") {
+        let old: Vec<&str> =
+            PLUGIN_SECTIONS.iter().map(|(old, _)| *old).filter(|old| plugins.contains_key(*old)).collect();
+        if let [first, second, ..] = old.as_slice() {
+            return Err(Error::new(format!(
+                "{file}: both 'plugins.{first}' and 'plugins.{second}' are given, old names of 'plugins.slack'; \
+                 keep one, as 'plugins.slack'"
+            )));
+        }
         for (old, new) in PLUGIN_SECTIONS {
             rename(plugins, old, new, file, "plugins.")?;
         }
@@ -174,8 +180,15 @@ mod tests {
             let config = upgraded(json!({"plugins": {old: {"channel": "#ops"}}})).unwrap();
             assert_eq!(config, json!({"plugins": {"slack": {"channel": "#ops"}}}), "{old}");
         }
-        let err = upgraded(json!({"plugins": []})).unwrap_err();
-        assert_eq!(err.message(), "gcdt_dev.json: 'plugins' must be an object, found a list");
+        let err =
+            upgraded(json!({"plugins": {"gcdt_slack_integration": {}, "fink.slack_integration": {}}})).unwrap_err();
+        assert_eq!(
+            err.message(),
+            "gcdt_dev.json: both 'plugins.gcdt_slack_integration' and 'plugins.fink.slack_integration' are given, \
+             old names of 'plugins.slack'; keep one, as 'plugins.slack'"
+        );
+        // Not an object: left as it is for the checks that follow.
+        assert_eq!(upgraded(json!({"plugins": null})).unwrap(), json!({"plugins": null}));
     }
 
     #[test]

@@ -95,6 +95,7 @@ fn main() {
     for lib in build(&["fink-plugin-config-reader", "fink-plugin-lookups"], &[]) {
         std::fs::copy(&lib, plugins.join(lib.file_name().expect("name"))).expect("copy plugin");
     }
+    common::trust(&plugins);
     let config: Map<String, Value> = lookups()
         .into_iter()
         .enumerate()

@@ -1,5 +1,7 @@
-//! A fault-injection proxy on 127.0.0.1 in front of moto, for the three behaviours moto lacks:
+//! A fault-injection proxy on 127.0.0.1 in front of moto, for the behaviours moto lacks:
 //!
+//! - CloudFormation's real durations: with [`Proxy::hold_each`], every stack created or updated
+//!   through the proxy reports `*_IN_PROGRESS` for a while (moto completes stacks at once).
 //! - CloudFormation: stacks that stay UPDATE_IN_PROGRESS, and CancelUpdateStack (moto answers
 //!   500). While holding, DescribeStacks answers show UPDATE_IN_PROGRESS; CancelUpdateStack is
 //!   recorded and answered here, and turns later answers into UPDATE_ROLLBACK_COMPLETE (unless
@@ -11,6 +13,8 @@
 //!
 //! Everything else passes through unchanged.
 
+// Spelled out so that the benchmarks, which include this file by path, find it too.
+#[path = "proxy/codedeploy.rs"]
 mod codedeploy;
 
 pub use codedeploy::{End, Script as CodeDeploy};
@@ -30,6 +34,9 @@ struct State {
     play: codedeploy::Play,
     stop_requests: Vec<serde_json::Value>,
     domain_updates: Vec<(String, serde_json::Value)>,
+    /// With `hold_each`: how long each stack stays in progress, and when each one started.
+    hold_each: Option<std::time::Duration>,
+    stack_started: std::collections::HashMap<String, std::time::Instant>,
 }
 
 pub struct Proxy {
@@ -64,6 +71,13 @@ impl Proxy {
         let mut state = self.state.lock().unwrap();
         state.hold = true;
         state.hold_after_cancel = after_cancel;
+    }
+
+    /// From now on, each stack created or updated through the proxy reports `CREATE_IN_PROGRESS`
+    /// or `UPDATE_IN_PROGRESS` for `duration` after its CreateStack/UpdateStack, as CloudFormation
+    /// takes its time.
+    pub fn hold_each(&self, duration: std::time::Duration) {
+        self.state.lock().unwrap().hold_each = Some(duration);
     }
 
     /// The CloudFormation actions and CodeDeploy operations seen so far.
@@ -192,8 +206,24 @@ fn serve(mut client: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io
         .map(String::from)
         .collect();
     let mut payload = String::from_utf8_lossy(rest).to_string();
+    let stack_name = text.split('&').find_map(|kv| kv.strip_prefix("StackName=")).map(String::from);
+    if matches!(action.as_str(), "CreateStack" | "UpdateStack" | "ExecuteChangeSet") {
+        let mut state = state.lock().unwrap();
+        if let (Some(_), Some(name)) = (state.hold_each, &stack_name) {
+            state.stack_started.insert(name.clone(), std::time::Instant::now());
+        }
+    }
     if action == "DescribeStacks" {
         let state = state.lock().unwrap();
+        let held = match (state.hold_each, stack_name.as_ref().and_then(|n| state.stack_started.get(n))) {
+            (Some(hold), Some(started)) => started.elapsed() < hold,
+            _ => false,
+        };
+        if held {
+            payload = payload
+                .replace("<StackStatus>UPDATE_COMPLETE</StackStatus>", "<StackStatus>UPDATE_IN_PROGRESS</StackStatus>")
+                .replace("<StackStatus>CREATE_COMPLETE</StackStatus>", "<StackStatus>CREATE_IN_PROGRESS</StackStatus>");
+        }
         if state.started && (!state.cancelled || state.hold_after_cancel) {
             payload = payload
                 .replace("<StackStatus>UPDATE_COMPLETE</StackStatus>", "<StackStatus>UPDATE_IN_PROGRESS</StackStatus>")

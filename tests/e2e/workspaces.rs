@@ -7,6 +7,7 @@ use fink_test_support::{block_on, Call, Moto, REGION};
 use serde_json::{json, Value};
 
 use crate::aws::unique;
+use crate::proxy::Proxy;
 use crate::support::{Project, Run};
 
 const PLUGINS: &[&str] = &["fink-plugin-config-reader", "fink-plugin-lookups", "fink-plugin-cloud"];
@@ -31,7 +32,12 @@ struct Tree {
 
 impl Tree {
     fn new(moto: &Moto) -> Tree {
-        let tree = Tree { root: Project::with(PLUGINS).aws(moto), prefix: unique("ws") };
+        Tree::at(Project::with(PLUGINS).aws(moto))
+    }
+
+    /// The tree in `root` (e.g. one whose AWS goes through the proxy).
+    fn at(root: Project) -> Tree {
+        let tree = Tree { root, prefix: unique("ws") };
         tree.project("base", &[]);
         tree.project("services/app-a", &[("Base", "base")]);
         tree.project("services/app-b", &[("Base", "base")]);
@@ -196,3 +202,23 @@ fn cycles_and_two_projects_with_one_stack_are_errors_naming_them() {
     let tree = Tree::new(moto);
     tree.fink(&["cloud", "deploy", "--all", "-e", "dev", "--only", "nowhere"]).code(1).stderr_has("no project 'nowhere' in the tree");
 }
+
+#[test]
+fn the_first_ctrl_c_is_passed_to_the_running_projects_and_nothing_new_starts() {
+    let moto = Moto::shared();
+    let proxy = Proxy::start(moto.endpoint());
+    // CloudFormation takes its time: the first layer (base, solo-1, solo-2) stays in progress.
+    proxy.hold_each(std::time::Duration::from_secs(60));
+    let tree = Tree::at(Project::with(PLUGINS).aws(moto).env("AWS_ENDPOINT_URL", &proxy.endpoint()));
+    let child = tree.root.spawn(&["cloud", "deploy", "--all", "-e", "dev"]);
+    proxy.wait_for("CreateStack", 3);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap().success());
+    let run = Run::from(child.wait_with_output().unwrap()).code(130);
+    let run = run.stderr_has("interrupted: the running projects cancel their updates; nothing new starts");
+    // Each running fink got it once: it stopped waiting for its create, as a single deploy does.
+    assert_eq!(run.stderr.matches("stopped waiting; CloudFormation goes on creating stack").count(), 3, "{}", run.stderr);
+    assert_eq!(run.stdout.matches("failed: interrupted").count(), 3, "{}", run.stdout);
+    assert_eq!(proxy.actions().iter().filter(|a| *a == "CreateStack").count(), 3, "nothing new started: {:?}", proxy.actions());
+}
+

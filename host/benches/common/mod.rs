@@ -47,3 +47,15 @@ pub fn report(what: &str, value: Duration, target: Duration) -> bool {
     );
     ok
 }
+
+/// Gives a plugins folder and its files the modes fink trusts (0755, 0644), whatever the umask
+/// they were written under.
+pub fn trust(dir: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let set = |path: &Path, mode: u32| std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("set mode");
+    set(dir, 0o755);
+    for entry in std::fs::read_dir(dir).expect("plugins dir").flatten() {
+        set(&entry.path(), 0o644);
+    }
+}
+

@@ -10,8 +10,16 @@ use aws_sdk_cloudformation::Client;
 use fink_aws::Explained;
 use fink_plugin_api::{Error, Result};
 
-/// How often the stack is polled.
-const POLL: Duration = Duration::from_secs(2);
+/// How long to wait before asking again: often at first, so a small stack is seen done as soon
+/// as it is (and a tree of them deploys at CloudFormation's pace), then less often (as the CDK's 5 s).
+fn poll_delay(waited: Duration) -> Duration {
+    match waited.as_secs() {
+        0..=2 => Duration::from_millis(200),
+        3..=9 => Duration::from_millis(500),
+        10..=59 => Duration::from_secs(2),
+        _ => Duration::from_secs(5),
+    }
+}
 
 /// Where a wait ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -67,7 +75,7 @@ impl Watcher {
                 }
                 return Ok(Settled { status, failures });
             }
-            tokio::time::sleep(POLL).await;
+            tokio::time::sleep(poll_delay(self.started.elapsed())).await;
         }
     }
 

@@ -9,7 +9,7 @@
 
 mod common;
 
-#[allow(dead_code)]
+#[allow(dead_code, unused_imports)]
 #[path = "../../tests/e2e/proxy.rs"]
 mod proxy;
 

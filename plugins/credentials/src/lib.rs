@@ -29,8 +29,11 @@ fn check(event: &mut Event) -> Result<()> {
     let keys_from_env = std::env::var("AWS_ACCESS_KEY_ID").is_ok_and(|v| !v.trim().is_empty());
     let source = source(profile.as_ref(), keys_from_env);
     if let Some(profile @ Profile { from: ProfileSource::AwsDefaultProfile, .. }) = &profile {
-        // gcdt's setup exports AWS_DEFAULT_PROFILE; say it is used, as it once was silently not.
-        info!("using AWS {profile} (AWS_PROFILE is unset)");
+        // gcdt's setup exports AWS_DEFAULT_PROFILE; say it is used, as it once was silently not
+        // (unless keys in the environment give the credentials).
+        if !keys_from_env {
+            info!("using AWS {profile} (AWS_PROFILE is unset)");
+        }
     }
     let runtime = fink_aws::runtime()?;
     let identity = runtime

@@ -117,10 +117,11 @@ fn bench_version(tmp: &Path) -> bool {
         size as f64 / 1e6,
         cold.as_secs_f64() * 1000.0
     );
+    let more = |d: Duration| (d.as_secs_f64() - version.as_secs_f64()) * 1000.0;
     println!(
-        "  so pinning costs {:.3} ms a run once the hashes are remembered, {:.3} ms when every file is hashed",
-        pinned.saturating_sub(version).as_secs_f64() * 1000.0,
-        cold.saturating_sub(version).as_secs_f64() * 1000.0
+        "  so pinning costs {:+.3} ms a run once the hashes are remembered, {:+.3} ms when every file is hashed",
+        more(pinned),
+        more(cold)
     );
     let _ = std::fs::remove_file(plugins.join(fink::pins::LOCK_FILE));
     ok

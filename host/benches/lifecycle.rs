@@ -46,13 +46,10 @@ fn bench_version(tmp: &Path) -> bool {
     std::fs::create_dir_all(&plugins).expect("plugins dir");
     let bundled = bundled();
     let packages: Vec<&str> = bundled.iter().map(String::as_str).collect();
-    // The modes fink trusts, whatever the umask cargo's output was written under.
-    set_mode(&plugins, 0o755);
     for lib in build(&packages, &[]) {
-        let dest = plugins.join(lib.file_name().expect("file name"));
-        std::fs::copy(&lib, &dest).expect("copy plugin");
-        set_mode(&dest, 0o644);
+        std::fs::copy(&lib, plugins.join(lib.file_name().expect("file name"))).expect("copy plugin");
     }
+    common::trust(&plugins);
     let fink = prefix.join("bin/fink");
     std::fs::copy(env!("CARGO_BIN_EXE_fink"), &fink).expect("copy fink");
     let home = tmp.join("home");
@@ -103,7 +100,7 @@ fn bench_version(tmp: &Path) -> bool {
         lock.push_str(&format!("{} {hash}\n", info.name));
     }
     std::fs::write(plugins.join(fink::pins::LOCK_FILE), lock).expect("write plugins.lock");
-    set_mode(&plugins.join(fink::pins::LOCK_FILE), 0o644);
+    common::trust(&plugins);
     let cache = home.join(".cache/fink/plugin-hashes");
     let pinned = timed(50, &|| ());
     assert!(cache.is_file(), "the hashes are remembered in {}", cache.display());
@@ -139,11 +136,6 @@ fn libraries(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
-fn set_mode(path: &Path, mode: u32) {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("set mode");
-}
-
 /// The header check `fink version` runs on each plugin file before dlopen, alone: what the
 /// command costs more than it did without the check.
 fn bench_header_check(plugins: &Path, version: Duration) -> bool {
@@ -171,15 +163,13 @@ fn bench_header_check(plugins: &Path, version: Duration) -> bool {
 fn bench_lifecycle(tmp: &Path) -> bool {
     let dir = tmp.join("bench-plugins");
     std::fs::create_dir_all(&dir).expect("plugin dir");
-    set_mode(&dir, 0o755);
     for i in 0..10 {
         let name = format!("bench-{i}");
         let lib = build(&["fink-fixture-bench"], &[("FINK_BENCH_PLUGIN_NAME", &name)]);
         let lib = lib.first().expect("bench plugin built");
-        let dest = dir.join(format!("lib{name}.{}", std::env::consts::DLL_EXTENSION));
-        std::fs::copy(lib, &dest).expect("copy");
-        set_mode(&dest, 0o644);
+        std::fs::copy(lib, dir.join(format!("lib{name}.{}", std::env::consts::DLL_EXTENSION))).expect("copy");
     }
+    common::trust(&dir);
     fink::logging::init(fink_plugin_api::Level::WARN);
     let search_dirs = vec![SearchDir { path: dir, origin: "bench" }];
     let mut registry = Registry::load(&search_dirs);

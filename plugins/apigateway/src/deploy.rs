@@ -70,15 +70,7 @@ pub async fn deploy(config: &SdkConfig, inputs: Inputs) -> Result<Deployed> {
                     outln!("API '{name}' ({id}) is unchanged; stage {stage_name}: {count} setting(s) changed");
                 }
             } else {
-                let out = client
-                    .put_rest_api()
-                    .rest_api_id(&id)
-                    .mode(PutMode::Overwrite)
-                    .body(Blob::new(document.text.as_bytes()))
-                    .send()
-                    .await
-                    .explained()?;
-                report_warnings(&template, out.warnings());
+                overwrite(&client, &id, &template, &document).await?;
                 outln!("API '{name}' ({id}) updated from {}", template.name);
                 deploy_stage(&client, &id, stage_name, &wanted, &fingerprint).await?;
             }
@@ -170,15 +162,7 @@ async fn create(
             let id = made.id().unwrap_or_default().to_string();
             values.hostname = Some(rest_apis::hostname(&id, region));
             let document = render(template, values)?;
-            let out = client
-                .put_rest_api()
-                .rest_api_id(&id)
-                .mode(PutMode::Overwrite)
-                .body(Blob::new(document.text.as_bytes()))
-                .send()
-                .await
-                .explained()?;
-            report_warnings(template, out.warnings());
+            overwrite(client, &id, template, &document).await?;
             Ok((id, document))
         }
     }
@@ -242,6 +226,20 @@ async fn serves(client: &Client, id: &str, stage: Option<&Stage>, fingerprint: &
     let recorded = out.description().and_then(stage::recorded);
     debug!("stage deployment {deployment} records document {recorded:?}; this one is {fingerprint}");
     Ok(recorded == Some(fingerprint))
+}
+
+/// Replaces the API's definition with the document (PutRestApi, mode overwrite).
+async fn overwrite(client: &Client, id: &str, template: &Template, document: &Document) -> Result<()> {
+    let out = client
+        .put_rest_api()
+        .rest_api_id(id)
+        .mode(PutMode::Overwrite)
+        .body(Blob::new(document.text.as_bytes()))
+        .send()
+        .await
+        .explained()?;
+    report_warnings(template, out.warnings());
+    Ok(())
 }
 
 fn report_warnings(template: &Template, warnings: &[String]) {

@@ -125,12 +125,16 @@ fn main() {
 
     // fink's own cost: reading the 20 configs (one `fink config --raw` each) for the graph.
     let graph = run(&parallel_root, &["cloud", "graph", "--all", "-e", "bench"]);
-    let wall = run(&parallel_root, &["cloud", "deploy", "--all", "-e", "bench", "--max-parallel", &PARALLEL.to_string()]);
+    let wall =
+        run(&parallel_root, &["cloud", "deploy", "--all", "-e", "bench", "--max-parallel", &PARALLEL.to_string()]);
     let serial = run(&serial_root, &["cloud", "deploy", "--all", "-e", "bench", "--max-parallel", "1"]);
     let ideal = ideal(PARALLEL, HOLD);
     let count = tree().len() as u32;
     let held = HOLD * count;
-    println!("cloud deploy --all: {count} stacks in 3 layers (1 -> 6 -> 13), each held {} s by the proxy:", HOLD.as_secs());
+    println!(
+        "cloud deploy --all: {count} stacks in 3 layers (1 -> 6 -> 13), each held {} s by the proxy:",
+        HOLD.as_secs()
+    );
     println!("  --max-parallel {PARALLEL}: wall {:.1} s", wall.as_secs_f64());
     println!("  ideal schedule for --max-parallel {PARALLEL}: {:.1} s", ideal.as_secs_f64());
     println!(
@@ -146,7 +150,10 @@ fn main() {
     let ratio = wall.as_secs_f64() / ideal.as_secs_f64();
     let speedup = serial.as_secs_f64() / wall.as_secs_f64();
     let ok = ratio <= 1.25;
-    println!("  wall / ideal = {ratio:.2} (target <= 1.25): {}; {speedup:.1}x faster than one after another", if ok { "OK" } else { "MISSED" });
+    println!(
+        "  wall / ideal = {ratio:.2} (target <= 1.25): {}; {speedup:.1}x faster than one after another",
+        if ok { "OK" } else { "MISSED" }
+    );
     if !ok {
         std::process::exit(1);
     }

@@ -147,7 +147,11 @@ pub fn build(registry: &Registry) -> Command {
 pub fn through_link(mut args: Vec<OsString>, registry: &Registry) -> Vec<OsString> {
     let Some(program) = args.first().and_then(|a| std::path::Path::new(a).file_name()) else { return args };
     let program = program.to_string_lossy().into_owned();
-    let is_tool = registry.plugins.iter().flat_map(|p| &p.tools).any(|t| t.spec.name == program || t.spec.aliases.contains(&program));
+    let is_tool = registry
+        .plugins
+        .iter()
+        .flat_map(|p| &p.tools)
+        .any(|t| t.spec.name == program || t.spec.aliases.contains(&program));
     if program != "fink" && is_tool {
         args[0] = OsString::from("fink");
         args.insert(1, OsString::from(program));
@@ -328,7 +332,9 @@ pub fn action(matches: &ArgMatches, registry: &Registry) -> (Globals, Action) {
     let action = match matches.subcommand() {
         Some(("version", _)) => Action::Version,
         Some(("plugins", _)) => Action::Plugins,
-        Some(("config", args)) => Action::Config { show_secrets: args.get_flag("show-secrets"), raw: args.get_flag("raw") },
+        Some(("config", args)) => {
+            Action::Config { show_secrets: args.get_flag("show-secrets"), raw: args.get_flag("raw") }
+        }
         Some(("plugin", args)) => match plugin_action(args) {
             Some(command) => Action::Plugin(command),
             None => Action::UnknownTool("plugin".to_string()),
@@ -358,7 +364,8 @@ fn resolve(registry: &Registry, tool: &str, command: &str, args: &ArgMatches) ->
         index,
         needs: {
             // A standalone flag (`cloud deploy --all`) runs the command without config or AWS of its own.
-            let standalone = spec.args.iter().any(|a| a.standalone && a.kind == ArgKind::Flag && args.get_flag(&a.name));
+            let standalone =
+                spec.args.iter().any(|a| a.standalone && a.kind == ArgKind::Flag && args.get_flag(&a.name));
             Needs { aws: spec.needs_aws && !standalone, config: spec.needs_config && !standalone }
         },
         arguments: arguments(&spec.args, args),

@@ -40,10 +40,10 @@ mod tool;
 pub use abi::{Level, Signal, API_VERSION};
 pub use error::{Error, Result};
 pub use event::{Data, Event, Invocation, SECRETS_KEY};
-pub use payload::{Bundle, BundleRequest, GeneratedTemplate, Payload, StackOutput, TemplateRequest};
-pub use secrets::Secrets;
 pub use guard::guard;
+pub use payload::{Bundle, BundleRequest, GeneratedTemplate, Payload, StackOutput, TemplateRequest};
 pub use register::{Registration, Tool, DEFAULT_ORDER};
+pub use secrets::Secrets;
 pub use tool::{ArgKind, ArgSpec, CommandSpec, ToolSpec};
 
 pub use serde_json;

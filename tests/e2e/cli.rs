@@ -7,7 +7,11 @@ fn version_shows_host_api_tools_and_plugins() {
     let project = Project::with(&["fink-fixture-alpha", "fink-plugin-say-hello"]);
     let run = project.fink(&["version"]).ok();
     assert!(
-        run.stdout.starts_with(&format!("fink {} (plugin API {})\n", env!("CARGO_PKG_VERSION"), fink_plugin_api::API_VERSION)),
+        run.stdout.starts_with(&format!(
+            "fink {} (plugin API {})\n",
+            env!("CARGO_PKG_VERSION"),
+            fink_plugin_api::API_VERSION
+        )),
         "{}",
         run.stdout
     );

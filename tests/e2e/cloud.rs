@@ -518,4 +518,3 @@ fn gcdts_kumo_and_a_link_named_cloud_run_the_cloud_tool() {
     assert!(run.stdout.contains(&name), "{}", run.stdout);
     assert!(!run.stderr.contains("old name"), "{}", run.stderr);
 }
-

@@ -30,7 +30,16 @@ fn project(moto: &Moto, name: &str) -> Project {
 /// [`project`] with other plugins and more top-level config keys (`extra`).
 fn project_with(moto: &Moto, name: &str, plugins: &[&str], extra: Value) -> Project {
     let stack = format!("{name}-infra");
-    aws::stack(moto, REGION, &stack, &[("ApplicationName", &format!("{name}-app")), ("DeploymentGroup", &format!("{name}-group")), ("Bucket", &name.to_lowercase())]);
+    aws::stack(
+        moto,
+        REGION,
+        &stack,
+        &[
+            ("ApplicationName", &format!("{name}-app")),
+            ("DeploymentGroup", &format!("{name}-group")),
+            ("Bucket", &name.to_lowercase()),
+        ],
+    );
     let project = Project::with(plugins).aws(moto);
     project.file("codedeploy/appspec.yml", APPSPEC);
     let script = project.file("codedeploy/scripts/install.sh", "#!/bin/sh\nmkdir -p /opt/app\n");
@@ -99,7 +108,9 @@ fn members(path: &std::path::Path) -> Vec<(String, u32, u64, u64, u64, String)> 
 /// The id in `deployment <id> created: ...` (moto's ids are UUIDs, AWS's `d-...`).
 fn deployment_id(run: &Run) -> String {
     let line = run.stdout.lines().find(|l| l.starts_with("deployment ") && l.contains(" created: "));
-    line.and_then(|l| l.split_whitespace().nth(1)).unwrap_or_else(|| panic!("no deployment id in {}", run.stdout)).to_string()
+    line.and_then(|l| l.split_whitespace().nth(1))
+        .unwrap_or_else(|| panic!("no deployment id in {}", run.stdout))
+        .to_string()
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -150,9 +161,8 @@ fn a_missing_appspec_fails_before_any_aws_call() {
     let project = project(moto, &name);
     std::fs::remove_file(project.dir().join("codedeploy/appspec.yml")).unwrap();
     let (run, calls) = moto.record(|| project.fink(&["code", "deploy", "-e", "dev"]));
-    run.code(1).stderr_has(
-        "no appspec.yml at the root of the CodeDeploy bundle: looked in ./codedeploy (the default folder)",
-    );
+    run.code(1)
+        .stderr_has("no appspec.yml at the root of the CodeDeploy bundle: looked in ./codedeploy (the default folder)");
     // moto is shared: only this test's calls name its stack, application or bucket.
     let ours: Vec<_> = calls.iter().filter(|c| c.path.contains(&name) || c.body.contains(&name)).collect();
     assert!(ours.is_empty(), "no AWS call, not even the lookups: {ours:?}");
@@ -218,7 +228,10 @@ fn deploy_uploads_once_follows_the_lifecycle_events_and_lists_the_deployments() 
     let listed = project.fink(&["code", "list", "-e", "dev", "--json"]).ok().json();
     let rows = listed.as_array().unwrap();
     assert_eq!(rows.len(), 2, "{listed}");
-    assert!(rows.iter().any(|r| r["id"] == json!(id) && r["revision"] == json!(format!("s3://{bucket}/{key}"))), "{listed}");
+    assert!(
+        rows.iter().any(|r| r["id"] == json!(id) && r["revision"] == json!(format!("s3://{bucket}/{key}"))),
+        "{listed}"
+    );
     project.fink(&["code", "list", "-e", "dev"]).ok().stdout_has(&id).stdout_has("Revision");
 }
 
@@ -229,7 +242,12 @@ fn a_failed_deployment_names_the_instance_the_event_its_diagnostics_and_log_line
     seed(moto, &name);
     // Logged after the deployment starts (its events are read from its start on).
     let later = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64 + 60_000;
-    aws::log_events(moto, &format!("/{name}/messages"), "i-0bad", &[(later, "systemd: codedeploy-agent: install failed")]);
+    aws::log_events(
+        moto,
+        &format!("/{name}/messages"),
+        "i-0bad",
+        &[(later, "systemd: codedeploy-agent: install failed")],
+    );
     let proxy = Proxy::start(moto.endpoint());
     proxy.codedeploy(CodeDeploy { instances: vec!["i-0aok".into(), "i-0bad".into()], polls: 1, end: End::Fail });
     let project = through_proxy(project(moto, &name), &proxy);
@@ -266,7 +284,10 @@ fn ctrl_c_stops_the_deployment_with_a_rollback_and_a_second_one_detaches() {
     run.stderr_has(&format!("stopping deployment {id} with a rollback"))
         .stderr_has(&format!("interrupted: deployment {id} stopped; it is Stopped"));
     assert!(proxy.actions().iter().any(|a| a == "StopDeployment"), "{:?}", proxy.actions());
-    assert!(proxy.stop_requests().iter().all(|r| r["autoRollbackEnabled"] == json!(true)) && !proxy.stop_requests().is_empty());
+    assert!(
+        proxy.stop_requests().iter().all(|r| r["autoRollbackEnabled"] == json!(true))
+            && !proxy.stop_requests().is_empty()
+    );
 
     // A deployment that does not stop: the second Ctrl-C stops waiting and says how to watch it.
     proxy.codedeploy(CodeDeploy { instances: vec!["i-0ccc".into()], polls: 0, end: End::Hold { stop_after: None } });
@@ -308,7 +329,11 @@ fn slack_announces_the_deploy_naming_the_deployment_group() {
     let requests = hook.requests();
     assert_eq!(requests.len(), 1, "{requests:#?}");
     let message = requests[0].json();
-    assert_eq!(message["text"], json!(format!("code deploy succeeded for deployment group '{name}-group' in dev")), "{message:#}");
+    assert_eq!(
+        message["text"],
+        json!(format!("code deploy succeeded for deployment group '{name}-group' in dev")),
+        "{message:#}"
+    );
     let fields = message["attachments"][0]["fields"].as_array().cloned().unwrap_or_default();
     let group = fields.iter().find(|f| f["title"] == "Deployment group").map(|f| f["value"].clone());
     assert_eq!(group, Some(json!(format!("{name}-group"))), "{message:#}");

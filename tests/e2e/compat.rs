@@ -19,11 +19,15 @@ fn a_tool_built_against_the_frozen_1_0_0_api_gets_every_argument_kind_and_its_sc
     project.install(&legacy_plugin("1.0.0"));
     project.file("fink_dev.json", r#"{"legacy": {"count": 3}}"#);
     let help = project.fink(&["legacy", "show", "--help"]).ok();
-    for text in ["--loud", "-l", "--name <NAME>", "[default: anon]", "[possible values: red, green]", "<FIRST>", "[REST]..."] {
+    for text in
+        ["--loud", "-l", "--name <NAME>", "[default: anon]", "[possible values: red, green]", "<FIRST>", "[REST]..."]
+    {
         assert!(help.stdout.contains(text), "{text} in {}", help.stdout);
     }
     let run = project
-        .fink(&["legacy", "show", "-e", "dev", "-l", "--color", "red", "--tag", "a", "--tag", "b", "one", "two", "three"])
+        .fink(&[
+            "legacy", "show", "-e", "dev", "-l", "--color", "red", "--tag", "a", "--tag", "b", "one", "two", "three",
+        ])
         .ok();
     assert_eq!(
         run.json(),

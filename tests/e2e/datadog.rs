@@ -128,9 +128,13 @@ fn the_default_key_is_looked_up_in_the_secret_datadog() {
     let hook = Webhook::start(Reply::Status(202));
     // Only this test has a datadog section without a key, so the one secret serves it alone.
     crate::aws::secret(moto, REGION, "datadog", &json!({"api_key": KEY}).to_string());
-    let project =
-        Project::with(&["fink-plugin-config-reader", "fink-plugin-lookups", "fink-plugin-datadog", "fink-fixture-alpha"])
-            .aws(moto);
+    let project = Project::with(&[
+        "fink-plugin-config-reader",
+        "fink-plugin-lookups",
+        "fink-plugin-datadog",
+        "fink-fixture-alpha",
+    ])
+    .aws(moto);
     project.file("fink_dev.json", &json!({"demo": {}, "plugins": {"datadog": {"site": site(&hook)}}}).to_string());
     let run = project.fink(&["demo", "run", "-e", "dev", "-vv"]).ok();
     let requests = hook.requests();
@@ -144,7 +148,9 @@ fn without_a_key_nothing_is_sent_and_one_debug_line_says_why() {
     let hook = Webhook::start(Reply::Status(202));
     let project = project(json!({"api_key": "", "site": site(&hook)}));
     let run = project.fink(&["demo", "run", "-e", "dev", "-v"]).ok();
-    run.stderr_has("no Datadog API key configured (plugins.datadog.api_key is empty or missing): 'demo run' not reported");
+    run.stderr_has(
+        "no Datadog API key configured (plugins.datadog.api_key is empty or missing): 'demo run' not reported",
+    );
     assert!(hook.requests().is_empty(), "{:#?}", hook.requests());
 }
 
@@ -179,8 +185,13 @@ fn secret_values_never_reach_a_body() {
     let secret = format!("pw-{p}-s3cr3t");
     parameter(moto, REGION, &format!("/{p}/password"), &secret, ParameterType::SecureString);
     parameter(moto, REGION, &format!("/{p}/dd.key"), KEY, ParameterType::SecureString);
-    let project = Project::with(&["fink-plugin-config-reader", "fink-plugin-lookups", "fink-plugin-datadog", "fink-fixture-alpha"])
-        .aws(moto);
+    let project = Project::with(&[
+        "fink-plugin-config-reader",
+        "fink-plugin-lookups",
+        "fink-plugin-datadog",
+        "fink-fixture-alpha",
+    ])
+    .aws(moto);
     // The secret lands where the demo schema rejects it, so the error text carries it; the key
     // itself comes from a lookup.
     let config = json!({

@@ -102,8 +102,9 @@ fn secret_values_are_masked_in_a_hooks_output() {
     let p = unique("hooks");
     let secret = format!("pw-{p}-s3cr3t");
     parameter(moto, REGION, &format!("/{p}/password"), &secret, ParameterType::SecureString);
-    let project = Project::with(&["fink-plugin-config-reader", "fink-plugin-lookups", "fink-plugin-hooks", "fink-fixture-alpha"])
-        .aws(moto);
+    let project =
+        Project::with(&["fink-plugin-config-reader", "fink-plugin-lookups", "fink-plugin-hooks", "fink-fixture-alpha"])
+            .aws(moto);
     let print = "python3 -c 'import json, sys; print(\"password is\", json.load(sys.stdin)[\"config\"][\"app\"][\"password\"])'";
     project.file(
         "fink_dev.json",

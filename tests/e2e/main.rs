@@ -35,30 +35,30 @@ mod bundler;
 mod config_reader;
 /// The credentials plugin, against moto.
 mod credentials;
-/// The lookups plugin against moto: every form, errors, masking, number of AWS calls.
-mod lookups;
-/// The slack plugin against the recording webhook server.
-mod slack;
 /// The datadog plugin against the recording server standing in for Datadog's intake.
 mod datadog;
 /// Command hooks (the hooks plugin): signals, stdin and environment, changes handed back, failures.
 mod hooks;
+/// The lookups plugin against moto: every form, errors, masking, number of AWS calls.
+mod lookups;
 /// gcdt and Python-fink projects unchanged: old section names, kumo's cloudformation form,
 /// AWS_DEFAULT_PROFILE, credstash secrets written by the real credstash package.
 mod migrating;
 /// Python hooks, templates and configs (the hooks plugin): troposphere cloudformation.py, hookfile,
 /// gcdt_<env>.py, their errors.
 mod python_hooks;
+/// The slack plugin against the recording webhook server.
+mod slack;
 
 // The cloud tool.
 /// create, update, no-op redeploy, policies, parameters, preview, list, delete, generate, dot.
 mod cloud;
 /// Ctrl-C during `cloud deploy` (through the proxy).
 mod cloud_interrupt;
-/// Many projects at once: `cloud deploy|preview|delete --all` and `cloud graph` over a tree.
-mod workspaces;
 /// `cloud stop` / `cloud start` of EC2, ASG, ECS and RDS resources.
 mod cloud_stop_start;
+/// Many projects at once: `cloud deploy|preview|delete --all` and `cloud graph` over a tree.
+mod workspaces;
 
 // The lambda tool.
 /// bundle, deploy, list, info, delete, rollback, invoke, ping.

@@ -70,7 +70,10 @@ fn read(project: &Project, file: &str) -> String {
 fn a_troposphere_cloudformation_py_deploys_with_its_hooks_and_stack_policy() {
     let moto = Moto::shared();
     let stack = unique("pystack");
-    let project = project(moto, json!({"cloud": {"stack": {"StackName": stack}, "parameters": {"TopicName": format!("{stack}-alerts")}}}));
+    let project = project(
+        moto,
+        json!({"cloud": {"stack": {"StackName": stack}, "parameters": {"TopicName": format!("{stack}-alerts")}}}),
+    );
     project.file("cloudformation.py", CLOUDFORMATION_PY);
 
     let run = project.fink(&["cloud", "deploy", "-e", "dev"]).ok();
@@ -94,8 +97,13 @@ fn a_troposphere_cloudformation_py_deploys_with_its_hooks_and_stack_policy() {
     assert_eq!(policy["Statement"][0]["Action"], "Update:*", "get_stack_policy() wins over the default: {policy}");
 
     // cloud generate prints what generate_template() returned.
-    let generated: Value = serde_json::from_str(&project.fink(&["cloud", "generate", "-", "-e", "dev"]).ok().stdout).unwrap_or_default();
-    assert_eq!(generated["Resources"]["Alerts"]["Properties"]["TopicName"], json!(format!("{stack}-alerts")), "{generated}");
+    let generated: Value =
+        serde_json::from_str(&project.fink(&["cloud", "generate", "-", "-e", "dev"]).ok().stdout).unwrap_or_default();
+    assert_eq!(
+        generated["Resources"]["Alerts"]["Properties"]["TopicName"],
+        json!(format!("{stack}-alerts")),
+        "{generated}"
+    );
 }
 
 #[test]
@@ -124,7 +132,9 @@ def register():
     );
     let run = project.fink(&["config", "-e", "dev"]).ok().stderr_has("release r7 for tagged-dev");
     // A hookfile is named by the config, so it is read after initialized, as in gcdt.
-    let run = run.stderr_has("fink_hooks.py connects initialized, which fires before fink loads fink_hooks.py: it is not called");
+    let run = run.stderr_has(
+        "fink_hooks.py connects initialized, which fires before fink loads fink_hooks.py: it is not called",
+    );
     let config: Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(config["cloud"]["stack"]["StackName"], "tagged-dev");
 
@@ -136,10 +146,17 @@ def register():
     let run = project.fink(&["config", "-e", "dev"]).code(1);
     let run = run.stderr_has("fink_hooks.py: boom (config_validation_init) raised ValueError: no release for dev");
     assert!(!run.stderr.contains("Traceback"), "the traceback is for -v: {}", run.stderr);
-    project.fink(&["-v", "config", "-e", "dev"]).code(1).stderr_has("Traceback (most recent call last)").stderr_has("in boom");
+    project
+        .fink(&["-v", "config", "-e", "dev"])
+        .code(1)
+        .stderr_has("Traceback (most recent call last)")
+        .stderr_has("in boom");
 
     project.file("fink_dev.json", &json!({"hookfile": "hooks/missing.py"}).to_string());
-    project.fink(&["config", "-e", "dev"]).code(1).stderr_has("hooks/missing.py (the config's hookfile) does not exist");
+    project
+        .fink(&["config", "-e", "dev"])
+        .code(1)
+        .stderr_has("hooks/missing.py (the config's hookfile) does not exist");
 }
 
 #[test]
@@ -156,7 +173,10 @@ fn a_gcdt_env_py_config_provides_the_config_and_wins_over_json() {
     assert_eq!(config["cloud"]["parameters"]["Size"], 3);
 
     project.file("gcdt_dev.json", &json!({"cloud": {"stack": {"StackName": "from-json"}}}).to_string());
-    let run = project.fink(&["config", "-e", "dev"]).ok().stderr_has("both gcdt_dev.py and gcdt_dev.json exist: using gcdt_dev.py, as gcdt did");
+    let run = project
+        .fink(&["config", "-e", "dev"])
+        .ok()
+        .stderr_has("both gcdt_dev.py and gcdt_dev.json exist: using gcdt_dev.py, as gcdt did");
     let config: Value = serde_json::from_str(&run.stdout).unwrap();
     assert_eq!(config["cloud"]["stack"]["StackName"], "from-python");
 
@@ -168,18 +188,23 @@ fn a_gcdt_env_py_config_provides_the_config_and_wins_over_json() {
 fn gcdt_helper_modules_and_a_missing_python_are_named() {
     let moto = Moto::shared();
     let project = project(moto, json!({"cloud": {"stack": {"StackName": unique("pyerr")}}}));
-    project.file("cloudformation.py", "from gcdt_kumo.iam import IAMRoleAndPolicies\n\ndef generate_template():\n    return '{}'\n");
+    project.file(
+        "cloudformation.py",
+        "from gcdt_kumo.iam import IAMRoleAndPolicies\n\ndef generate_template():\n    return '{}'\n",
+    );
     project
         .fink(&["cloud", "generate", "-e", "dev"])
         .code(1)
         .stderr_has("cloudformation.py: loading it raised ImportError: gcdt_kumo.iam is a gcdt helper module that fink does not provide");
 
     project.file("cloudformation.py", CLOUDFORMATION_PY);
-    project.file("fink_dev.json", &json!({"python": "/no/such/python3", "cloud": {"stack": {"StackName": "x"}}}).to_string());
-    project
-        .fink(&["cloud", "generate", "-e", "dev"])
-        .code(1)
-        .stderr_has("cloudformation.py needs Python, but /no/such/python3 (from the config's `python` key) was not found");
+    project.file(
+        "fink_dev.json",
+        &json!({"python": "/no/such/python3", "cloud": {"stack": {"StackName": "x"}}}).to_string(),
+    );
+    project.fink(&["cloud", "generate", "-e", "dev"]).code(1).stderr_has(
+        "cloudformation.py needs Python, but /no/such/python3 (from the config's `python` key) was not found",
+    );
 
     // Without python3 on PATH (and no virtualenv): the same one line.
     let bare = Project::with(PLUGINS).env("PATH", "/nonexistent").env("VIRTUAL_ENV", "");

@@ -56,8 +56,10 @@ impl Tree {
 
     /// A project in `folder` whose parameters look up the TopicArn of other folders' stacks.
     fn project(&self, folder: &str, needs: &[(&str, &str)]) {
-        let params: serde_json::Map<String, Value> =
-            needs.iter().map(|(p, f)| (p.to_string(), json!(format!("lookup:stack:{}:TopicArn", self.stack(f))))).collect();
+        let params: serde_json::Map<String, Value> = needs
+            .iter()
+            .map(|(p, f)| (p.to_string(), json!(format!("lookup:stack:{}:TopicArn", self.stack(f)))))
+            .collect();
         let names: Vec<&str> = needs.iter().map(|(p, _)| *p).collect();
         self.root.file(&format!("{folder}/cloudformation.json"), &template(&names));
         let config = json!({"cloud": {"stack": {"StackName": self.stack(folder)}, "parameters": params}});
@@ -104,8 +106,10 @@ fn position(list: &[String], item: &str) -> usize {
 fn a_tree_deploys_in_dependency_order_and_dependents_see_new_outputs() {
     let moto = Moto::shared();
     let tree = Tree::new(moto);
-    let stacks: Vec<String> =
-        ["base", "services/app-a", "services/app-b", "edge", "solo-1", "solo-2"].iter().map(|f| tree.stack(f)).collect();
+    let stacks: Vec<String> = ["base", "services/app-a", "services/app-b", "edge", "solo-1", "solo-2"]
+        .iter()
+        .map(|f| tree.stack(f))
+        .collect();
 
     let graph = tree.fink(&["cloud", "graph", "--all", "-e", "dev", "--json"]).ok().json();
     assert_eq!(graph["layers"], json!([["base", "solo-1", "solo-2"], ["services/app-a", "services/app-b"], ["edge"]]));
@@ -200,7 +204,9 @@ fn cycles_and_two_projects_with_one_stack_are_errors_naming_them() {
         .code(1)
         .stderr_has(&format!("projects base and solo-2 both deploy stack '{}'", tree.stack("base")));
     let tree = Tree::new(moto);
-    tree.fink(&["cloud", "deploy", "--all", "-e", "dev", "--only", "nowhere"]).code(1).stderr_has("no project 'nowhere' in the tree");
+    tree.fink(&["cloud", "deploy", "--all", "-e", "dev", "--only", "nowhere"])
+        .code(1)
+        .stderr_has("no project 'nowhere' in the tree");
 }
 
 #[test]
@@ -217,8 +223,17 @@ fn the_first_ctrl_c_is_passed_to_the_running_projects_and_nothing_new_starts() {
     let run = Run::from(child.wait_with_output().unwrap()).code(130);
     let run = run.stderr_has("interrupted: the running projects cancel their updates; nothing new starts");
     // Each running fink got it once: it stopped waiting for its create, as a single deploy does.
-    assert_eq!(run.stderr.matches("stopped waiting; CloudFormation goes on creating stack").count(), 3, "{}", run.stderr);
+    assert_eq!(
+        run.stderr.matches("stopped waiting; CloudFormation goes on creating stack").count(),
+        3,
+        "{}",
+        run.stderr
+    );
     assert_eq!(run.stdout.matches("failed: interrupted").count(), 3, "{}", run.stdout);
-    assert_eq!(proxy.actions().iter().filter(|a| *a == "CreateStack").count(), 3, "nothing new started: {:?}", proxy.actions());
+    assert_eq!(
+        proxy.actions().iter().filter(|a| *a == "CreateStack").count(),
+        3,
+        "nothing new started: {:?}",
+        proxy.actions()
+    );
 }
-

@@ -52,10 +52,11 @@ pub fn report(what: &str, value: Duration, target: Duration) -> bool {
 /// they were written under.
 pub fn trust(dir: &Path) {
     use std::os::unix::fs::PermissionsExt;
-    let set = |path: &Path, mode: u32| std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("set mode");
+    let set = |path: &Path, mode: u32| {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).expect("set mode")
+    };
     set(dir, 0o755);
     for entry in std::fs::read_dir(dir).expect("plugins dir").flatten() {
         set(&entry.path(), 0o644);
     }
 }
-

@@ -7,7 +7,8 @@ use crate::registry::Registry;
 use crate::session::{Session, ToolCommand};
 
 /// First-party tools and the plugin that provides each, for the "unknown tool" hint.
-const KNOWN_TOOLS: &[(&str, &str)] = &[("cloud", "cloud"), ("lambda", "lambda"), ("code", "code"), ("api", "apigateway")];
+const KNOWN_TOOLS: &[(&str, &str)] =
+    &[("cloud", "cloud"), ("lambda", "lambda"), ("code", "code"), ("api", "apigateway")];
 
 /// `fink <tool> <command> [args]`, resolved by the command line.
 pub fn run(registry: &mut Registry, session: &Session, call: &ToolCommand) -> Result<(), Failure> {

@@ -14,7 +14,11 @@ pub fn run(registry: &Registry) {
         .iter()
         .flat_map(|p| {
             p.tools.iter().map(move |t| {
-                let also = if t.spec.aliases.is_empty() { String::new() } else { format!("; also {}", t.spec.aliases.join(", ")) };
+                let also = if t.spec.aliases.is_empty() {
+                    String::new()
+                } else {
+                    format!("; also {}", t.spec.aliases.join(", "))
+                };
                 format!("  {} (plugin {} {}{also})", t.spec.name, p.name, p.version)
             })
         })

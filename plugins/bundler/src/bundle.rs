@@ -84,7 +84,8 @@ pub fn check_size(request: &Request, built: &Bundle) -> Result<()> {
         return Ok(());
     }
     let name = built.path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    let problem = format!("{name} is {}, above the {} limit for direct upload", human::bytes(built.size), human::bytes(limit));
+    let problem =
+        format!("{name} is {}, above the {} limit for direct upload", human::bytes(built.size), human::bytes(limit));
     match (request.over_limit, request.bucket_key.as_str()) {
         (OverLimit::Warn, "") => warn!("{problem}"),
         (OverLimit::Warn, key) => warn!("{problem}: deploying it needs {key} (an upload through S3)"),
@@ -209,7 +210,8 @@ mod tests {
         request.handler_file = None;
         request.format = fink_plugin_api::payload::ArchiveFormat::Tgz;
         request.extra_files.insert("stack_output.yml".into(), "Url: https://x\n".into());
-        let config = json!({"lambda": {"bundling": {"folders": [{"source": "lib", "target": "."}]}, "settings": {"a": 1}}});
+        let config =
+            json!({"lambda": {"bundling": {"folders": [{"source": "lib", "target": "."}]}, "settings": {"a": 1}}});
         let built = build(&request, &bundling(config), &dir).unwrap();
         assert_eq!(built.files, 3);
         let mut archive = tar::Archive::new(flate2::read::GzDecoder::new(File::open(&built.path).unwrap()));

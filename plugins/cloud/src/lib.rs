@@ -76,7 +76,9 @@ mod tests {
         assert_eq!(names, ["deploy", "preview", "list", "delete", "graph", "generate", "dot", "stop", "start"]);
         assert_eq!(needs("list"), (false, true));
         assert_eq!(needs("graph"), (false, false));
-        let all = |name: &str| spec.commands.iter().find(|c| c.name == name).unwrap().args.iter().any(|a| a.name == "all" && a.standalone);
+        let all = |name: &str| {
+            spec.commands.iter().find(|c| c.name == name).unwrap().args.iter().any(|a| a.name == "all" && a.standalone)
+        };
         assert!(all("deploy") && all("preview") && all("delete"));
         assert_eq!((needs("generate"), needs("dot")), ((true, false), (true, false)));
         assert_eq!(needs("deploy"), (true, true));

@@ -27,7 +27,12 @@ pub fn stack_policy(dir: &Path, settings: &Settings, template: &Template) -> Res
 
 /// The policy during this update: the override, the configured file, the template code's
 /// (`get_stack_policy_during_update()`), or none.
-pub fn during_update(dir: &Path, settings: &Settings, template: &Template, override_policy: bool) -> Result<Option<String>> {
+pub fn during_update(
+    dir: &Path,
+    settings: &Settings,
+    template: &Template,
+    override_policy: bool,
+) -> Result<Option<String>> {
     if override_policy {
         return Ok(Some(OVERRIDE.to_string()));
     }

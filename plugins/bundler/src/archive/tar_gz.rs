@@ -11,9 +11,9 @@ use std::collections::BTreeSet;
 use std::fs::File;
 use std::io::{self, Write};
 
+use fink_plugin_api::{Error, Result};
 use flate2::write::GzEncoder;
 use flate2::{Compression, GzBuilder};
-use fink_plugin_api::{Error, Result};
 use tar::{EntryType, Header};
 
 use super::{Entry, Source};
@@ -124,7 +124,15 @@ mod tests {
                 let mut content = Vec::new();
                 e.read_to_end(&mut content).unwrap();
                 let path = e.path().unwrap().to_string_lossy().into_owned();
-                (path, h.mode().unwrap(), h.uid().unwrap(), h.gid().unwrap(), h.mtime().unwrap(), h.entry_type(), content)
+                (
+                    path,
+                    h.mode().unwrap(),
+                    h.uid().unwrap(),
+                    h.gid().unwrap(),
+                    h.mtime().unwrap(),
+                    h.entry_type(),
+                    content,
+                )
             })
             .collect()
     }

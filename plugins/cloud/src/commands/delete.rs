@@ -10,7 +10,9 @@ use crate::events::{self, Watcher};
 use crate::settings::Settings;
 
 pub fn spec() -> CommandSpec {
-    crate::workspace::args(CommandSpec::new("delete", "Delete the stack").arg(ArgSpec::flag("force", "Really delete").short('f')))
+    crate::workspace::args(
+        CommandSpec::new("delete", "Delete the stack").arg(ArgSpec::flag("force", "Really delete").short('f')),
+    )
 }
 
 pub fn run(call: &mut Invocation) -> Result<()> {

@@ -8,7 +8,10 @@ pub fn spec() -> CommandSpec {
         .without_config()
         .without_aws()
         .arg(ArgSpec::flag("all", "Every project under DIR (the default: graph always covers the tree)"))
-        .arg(ArgSpec::positional("root", "The folder to search for projects (default: the current one)").value_name("DIR"))
+        .arg(
+            ArgSpec::positional("root", "The folder to search for projects (default: the current one)")
+                .value_name("DIR"),
+        )
         .arg(ArgSpec::flag("dot", "Print Graphviz (dot)"))
         .arg(ArgSpec::flag("json", "Print JSON: the projects and the layers, for a CI job matrix"))
         .arg(ArgSpec::option("only", "Only PROJECT (a folder) and what it needs").value_name("PROJECT").multiple())

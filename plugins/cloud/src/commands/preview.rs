@@ -7,7 +7,10 @@ use super::{settings_and_template, with_aws};
 use crate::deploy;
 
 pub fn spec() -> CommandSpec {
-    crate::workspace::args(CommandSpec::new("preview", "Show what a deploy would change (creates and removes a change set)"))
+    crate::workspace::args(CommandSpec::new(
+        "preview",
+        "Show what a deploy would change (creates and removes a change set)",
+    ))
 }
 
 pub fn run(call: &mut Invocation) -> Result<()> {

@@ -58,7 +58,10 @@ pub fn projects(fink: &Path, root: &Path, env: &str, parallel: usize) -> Result<
     for chunk in dirs.chunks(parallel.max(1)) {
         let results: Vec<Result<Option<Project>>> = std::thread::scope(|scope| {
             let handles: Vec<_> = chunk.iter().map(|dir| scope.spawn(move || project(fink, root, dir, env))).collect();
-            handles.into_iter().map(|h| h.join().unwrap_or_else(|_| Err(Error::new("reading a config panicked")))).collect()
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|_| Err(Error::new("reading a config panicked"))))
+                .collect()
         });
         read.extend(results);
     }
@@ -101,7 +104,11 @@ fn project(fink: &Path, root: &Path, dir: &Path, env: &str) -> Result<Option<Pro
         None | Some(Value::Null) => Vec::new(),
         Some(Value::Array(items)) => items
             .iter()
-            .map(|i| i.as_str().map(String::from).ok_or_else(|| Error::new(format!("{name}: cloud.dependsOn lists folders (strings)"))))
+            .map(|i| {
+                i.as_str()
+                    .map(String::from)
+                    .ok_or_else(|| Error::new(format!("{name}: cloud.dependsOn lists folders (strings)")))
+            })
             .collect::<Result<_>>()?,
         Some(_) => return Err(Error::new(format!("{name}: cloud.dependsOn must be a list of folders"))),
     };

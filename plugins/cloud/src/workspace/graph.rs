@@ -20,11 +20,8 @@ impl Graph {
     pub fn build(projects: Vec<Project>) -> Result<Graph> {
         for (i, a) in projects.iter().enumerate() {
             if let Some(b) = projects[i + 1..].iter().find(|b| b.stack == a.stack) {
-                return Err(Error::new(format!(
-                    "projects {} and {} both deploy stack '{}'",
-                    a.name, b.name, a.stack
-                ))
-                .with_help("give each project its own cloud.stack.StackName"));
+                return Err(Error::new(format!("projects {} and {} both deploy stack '{}'", a.name, b.name, a.stack))
+                    .with_help("give each project its own cloud.stack.StackName"));
             }
         }
         let mut needs = Vec::new();
@@ -38,8 +35,11 @@ impl Graph {
             for folder in &project.depends_on {
                 let wanted = normalize(&project.dir.join(folder));
                 let j = projects.iter().position(|p| normalize(&p.dir) == wanted).ok_or_else(|| {
-                    Error::new(format!("{}: cloud.dependsOn names {folder}, which is not a project of the tree", project.name))
-                        .with_help("name a folder (relative to the project) that has a config with a cloud section")
+                    Error::new(format!(
+                        "{}: cloud.dependsOn names {folder}, which is not a project of the tree",
+                        project.name
+                    ))
+                    .with_help("name a folder (relative to the project) that has a config with a cloud section")
                 })?;
                 mine.insert(j);
             }
@@ -87,7 +87,8 @@ impl Graph {
         let name = name.trim_end_matches('/');
         self.projects.iter().position(|p| p.name == name || p.stack == name).ok_or_else(|| {
             let names: Vec<&str> = self.projects.iter().map(|p| p.name.as_str()).collect();
-            Error::new(format!("no project '{name}' in the tree")).with_help(format!("the projects: {}", names.join(", ")))
+            Error::new(format!("no project '{name}' in the tree"))
+                .with_help(format!("the projects: {}", names.join(", ")))
         })
     }
 

@@ -23,11 +23,24 @@ const MAX_PARALLEL: &str = "4";
 
 /// Adds `--all [DIR]`, `--max-parallel`, `--only` and `--exclude` to a command.
 pub fn args(spec: CommandSpec) -> CommandSpec {
-    spec.arg(ArgSpec::flag("all", "Every project under DIR (default: here), in dependency order, in parallel").standalone())
-        .arg(ArgSpec::positional("root", "With --all: the folder to search for projects (default: the current one)").value_name("DIR"))
-        .arg(ArgSpec::option("max-parallel", "With --all: at most N projects at once").value_name("N").default_value(MAX_PARALLEL))
-        .arg(ArgSpec::option("only", "With --all: only PROJECT (a folder) and what it needs").value_name("PROJECT").multiple())
-        .arg(ArgSpec::option("exclude", "With --all: leave PROJECT out").value_name("PROJECT").multiple())
+    spec.arg(
+        ArgSpec::flag("all", "Every project under DIR (default: here), in dependency order, in parallel").standalone(),
+    )
+    .arg(
+        ArgSpec::positional("root", "With --all: the folder to search for projects (default: the current one)")
+            .value_name("DIR"),
+    )
+    .arg(
+        ArgSpec::option("max-parallel", "With --all: at most N projects at once")
+            .value_name("N")
+            .default_value(MAX_PARALLEL),
+    )
+    .arg(
+        ArgSpec::option("only", "With --all: only PROJECT (a folder) and what it needs")
+            .value_name("PROJECT")
+            .multiple(),
+    )
+    .arg(ArgSpec::option("exclude", "With --all: leave PROJECT out").value_name("PROJECT").multiple())
 }
 
 /// The tree's graph and the selected projects.
@@ -74,8 +87,10 @@ pub fn run(call: &mut Invocation, mode: Mode, args: Vec<String>) -> Result<()> {
     if mode == Mode::Delete && !args.iter().any(|a| a == "-f") {
         let mut order: Vec<usize> = tree.graph.layers(&tree.selected).into_iter().flatten().collect();
         order.reverse();
-        let listed: Vec<String> =
-            order.iter().map(|&i| format!("{} ({})", tree.graph.projects[i].name, tree.graph.projects[i].stack)).collect();
+        let listed: Vec<String> = order
+            .iter()
+            .map(|&i| format!("{} ({})", tree.graph.projects[i].name, tree.graph.projects[i].stack))
+            .collect();
         return Err(Error::new(format!(
             "not deleting {} stack(s) without -f, in this order: {}",
             listed.len(),
@@ -117,7 +132,10 @@ pub fn run(call: &mut Invocation, mode: Mode, args: Vec<String>) -> Result<()> {
 pub fn show_graph(call: &mut Invocation) -> Result<()> {
     let tree = tree(call)?;
     if call.flag("json") {
-        outln!("{}", serde_json::to_string_pretty(&tree.graph.json(&tree.selected)).unwrap_or_else(|_| json!({}).to_string()));
+        outln!(
+            "{}",
+            serde_json::to_string_pretty(&tree.graph.json(&tree.selected)).unwrap_or_else(|_| json!({}).to_string())
+        );
     } else if call.flag("dot") {
         outln!("{}", tree.graph.dot(&tree.selected).trim_end());
     } else {

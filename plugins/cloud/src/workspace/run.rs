@@ -86,13 +86,16 @@ impl Outcome {
             (Mode::Deploy, Some(0)) if has("is up to date") => Outcome::UpToDate,
             (Mode::Deploy, Some(0)) if has("creating stack") => Outcome::Created,
             (Mode::Deploy, Some(0)) => Outcome::Updated,
-            (Mode::Preview, Some(0)) if has("Changes: no resource changes") || has(": no changes") => Outcome::NoChanges,
+            (Mode::Preview, Some(0)) if has("Changes: no resource changes") || has(": no changes") => {
+                Outcome::NoChanges
+            }
             (Mode::Preview, Some(0)) => Outcome::Changes,
             (Mode::Delete, Some(0)) => Outcome::Deleted,
             (Mode::Delete, _) if has("does not exist") => Outcome::Absent,
             (_, Some(130)) => Outcome::Failed("interrupted".into()),
             (_, code) => {
-                let error = output.iter().rev().find_map(|l| l.trim().strip_prefix("error:").map(|e| e.trim().to_string()));
+                let error =
+                    output.iter().rev().find_map(|l| l.trim().strip_prefix("error:").map(|e| e.trim().to_string()));
                 Outcome::Failed(error.unwrap_or_else(|| match code {
                     Some(code) => format!("exit code {code}"),
                     None => "killed by a signal".into(),
@@ -225,7 +228,13 @@ pub async fn run(plan: &Plan<'_>, board: &mut Board) -> Result<(Vec<Option<Finis
 }
 
 /// Marks what cannot run once `i` failed: its dependents (delete: what it needs).
-fn skip_behind(plan: &Plan<'_>, i: usize, results: &mut [Option<Finished>], started: &[Option<Instant>], board: &mut Board) {
+fn skip_behind(
+    plan: &Plan<'_>,
+    i: usize,
+    results: &mut [Option<Finished>],
+    started: &[Option<Instant>],
+    board: &mut Board,
+) {
     let graph = plan.graph;
     let name = &graph.projects[i].name;
     let behind: Vec<usize> = match plan.mode {
@@ -273,7 +282,8 @@ fn start(plan: &Plan<'_>, i: usize, tx: mpsc::UnboundedSender<Message>) -> Resul
     let pid = child.id().unwrap_or(0);
     let (stdout, stderr) = (child.stdout.take(), child.stderr.take());
     tokio::spawn(async move {
-        let lines = |stream: Option<Box<dyn tokio::io::AsyncRead + Unpin + Send>>, tx: mpsc::UnboundedSender<Message>| async move {
+        let lines = |stream: Option<Box<dyn tokio::io::AsyncRead + Unpin + Send>>,
+                     tx: mpsc::UnboundedSender<Message>| async move {
             let Some(stream) = stream else { return };
             let mut lines = BufReader::new(stream).lines();
             while let Ok(Some(line)) = lines.next_line().await {
@@ -299,7 +309,10 @@ mod tests {
 
     #[test]
     fn outcomes_are_read_from_the_child() {
-        assert_eq!(Outcome::of(Mode::Deploy, Some(0), &lines("cloud: stack 'a' is up to date: no changes to deploy")), Outcome::UpToDate);
+        assert_eq!(
+            Outcome::of(Mode::Deploy, Some(0), &lines("cloud: stack 'a' is up to date: no changes to deploy")),
+            Outcome::UpToDate
+        );
         assert_eq!(Outcome::of(Mode::Deploy, Some(0), &lines("cloud: creating stack 'a'")), Outcome::Created);
         assert_eq!(Outcome::of(Mode::Deploy, Some(0), &lines("cloud: updating stack 'a'")), Outcome::Updated);
         assert_eq!(

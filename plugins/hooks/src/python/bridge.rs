@@ -65,7 +65,9 @@ impl Bridge {
         let mut answer = String::new();
         match self.answers.read_line(&mut answer) {
             Ok(0) => Err(gone("exited".into())),
-            Ok(_) => serde_json::from_str(&answer).map_err(|e| gone(format!("answered something that is not JSON: {e}"))),
+            Ok(_) => {
+                serde_json::from_str(&answer).map_err(|e| gone(format!("answered something that is not JSON: {e}")))
+            }
             Err(e) => Err(gone(format!("cannot be read: {e}"))),
         }
     }
@@ -110,8 +112,9 @@ mod tests {
         let path = dir.path().join("hookfile.py").display().to_string();
         let loaded = bridge.ask(&json!({"op": "load", "file": path})).unwrap();
         assert_eq!(loaded["signals"], json!({"command_init": 1}));
-        let answer =
-            bridge.ask(&json!({"op": "signal", "signal": "command_init", "context": {"tool": "cloud"}, "config": {}})).unwrap();
+        let answer = bridge
+            .ask(&json!({"op": "signal", "signal": "command_init", "context": {"tool": "cloud"}, "config": {}}))
+            .unwrap();
         assert_eq!(answer["config"], json!({"seen": "cloud"}));
         bridge.stop();
     }
@@ -125,7 +128,10 @@ mod tests {
         let answer = bridge.ask(&json!({"op": "load", "file": path})).unwrap();
         assert_eq!(answer["ok"], false);
         let message = answer["error"]["message"].as_str().unwrap();
-        assert!(message.starts_with("ImportError: gcdt.iam is a gcdt helper module that fink does not provide"), "{message}");
+        assert!(
+            message.starts_with("ImportError: gcdt.iam is a gcdt helper module that fink does not provide"),
+            "{message}"
+        );
         bridge.stop();
     }
 }

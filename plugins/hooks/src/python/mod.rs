@@ -53,8 +53,11 @@ pub fn read_config(event: &mut Event) -> Result<()> {
         [] => return Ok(()),
         [one] => one.clone(),
         _ => {
-            return Err(Error::new(format!("both {} and {} exist: fink cannot tell which config to read", found[0], found[1]))
-                .with_help("keep one of them"))
+            return Err(Error::new(format!(
+                "both {} and {} exist: fink cannot tell which config to read",
+                found[0], found[1]
+            ))
+            .with_help("keep one of them"))
         }
     };
     let loaded = load(event, &dir.join(&name), Signal::CONFIG_READ_INIT, &[])?;
@@ -125,7 +128,9 @@ pub fn fire(signal: Signal, event: &mut Event) -> Result<()> {
 pub fn template(event: &mut Event) -> Result<()> {
     let Some(request) = event.payload::<TemplateRequest>()? else { return Ok(()) };
     let has = |function: &str| {
-        session().as_ref().is_some_and(|s| s.files.iter().any(|f| f.name == TEMPLATE_FILE && f.functions.iter().any(|n| n == function)))
+        session().as_ref().is_some_and(|s| {
+            s.files.iter().any(|f| f.name == TEMPLATE_FILE && f.functions.iter().any(|n| n == function))
+        })
     };
     if request.tool != "cloud" || !session().as_ref().is_some_and(|s| s.files.iter().any(|f| f.name == TEMPLATE_FILE)) {
         return Ok(());
@@ -153,7 +158,12 @@ pub fn template(event: &mut Event) -> Result<()> {
     let stack_policy = policy("get_stack_policy")?;
     let stack_policy_during_update = policy("get_stack_policy_during_update")?;
     debug!("{TEMPLATE_FILE} generated a template of {} bytes", body.len());
-    event.set_payload(&GeneratedTemplate { source: TEMPLATE_FILE.into(), body, stack_policy, stack_policy_during_update });
+    event.set_payload(&GeneratedTemplate {
+        source: TEMPLATE_FILE.into(),
+        body,
+        stack_policy,
+        stack_policy_during_update,
+    });
     Ok(())
 }
 

@@ -6,7 +6,8 @@
 # Every variant is built first; the timings then run in alternating rounds on the idle machine,
 # so a slower moment does not count against one variant only.
 #
-# Usage: benches/release-profile.sh [--work DIR] [--measure] [VARIANT...]
+# Usage: benches/release-profile.sh [--work DIR] [--rev REV] [--measure] [VARIANT...]
+#   --rev: the commit to build (default: HEAD when the script starts; every variant builds the same one).
 #   --measure: build nothing, time the archives an earlier run left in DIR.
 #   variants: base strip lto lto-s s (default: all). A variant's settings are written to the
 #   worktree's .cargo/config.toml, on top of Cargo.toml's [profile.release].
@@ -19,15 +20,18 @@ root="$(pwd)"
 work="$root/target/release-profile"
 variants=()
 measure_only=no
+rev=HEAD
 while [ $# -gt 0 ]; do
     case "$1" in
         --work) work="$2"; shift 2 ;;
+        --rev) rev="$2"; shift 2 ;;
         --measure) measure_only=yes; shift ;;
-        -*) echo "usage: $0 [--work DIR] [--measure] [VARIANT...]" >&2; exit 2 ;;
+        -*) echo "usage: $0 [--work DIR] [--rev REV] [--measure] [VARIANT...]" >&2; exit 2 ;;
         *) variants+=("$1"); shift ;;
     esac
 done
 [ ${#variants[@]} -gt 0 ] || variants=(base strip lto lto-s s)
+rev=$(git rev-parse --verify "$rev^{commit}")
 mkdir -p "$work"
 
 # The settings each variant adds, as cargo config.
@@ -48,7 +52,7 @@ build_variant() {
     local variant=$1 tree="$work/$1/src" target="$work/$1/target" out="$work/$1/dist"
     rm -rf "$tree" "$out"
     git worktree prune
-    git worktree add --quiet --detach "$tree" HEAD
+    git worktree add --quiet --detach "$tree" "$rev"
     mkdir -p "$tree/.cargo"
     profile "$variant" > "$tree/.cargo/config.toml"
     local start
@@ -68,7 +72,7 @@ for variant in "${variants[@]}"; do
     profile "$variant" >/dev/null
     if [ $measure_only = no ]; then
         build_variant "$variant"
-        echo "built $variant in $(cat "$work/$variant/build-seconds") s" >&2
+        echo "built $variant ($rev) in $(cat "$work/$variant/build-seconds") s" >&2
     fi
 done
 

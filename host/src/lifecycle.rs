@@ -210,8 +210,19 @@ impl<'r> Run<'r> {
         let context = self.context.text().to_string();
         let config = self.config.text().to_string();
         let runner = &mut self.registry.plugins[plugin].tools[tool].runner;
+        KEPT.with(|kept| kept.borrow_mut().take());
         let result = runner.run(RStr::from_str(command), RStr::from_str(&context), RStr::from_str(&config));
         let origin = Origin::Command { tool: &tool_name, command };
+        if let (RResult::RErr(_), Some((from, context))) = (&result, KEPT.with(|kept| kept.borrow_mut().take())) {
+            // What the command set before failing (a deployment id, say) is for the error and
+            // finalized handlers; the command's own error stays the one reported.
+            if from == plugin_name {
+                let changes = Changes { context: ROption::RSome(context.into()), config: ROption::RNone };
+                if let Err(invalid) = self.absorb(&plugin_name, &origin, RResult::ROk(changes)) {
+                    logging::warn(&invalid.message);
+                }
+            }
+        }
         self.absorb(&plugin_name, &origin, result)?;
         self.fire(Signal::COMMAND_FINALIZED)
     }
@@ -314,4 +325,15 @@ impl<'r> Run<'r> {
         }
         Ok(())
     }
+}
+
+thread_local! {
+    /// The context a failing command sent before returning its error: (plugin, JSON text).
+    /// Commands run on the host's thread, so the record arrives on it.
+    static KEPT: std::cell::RefCell<Option<(String, String)>> = const { std::cell::RefCell::new(None) };
+}
+
+/// Receives a plugin's [`fink_plugin_api::abi::KEPT_CONTEXT_TARGET`] record.
+pub(crate) fn keep_context(plugin: &str, context: &str) {
+    KEPT.with(|kept| *kept.borrow_mut() = Some((plugin.to_string(), context.to_string())));
 }

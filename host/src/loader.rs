@@ -9,7 +9,7 @@ use abi_stable::sabi_trait::TD_Opaque;
 use abi_stable::std_types::{RResult, RStr};
 use fink_plugin_api::abi::{
     CommandRunnerBox, HandlerBox, Host, Host_TO, Level, PluginInfo, PluginModRef, Registrar, Registrar_TO, Signal,
-    API_VERSION,
+    API_VERSION, KEPT_CONTEXT_TARGET,
 };
 use semver::Version;
 
@@ -71,13 +71,18 @@ pub fn register(module: PluginModRef, info: PluginInfo, path: PathBuf) -> Result
     }
 }
 
-/// Logging for one plugin: records carry its name.
+/// Logging for one plugin: records carry its name. Also receives the plugin's host protocol
+/// records ([`KEPT_CONTEXT_TARGET`]).
 struct PluginHost {
     name: String,
 }
 
 impl Host for PluginHost {
     fn log(&self, level: Level, target: RStr<'_>, message: RStr<'_>) {
+        if level == Level::OFF && target.as_str() == KEPT_CONTEXT_TARGET {
+            crate::lifecycle::keep_context(&self.name, message.as_str());
+            return;
+        }
         logging::plugin_record(level, &self.name, target.as_str(), message.as_str());
     }
 

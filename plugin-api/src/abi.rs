@@ -1,9 +1,11 @@
 //! The binary contract between the fink host and its plugins.
 //!
 //! Every item here crosses the library boundary, so every change here is an ABI change. Within major
-//! version 1 only additive changes are allowed: new fields after `last_prefix_field` on the root
-//! module, new trait methods at the end with default bodies, new [`Signal`] and [`Level`] values.
-//! Payloads that are expected to grow (context, config, tool specs, schemas) travel as JSON text.
+//! version 1 the types stay exactly as 1.0 released them: abi_stable's load check refuses a library
+//! whose prefix types (the root module, the trait vtables) have fewer fields than the host's, so
+//! any field or method added here would lock every older plugin out. What grows instead: new
+//! [`Signal`] and [`Level`] values, the JSON payloads (context, config, tool specs, schemas), and
+//! host protocol records such as [`KEPT_CONTEXT_TARGET`].
 // sabi_trait generates undocumented helper items and impls inside consts.
 #![allow(missing_docs, non_local_definitions)]
 
@@ -97,6 +99,12 @@ impl std::fmt::Display for Signal {
         }
     }
 }
+
+/// The target of a [`Host::log`] record at [`Level::OFF`] (which no host prints) that carries the
+/// context, as JSON text, that a failing command had set before its error (since 1.2). The host
+/// hands it to the `error` and `finalized` handlers, so they see, say, the deployment a failed
+/// deploy created. Sent by the command glue; plugin code never writes it.
+pub const KEPT_CONTEXT_TARGET: &str = "fink:kept-context";
 
 /// A log level; an open set like [`Signal`].
 #[repr(transparent)]

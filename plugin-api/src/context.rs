@@ -44,7 +44,8 @@ pub const BUNDLE_REQUEST: &str = "bundle_request";
 pub const BUNDLE: &str = "bundle";
 /// A deployed stack's outputs, set by `cloud deploy` for `command_finalized` handlers.
 pub const STACK_OUTPUT: &str = "stack_output";
-/// The CodeDeploy deployment `code deploy` created, for `command_finalized` handlers (since 1.1).
+/// The CodeDeploy deployment `code deploy` created, for `command_finalized` handlers (since 1.1),
+/// and for `error` and `finalized` ones when the deployment failed (since 1.2).
 pub const DEPLOYMENT_ID: &str = "deployment_id";
 /// Where `code deploy` put the revision, `s3://bucket/key` (since 1.1).
 pub const REVISION: &str = "revision";
@@ -77,7 +78,7 @@ pub const KEYS: &[Key] = &[
     Key { name: ENV, set_by: "host", kind: "string or null", meaning: "the env from `-e/--env` or `$ENV`, trimmed and lowercased; `null` only where no env is needed" },
     Key { name: USER, set_by: "host", kind: "string", meaning: "`$USER`, else `$USERNAME`, else `$LOGNAME`, else `\"unknown\"`" },
     Key { name: FINK_VERSION, set_by: "host", kind: "string", meaning: "the host's version, e.g. `\"0.1.0\"`" },
-    Key { name: API_VERSION, set_by: "host", kind: "string", meaning: "the host's plugin-API version, e.g. `\"1.1.0\"`" },
+    Key { name: API_VERSION, set_by: "host", kind: "string", meaning: "the host's plugin-API version, e.g. `\"1.2.0\"`" },
     Key { name: PLUGINS, set_by: "host", kind: "array of strings", meaning: "names of the loaded plugins; once the project config is read, only the enabled ones" },
     Key { name: ARGUMENTS, set_by: "host", kind: "object", meaning: "the tool command's parsed arguments (flags are booleans, options strings or lists); `{}` otherwise" },
     Key { name: PROJECT_DIR, set_by: "host", kind: "string", meaning: "the absolute project directory (`-C DIR`, else the current directory); always set" },
@@ -90,7 +91,7 @@ pub const KEYS: &[Key] = &[
     Key { name: BUNDLE_REQUEST, set_by: "a tool", kind: "object", meaning: "a tool's request to the bundler at `bundle_pre` (`payload::BundleRequest`)" },
     Key { name: BUNDLE, set_by: "bundler", kind: "object", meaning: "the bundle the bundler built (`payload::Bundle`)" },
     Key { name: STACK_OUTPUT, set_by: "cloud", kind: "object", meaning: "the stack's outputs after `cloud deploy` created or updated it, for `command_finalized` handlers" },
-    Key { name: DEPLOYMENT_ID, set_by: "code", kind: "string", meaning: "the deployment `code deploy` created (`d-...`), for `command_finalized` handlers" },
+    Key { name: DEPLOYMENT_ID, set_by: "code", kind: "string", meaning: "the deployment `code deploy` created (`d-...`), for `command_finalized` handlers, and for `error` and `finalized` ones when it failed (since 1.2)" },
     Key { name: REVISION, set_by: "code", kind: "string", meaning: "where `code deploy` put the revision, `s3://<bucket>/<key>`" },
     Key { name: API_ID, set_by: "apigateway", kind: "string", meaning: "the REST API `api deploy` created or updated, for `command_finalized` handlers" },
     Key { name: API_URL, set_by: "apigateway", kind: "string", meaning: "the stage's URL after `api deploy`: `https://<id>.execute-api.<region>.amazonaws.com/<stage>` or the custom domain's" },

@@ -2,9 +2,11 @@
 //!
 //! Each plugin library has its own copy of `tracing` and so its own global dispatcher; at
 //! registration this crate installs one that forwards every event to the host, which prints it
-//! under the plugin's name and filters it by `-v`.
+//! under the plugin's name and filters it by `-v`. The same host object carries the host
+//! protocol records ([`keep_context`]).
 
 use std::fmt::Write as _;
+use std::sync::OnceLock;
 
 use abi_stable::std_types::RStr;
 use tracing::field::{Field, Visit};
@@ -12,10 +14,13 @@ use tracing::{Event, Level as TracingLevel, Subscriber};
 use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 
-use crate::abi::{HostBox, Level};
+use crate::abi::{HostBox, Level, KEPT_CONTEXT_TARGET};
+
+/// The host's services, given once at registration.
+static HOST: OnceLock<HostBox> = OnceLock::new();
 
 struct HostLayer {
-    host: HostBox,
+    host: &'static HostBox,
     /// The plugin crate's name: records from other crates (the AWS SDK, hyper, ...) are demoted
     /// one level, so `-v` shows the plugin's own detail and `-vv` everything.
     own: &'static str,
@@ -85,8 +90,19 @@ impl<S: Subscriber> Layer<S> for HostLayer {
 
 /// Routes this plugin's `tracing` events to the host. Called once, at registration.
 pub(crate) fn install(host: HostBox, own: &'static str) {
+    // A plugin registers once; should the host ever call again, the first object stays.
+    let host = HOST.get_or_init(|| host);
     let filter = to_filter(host.max_level());
     let subscriber = tracing_subscriber::registry().with(HostLayer { host, own }).with(filter);
     // Fails only if the plugin installed its own subscriber first; then that one wins.
     let _ = tracing::subscriber::set_global_default(subscriber);
+}
+
+/// Tells the host the context a failing command had set (JSON text), for the `error` and
+/// `finalized` handlers. A record at [`Level::OFF`]: a host that does not know the protocol
+/// prints nothing.
+pub(crate) fn keep_context(context: &str) {
+    if let Some(host) = HOST.get() {
+        host.log(Level::OFF, RStr::from_str(KEPT_CONTEXT_TARGET), RStr::from_str(context));
+    }
 }

@@ -1,7 +1,7 @@
 //! The registration builder a plugin's `register` function receives.
 
 use abi_stable::sabi_trait::TD_Opaque;
-use abi_stable::std_types::{RResult, RStr};
+use abi_stable::std_types::{ROption, RResult, RStr};
 
 use crate::abi::{
     Changes, CommandRunner, CommandRunnerBox, CommandRunner_TO, Handler, HandlerBox, Handler_TO, HostBox, PluginError,
@@ -154,8 +154,13 @@ where
     fn run(&mut self, command: RStr<'_>, context: RStr<'_>, config: RStr<'_>) -> RResult<Changes, PluginError> {
         guard(|| {
             let mut call = Invocation::new(command.as_str(), context.as_str(), config.as_str());
-            (self.0)(&mut call)?;
-            Ok(call.into_changes())
+            let outcome = (self.0)(&mut call);
+            let changes = call.into_changes();
+            // What a failing command set (a deployment id, say) still reaches the error handlers.
+            if let (Err(_), ROption::RSome(context)) = (&outcome, &changes.context) {
+                logging::keep_context(context.as_str());
+            }
+            outcome.map(|()| changes)
         })
     }
 }

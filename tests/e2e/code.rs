@@ -250,9 +250,20 @@ fn a_failed_deployment_names_the_instance_the_event_its_diagnostics_and_log_line
     );
     let proxy = Proxy::start(moto.endpoint());
     proxy.codedeploy(CodeDeploy { instances: vec!["i-0aok".into(), "i-0bad".into()], polls: 1, end: End::Fail });
-    let project = through_proxy(project(moto, &name), &proxy);
+    let hook = Webhook::start(Reply::Status(200));
+    let plugins = [PLUGINS, &["fink-plugin-slack"]].concat();
+    let project = project_with(moto, &name, &plugins, json!({"plugins": {"slack": {"webhook": hook.url()}}}));
+    let project = through_proxy(project, &proxy);
 
     let run = project.fink(&["code", "deploy", "-e", "dev"]).code(1);
+    // The failure announcement names the deployment the command created before it failed.
+    let requests = hook.requests();
+    assert_eq!(requests.len(), 1, "{requests:#?}");
+    let message = requests[0].json();
+    assert_eq!(message["text"], json!(format!("code deploy failed for deployment group '{name}-group' in dev")));
+    let fields = message["attachments"][0]["fields"].as_array().cloned().unwrap_or_default();
+    let deployment = fields.iter().find(|f| f["title"] == "Deployment").map(|f| f["value"].clone());
+    assert_eq!(deployment, Some(json!(deployment_id(&run))), "{message:#}");
     let run = run
         .stderr_has("failed: HEALTH_CONSTRAINTS: The overall deployment failed")
         .stderr_has("instance i-0bad failed in BeforeInstall: ScriptFailed, script scripts/install.sh: Script at specified location")
@@ -325,7 +336,7 @@ fn slack_announces_the_deploy_naming_the_deployment_group() {
     let plugins = [PLUGINS, &["fink-plugin-slack"]].concat();
     let project = project_with(moto, &name, &plugins, json!({"plugins": {"slack": {"webhook": hook.url()}}}));
 
-    project.fink(&["code", "deploy", "-e", "dev", "--no-wait"]).ok();
+    let run = project.fink(&["code", "deploy", "-e", "dev", "--no-wait"]).ok();
     let requests = hook.requests();
     assert_eq!(requests.len(), 1, "{requests:#?}");
     let message = requests[0].json();
@@ -337,4 +348,6 @@ fn slack_announces_the_deploy_naming_the_deployment_group() {
     let fields = message["attachments"][0]["fields"].as_array().cloned().unwrap_or_default();
     let group = fields.iter().find(|f| f["title"] == "Deployment group").map(|f| f["value"].clone());
     assert_eq!(group, Some(json!(format!("{name}-group"))), "{message:#}");
+    let deployment = fields.iter().find(|f| f["title"] == "Deployment").map(|f| f["value"].clone());
+    assert_eq!(deployment, Some(json!(deployment_id(&run))), "{message:#}");
 }

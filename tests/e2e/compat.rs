@@ -1,22 +1,50 @@
-//! Plugins built against other plugin-API releases: the frozen 1.0.0 copy must load; a newer
-//! minor and another major are rejected with a clear line.
+//! Plugins built against other plugin-API releases: the frozen 1.0.0 and 1.1.0 copies must load
+//! and run their tool; a newer minor and another major are rejected with a clear line.
 
 use crate::support::{example_plugin, legacy_plugin, Project};
 
+/// The releases before today's whose frozen copies are in tests/fixtures.
+const FROZEN: [&str; 2] = ["1.0.0", "1.1.0"];
+
 #[test]
-fn a_plugin_built_against_the_frozen_1_0_0_api_loads_and_runs() {
-    let project = Project::with(&["fink-fixture-alpha"]);
-    project.install(&legacy_plugin("1.0.0"));
-    let run = project.fink(&["plugins"]).ok();
-    assert!(run.stdout.contains("legacy 1.0.0 [enabled]"), "{}", run.stdout);
-    assert!(run.stdout.contains("built against plugin API 1.0.0"), "{}", run.stdout);
-    project.fink(&["config", "-e", "dev"]).ok().stderr_has("legacy: legacy plugin sees env dev");
+fn plugins_built_against_the_frozen_1_0_0_and_1_1_0_apis_load_and_run() {
+    for api in FROZEN {
+        let project = Project::with(&["fink-fixture-alpha"]);
+        project.install(&legacy_plugin(api));
+        let run = project.fink(&["plugins"]).ok();
+        assert!(run.stdout.contains("legacy 1.0.0 [enabled]"), "{api}: {}", run.stdout);
+        assert!(run.stdout.contains(&format!("built against plugin API {api}")), "{}", run.stdout);
+        project.fink(&["config", "-e", "dev"]).ok().stderr_has("legacy: legacy plugin sees env dev");
+    }
 }
 
 #[test]
-fn a_tool_built_against_the_frozen_1_0_0_api_gets_every_argument_kind_and_its_schema() {
+fn a_failing_tool_built_against_an_older_api_reports_its_error_and_exit_code() {
+    for api in FROZEN {
+        let project = Project::with(&["fink-plugin-config-reader", "fink-fixture-alpha"]);
+        project.install(&legacy_plugin(api));
+        project.file("fink_dev.json", r#"{"legacy": {}}"#);
+        project
+            .fink(&["legacy", "show", "-e", "dev", "fail"])
+            .code(4)
+            .stderr_has("error: legacy (legacy show): legacy show fails on purpose");
+        // The older runner has no run_keeping_changes: what it set is lost, the error handlers still run.
+        let lines = project.recorded();
+        assert!(lines.iter().any(|l| l.starts_with("alpha error ")), "{api}: {lines:#?}");
+        assert!(lines.iter().any(|l| l.starts_with("alpha finalized ")), "{api}: {lines:#?}");
+    }
+}
+
+#[test]
+fn tools_built_against_the_frozen_apis_get_every_argument_kind_and_their_schema() {
+    for api in FROZEN {
+        tool_gets_every_argument_kind_and_its_schema(api);
+    }
+}
+
+fn tool_gets_every_argument_kind_and_its_schema(api: &str) {
     let project = Project::with(&["fink-plugin-config-reader"]);
-    project.install(&legacy_plugin("1.0.0"));
+    project.install(&legacy_plugin(api));
     project.file("fink_dev.json", r#"{"legacy": {"count": 3}}"#);
     let help = project.fink(&["legacy", "show", "--help"]).ok();
     for text in
@@ -48,9 +76,9 @@ fn a_tool_built_against_the_frozen_1_0_0_api_gets_every_argument_kind_and_its_sc
 #[test]
 fn a_plugin_needing_a_newer_api_minor_is_rejected() {
     let project = Project::new();
-    let lib = project.install(&legacy_plugin("1.2.0"));
+    let lib = project.install(&legacy_plugin("1.3.0"));
     project.fink(&["config", "-e", "dev"]).code(2).stderr_has(&format!(
-        "plugin {}: needs plugin API 1.2.0, newer than this fink's 1.1.0; upgrade fink",
+        "plugin {}: needs plugin API 1.3.0, newer than this fink's 1.2.0; upgrade fink",
         lib.display()
     ));
 }
@@ -61,7 +89,7 @@ fn a_plugin_for_another_api_major_is_rejected() {
     let lib = project.install(&legacy_plugin("2.0.0"));
     project.fink(&["version"]).ok().stdout_has("rejected: ");
     project.fink(&["config", "-e", "dev"]).code(2).stderr_has(&format!(
-        "plugin {}: built for plugin API 2.0.0, but this fink supports 1.x; rebuild it against fink-plugin-api 1.1.0",
+        "plugin {}: built for plugin API 2.0.0, but this fink supports 1.x; rebuild it against fink-plugin-api 1.2.0",
         lib.display()
     ));
 }

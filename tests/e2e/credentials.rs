@@ -3,6 +3,7 @@
 use fink_test_support::Moto;
 
 use crate::support::Project;
+use crate::webhook::{Reply, Webhook};
 
 const PLUGINS: &[&str] = &["fink-plugin-config-reader", "fink-plugin-credentials", "fink-fixture-alpha"];
 
@@ -39,6 +40,24 @@ fn a_missing_region_is_named() {
     let moto = Moto::shared();
     let project = project().aws(moto).env("AWS_REGION", "").env("AWS_DEFAULT_REGION", "");
     project.fink(&["demo", "run", "-e", "dev"]).code(1).stderr_has("no AWS region configured");
+}
+
+#[test]
+fn without_a_region_the_instance_metadata_is_asked_once_and_quietly() {
+    let moto = Moto::shared();
+    // Stands in for the EC2 instance metadata service, which answers nothing useful off EC2.
+    let imds = Webhook::start(Reply::Status(404));
+    let project = project()
+        .aws(moto)
+        .env("AWS_REGION", "")
+        .env("AWS_DEFAULT_REGION", "")
+        .env("AWS_EC2_METADATA_DISABLED", "false")
+        .env("AWS_EC2_METADATA_SERVICE_ENDPOINT", imds.url().trim_end_matches("/hook"));
+    let run = project.fink(&["demo", "run", "-e", "dev"]).code(1).stderr_has("no AWS region configured");
+    let requests = imds.requests();
+    assert_eq!(requests.len(), 1, "one attempt: {requests:#?}");
+    assert_eq!((requests[0].method.as_str(), requests[0].path.as_str()), ("PUT", "/latest/api/token"));
+    assert!(!run.stderr.contains("IMDS") && !run.stderr.contains("warning"), "{}", run.stderr);
 }
 
 #[test]

@@ -80,6 +80,26 @@ fn a_run_is_reported_as_two_tagged_metrics() {
 }
 
 #[test]
+fn gcdts_section_and_key_names_are_read_as_plugins_datadog() {
+    let hook = Webhook::start(Reply::Status(202));
+    let project = Project::with(PLUGINS);
+    let section = json!({"datadog_api_key": KEY, "site": site(&hook)});
+    project.file("gcdt_dev.json", &json!({"demo": {}, "plugins": {"gcdt_datadog_integration": section}}).to_string());
+    let run = project.fink(&["demo", "run", "-e", "dev", "-vv"]).ok();
+    let warning = "warning: config-reader: gcdt_dev.json: 'plugins.gcdt_datadog_integration' is read as \
+                   'plugins.datadog' (its old name); rename it to 'plugins.datadog'";
+    assert!(run.stderr.lines().any(|l| l == warning), "{}", run.stderr);
+    // The old key is the key, not the default lookup, and is as secret as `api_key`.
+    let requests = hook.requests();
+    assert_eq!(requests.len(), 1, "{requests:#?}");
+    check_series(&requests[0]);
+    assert_absent(&run, KEY);
+    let shown = project.fink(&["config", "-e", "dev"]).ok();
+    assert!(shown.stdout.contains("\"datadog_api_key\""), "{}", shown.stdout);
+    assert_absent(&shown, KEY);
+}
+
+#[test]
 fn a_failed_run_is_reported_with_status_failure_and_keeps_its_exit_code() {
     let hook = Webhook::start(Reply::Status(202));
     let project = project(json!({"api_key": KEY, "site": site(&hook)})).env("FINK_FIXTURE_ALPHA_FAIL_AT", "command");

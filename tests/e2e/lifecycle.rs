@@ -131,6 +131,17 @@ fn a_panicking_command_is_reported_with_tool_and_command() {
 }
 
 #[test]
+fn what_a_failing_command_set_reaches_the_error_handlers() {
+    let project = project().env("FINK_FIXTURE_ALPHA_FAIL_AT", "command");
+    project.fink(&["demo", "run", "-e", "dev"]).code(3).stderr_has("the demo command failed on purpose");
+    let lines = project.recorded();
+    for plugin in ["alpha", "beta"] {
+        let line = format!(r#"{plugin} error demo_result="failed""#);
+        assert!(lines.contains(&line), "{line} in {lines:#?}");
+    }
+}
+
+#[test]
 fn a_command_may_choose_its_exit_code() {
     let project = project().env("FINK_FIXTURE_ALPHA_FAIL_AT", "command");
     project

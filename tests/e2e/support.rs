@@ -82,21 +82,31 @@ pub fn plugin(package: &str) -> PathBuf {
     built.get(package).unwrap_or_else(|| panic!("{package} was not built: {built:?}")).clone()
 }
 
-/// Builds the out-of-tree `legacy` fixture against the frozen 1.0.0 API copy, with its version
-/// rewritten to `api_version` (1.0.0 = unchanged).
+/// Builds the out-of-tree `legacy` fixture against the frozen API copy of `api_version`
+/// (`tests/fixtures/api-<version>`), or against the newest frozen copy with its version rewritten
+/// to `api_version` (a release that does not exist: too new, another major).
 pub fn legacy_plugin(api_version: &str) -> PathBuf {
+    const NEWEST_FROZEN: &str = "1.1.0";
     // One build at a time: the variants share a target dir.
     static LOCK: Mutex<()> = Mutex::new(());
     let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let tmp = Path::new(env!("CARGO_TARGET_TMPDIR"));
     let work = tmp.join("compat").join(api_version);
     let fixtures = repo_root().join("tests/fixtures");
-    copy_dir(&fixtures.join("api-1.0.0"), &work.join("api"));
+    let frozen = fixtures.join(format!("api-{api_version}"));
+    let (source, frozen_version) = if frozen.is_dir() {
+        (frozen, api_version)
+    } else {
+        (fixtures.join(format!("api-{NEWEST_FROZEN}")), NEWEST_FROZEN)
+    };
+    copy_dir(&source, &work.join("api"));
     copy_dir(&fixtures.join("out-of-tree/legacy"), &work.join("legacy"));
     let manifest = work.join("api/Cargo.toml");
     let text = std::fs::read_to_string(&manifest).unwrap();
-    std::fs::write(&manifest, text.replacen("version = \"1.0.0\"", &format!("version = \"{api_version}\""), 1))
-        .unwrap();
+    let rewritten =
+        text.replacen(&format!("version = \"{frozen_version}\""), &format!("version = \"{api_version}\""), 1);
+    assert!(rewritten.contains(&format!("version = \"{api_version}\"")), "{}", manifest.display());
+    std::fs::write(&manifest, rewritten).unwrap();
     let manifest = work.join("legacy/Cargo.toml");
     let text = std::fs::read_to_string(&manifest).unwrap();
     std::fs::write(&manifest, text.replace("../../api-1.0.0", "../api")).unwrap();

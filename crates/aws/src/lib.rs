@@ -24,16 +24,63 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
 
 /// Loads the SDK config the standard way; `region` overrides the configured region. The profile
 /// is the one [`profile`] names: `AWS_PROFILE`, else `AWS_DEFAULT_PROFILE` (which the SDK alone
-/// ignores), else `default`.
+/// ignores), else `default`. The region comes from [`configured_region`].
 pub async fn load(region: Option<&str>) -> SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
-    if let Some(Profile { name, from: ProfileSource::AwsDefaultProfile }) = profile() {
+    let profile = profile();
+    if let Some(Profile { name, from: ProfileSource::AwsDefaultProfile }) = &profile {
         loader = loader.profile_name(name);
     }
-    if let Some(region) = region {
-        loader = loader.region(Region::new(region.to_string()));
+    let region = match region {
+        Some(region) => Some(Region::new(region.to_string())),
+        None => configured_region(profile.as_ref()).await,
+    };
+    if region.is_none() {
+        // Left to themselves, the SDK's credentials and token chains would look for a region
+        // again, each through IMDS with retries and a warning. Without one they get none.
+        use aws_config::default_provider::{credentials::DefaultCredentialsChain, token::DefaultTokenChain};
+        let mut credentials = DefaultCredentialsChain::builder().region(None::<Region>);
+        let mut token = DefaultTokenChain::builder().region(None::<Region>);
+        if let Some(Profile { name, from: ProfileSource::AwsDefaultProfile }) = &profile {
+            credentials = credentials.profile_name(name);
+            token = token.profile_name(name);
+        }
+        loader = loader.credentials_provider(credentials.build().await).token_provider(token.build().await);
     }
-    loader.load().await
+    // `None` too: the SDK's own chain would ask IMDS again, with retries.
+    loader.region(region).load().await
+}
+
+/// The region the SDK's default chain finds (`AWS_REGION`/`AWS_DEFAULT_REGION`, the profile, then
+/// the EC2 instance metadata), except that IMDS is asked once and quietly: off EC2, "no AWS
+/// region configured" then comes within a second and without the SDK's warning about IMDS.
+async fn configured_region(profile: Option<&Profile>) -> Option<Region> {
+    use aws_config::meta::region::RegionProviderChain;
+    let mut from_file = aws_config::profile::ProfileFileRegionProvider::builder();
+    if let Some(profile) = profile {
+        from_file = from_file.profile_name(&profile.name);
+    }
+    let chain = RegionProviderChain::first_try(aws_config::environment::EnvironmentVariableRegionProvider::new())
+        .or_else(from_file.build());
+    // An empty AWS_REGION counts as unset, as for the AWS CLI.
+    if let Some(region) = chain.region().await.filter(|r| !r.as_ref().trim().is_empty()) {
+        return Some(region);
+    }
+    if std::env::var("AWS_EC2_METADATA_DISABLED").is_ok_and(|v| v.eq_ignore_ascii_case("true")) {
+        return None;
+    }
+    let imds = aws_config::imds::Client::builder()
+        .max_attempts(1)
+        .connect_timeout(std::time::Duration::from_millis(500))
+        .read_timeout(std::time::Duration::from_secs(1))
+        .build();
+    match imds.get("/latest/meta-data/placement/region").await {
+        Ok(region) => Some(Region::new(String::from(region))),
+        Err(err) => {
+            fink_plugin_api::debug!("no region from the EC2 instance metadata: {}", DisplayErrorContext(&err));
+            None
+        }
+    }
 }
 
 /// The AWS profile fink uses and where its name came from.

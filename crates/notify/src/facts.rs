@@ -51,6 +51,8 @@ pub struct Facts {
     pub target: Option<Target>,
     /// Where the deployed thing answers, when the tool says (`api deploy`'s `api_url`).
     pub url: Option<String>,
+    /// The deployment the command created (`code deploy`'s `deployment_id`), also after a failure.
+    pub deployment: Option<String>,
     pub outcome: Outcome,
     pub duration: Option<Duration>,
     pub error: Option<String>,
@@ -73,6 +75,7 @@ impl Facts {
             region: text("aws_region"),
             target,
             url: text(fink_plugin_api::context::API_URL),
+            deployment: text(fink_plugin_api::context::DEPLOYMENT_ID),
             outcome,
             duration,
             error: match outcome {

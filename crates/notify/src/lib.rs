@@ -11,5 +11,5 @@ pub mod subscribe;
 
 pub use facts::{listed, Facts, Outcome, Target};
 pub use post::{attempts, post, Failed};
-pub use settings::{commands_schema, timeout, timeout_schema, CHANGE_COMMANDS, MAX_TIMEOUT_SECONDS};
+pub use settings::{commands_schema, secret_values, timeout, timeout_schema, CHANGE_COMMANDS, MAX_TIMEOUT_SECONDS};
 pub use subscribe::subscribe;

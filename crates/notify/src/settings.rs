@@ -1,5 +1,6 @@
 //! The config keys every notifier has: which commands it reports (`commands`, and datadog's
-//! `events`) and the time limit per attempt (`timeout`), as JSON Schema and read.
+//! `events`) and the time limit per attempt (`timeout`), as JSON Schema and read; and its secret
+//! (webhook, API key) under today's and gcdt's key.
 
 use std::time::Duration;
 
@@ -43,6 +44,17 @@ pub fn timeout(section: Option<&Value>) -> Duration {
     Duration::from_secs_f64(seconds)
 }
 
+/// The resolved values of `keys` in the section (a secret's spellings), for marking them secret:
+/// neither empty nor a `lookup:` still to resolve.
+pub fn secret_values(section: Option<&Value>, keys: &[&str]) -> Vec<String> {
+    keys.iter()
+        .filter_map(|key| section.and_then(|s| s.get(*key)).and_then(Value::as_str))
+        .map(str::trim)
+        .filter(|v| !v.is_empty() && !v.starts_with("lookup:"))
+        .map(String::from)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -52,5 +64,12 @@ mod tests {
         assert_eq!(timeout(None), Duration::from_secs(5));
         assert_eq!(timeout(Some(&json!({"timeout": 0.5}))), Duration::from_millis(500));
         assert_eq!(timeout(Some(&json!({"timeout": 60}))), Duration::from_secs(5));
+    }
+
+    #[test]
+    fn secret_values_are_the_resolved_ones_under_any_spelling() {
+        let section = json!({"key": "lookup:secret:x", "old_key": " s3cret ", "other": "plain", "empty": ""});
+        assert_eq!(secret_values(Some(&section), &["key", "old_key", "empty", "missing"]), vec!["s3cret"]);
+        assert!(secret_values(None, &["key"]).is_empty());
     }
 }

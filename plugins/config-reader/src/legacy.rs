@@ -1,6 +1,6 @@
 //! gcdt's and older fink's spellings, read as today's with a warning: the tool sections `kumo`,
-//! `ramuda`, `tenkai` and `yugen`, kumo's deprecated `cloudformation` form, and the slack plugin's
-//! old section names. Applied to each file as it is read, so messages name that file.
+//! `ramuda`, `tenkai` and `yugen`, kumo's deprecated `cloudformation` form, and the slack and
+//! datadog plugins' old section names. Applied to each file as it is read, so messages name that file.
 
 use fink_plugin_api::{warn, Error, Result};
 use serde_json::{Map, Value};
@@ -15,11 +15,15 @@ pub const TOOL_SECTIONS: [(&str, &str); 4] =
 pub const STACK_KEYS: [&str; 4] = ["StackName", "TemplateBody", "artifactBucket", "RoleARN"];
 
 /// Old names of `plugins.<name>` sections: gcdt's and the Python fink's package names.
-pub const PLUGIN_SECTIONS: [(&str, &str); 4] = [
+pub const PLUGIN_SECTIONS: [(&str, &str); 8] = [
     ("gcdt_slack_integration", "slack"),
     ("fink_slack_integration", "slack"),
     ("fink.slack_integration", "slack"),
     ("slack_integration", "slack"),
+    ("gcdt_datadog_integration", "datadog"),
+    ("fink_datadog_integration", "datadog"),
+    ("fink.datadog_integration", "datadog"),
+    ("datadog_integration", "datadog"),
 ];
 
 /// Rewrites the old spellings in the config of the file `file` (its name in messages) to today's.
@@ -37,13 +41,18 @@ pub fn upgrade(config: &mut Map<String, Value>, file: &str) -> Result<()> {
     }
     // Anything but an object (e.g. YAML's empty `plugins:`) is left to the checks that follow.
     if let Some(Value::Object(plugins)) = config.get_mut("plugins") {
-        let old: Vec<&str> =
-            PLUGIN_SECTIONS.iter().map(|(old, _)| *old).filter(|old| plugins.contains_key(*old)).collect();
-        if let [first, second, ..] = old.as_slice() {
-            return Err(Error::new(format!(
-                "{file}: both 'plugins.{first}' and 'plugins.{second}' are given, old names of 'plugins.slack'; \
-                 keep one, as 'plugins.slack'"
-            )));
+        for target in ["slack", "datadog"] {
+            let old: Vec<&str> = PLUGIN_SECTIONS
+                .iter()
+                .filter(|(old, new)| *new == target && plugins.contains_key(*old))
+                .map(|(old, _)| *old)
+                .collect();
+            if let [first, second, ..] = old.as_slice() {
+                return Err(Error::new(format!(
+                    "{file}: both 'plugins.{first}' and 'plugins.{second}' are given, old names of \
+                     'plugins.{target}'; keep one, as 'plugins.{target}'"
+                )));
+            }
         }
         for (old, new) in PLUGIN_SECTIONS {
             rename(plugins, old, new, file, "plugins.")?;
@@ -189,6 +198,21 @@ mod tests {
         );
         // Not an object: left as it is for the checks that follow.
         assert_eq!(upgraded(json!({"plugins": null})).unwrap(), json!({"plugins": null}));
+    }
+
+    #[test]
+    fn old_datadog_section_names_are_read_as_plugins_datadog() {
+        for old in ["gcdt_datadog_integration", "fink_datadog_integration", "fink.datadog_integration"] {
+            let config = upgraded(json!({"plugins": {old: {"datadog_api_key": "k"}}})).unwrap();
+            assert_eq!(config, json!({"plugins": {"datadog": {"datadog_api_key": "k"}}}), "{old}");
+        }
+        // One old name of each plugin is fine; two of one plugin are not.
+        let config =
+            upgraded(json!({"plugins": {"gcdt_datadog_integration": {}, "gcdt_slack_integration": {}}})).unwrap();
+        assert_eq!(config, json!({"plugins": {"datadog": {}, "slack": {}}}));
+        let err =
+            upgraded(json!({"plugins": {"gcdt_datadog_integration": {}, "datadog_integration": {}}})).unwrap_err();
+        assert!(err.message().ends_with("old names of 'plugins.datadog'; keep one, as 'plugins.datadog'"), "{err:?}");
     }
 
     #[test]

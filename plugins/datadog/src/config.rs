@@ -26,6 +26,7 @@ pub fn schema() -> Value {
                 "default": DEFAULT_API_KEY,
                 "description": "Datadog API key; empty sends nothing"
             },
+            "datadog_api_key": {"type": "string", "description": "gcdt's name for api_key; wins when given"},
             "site": {
                 "type": "string",
                 "minLength": 1,
@@ -77,7 +78,7 @@ pub fn read(section: Option<&Value>) -> Settings {
         get(key).and_then(Value::as_array).map(|l| l.iter().filter_map(Value::as_str).map(String::from).collect())
     };
     Settings {
-        api_key: api_key(get("api_key").and_then(Value::as_str)),
+        api_key: api_key(get("datadog_api_key").or_else(|| get("api_key")).and_then(Value::as_str)),
         base_url: base_url(get("site").and_then(Value::as_str).unwrap_or(DEFAULT_SITE)),
         tags: strings("tags").unwrap_or_default(),
         commands: strings("commands").unwrap_or_else(|| vec!["*".to_string()]),
@@ -86,11 +87,8 @@ pub fn read(section: Option<&Value>) -> Settings {
     }
 }
 
-/// The API key value, if it is one, for marking it secret.
-pub fn key_value(section: Option<&Value>) -> Option<&str> {
-    let key = section?.get("api_key")?.as_str()?.trim();
-    (!key.is_empty() && !key.starts_with("lookup:")).then_some(key)
-}
+/// Today's and gcdt's name of the API key.
+pub const KEY_NAMES: [&str; 2] = ["api_key", "datadog_api_key"];
 
 fn api_key(value: Option<&str>) -> ApiKey {
     match value.map(str::trim) {
@@ -133,7 +131,8 @@ mod tests {
     fn the_key_is_a_key_only_once_resolved() {
         assert_eq!(read(Some(&json!({"api_key": DEFAULT_API_KEY}))).api_key, ApiKey::Unresolved);
         assert_eq!(read(Some(&json!({"api_key": " k3y "}))).api_key, ApiKey::Key("k3y".into()));
-        assert_eq!(key_value(Some(&json!({"api_key": DEFAULT_API_KEY}))), None);
-        assert_eq!(key_value(Some(&json!({"api_key": "k3y"}))), Some("k3y"));
+        // gcdt's name wins when given.
+        let both = json!({"api_key": DEFAULT_API_KEY, "datadog_api_key": "old"});
+        assert_eq!(read(Some(&both)).api_key, ApiKey::Key("old".into()));
     }
 }

@@ -32,7 +32,7 @@ fn register(plugin: &mut Registration) -> Result<()> {
 
 /// Marks the API key secret, so the host masks it in `fink config` and in log output.
 fn hide_key(event: &mut Event) -> Result<()> {
-    if let Some(key) = config::key_value(event.plugin_config("datadog")).map(String::from) {
+    for key in fink_notify::secret_values(event.plugin_config("datadog"), &config::KEY_NAMES) {
         event.mark_secret(&key);
     }
     Ok(())

@@ -87,6 +87,7 @@ pub fn event(facts: &Facts, tags: &[String], secrets: &Secrets) -> Value {
     let target = facts.target.as_ref().map(|t| format!("{} {}", t.label, t.name));
     line("target", target.as_deref());
     line("url", facts.url.as_deref());
+    line("deployment", facts.deployment.as_deref());
     let took = facts.duration.map(fink_plugin_api::human::duration);
     line("duration", took.as_deref());
     let error = facts.error.as_deref().map(|e| e.chars().take(MAX_ERROR_CHARS).collect::<String>());
@@ -118,6 +119,7 @@ mod tests {
             region: Some("eu-west-1".into()),
             target: Some(Target { label: "stack", name: "Shop-Dev".into() }),
             url: None,
+            deployment: None,
             outcome,
             duration: Some(Duration::from_millis(1500)),
             error: (outcome == Outcome::Failed).then(|| "boom: p4ssw0rd-xyz rejected".into()),

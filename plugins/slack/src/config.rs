@@ -73,15 +73,8 @@ pub fn read(section: Option<&Value>) -> Settings {
     }
 }
 
-/// Every webhook value in the section (both spellings), for marking them secret.
-pub fn webhook_values(section: Option<&Value>) -> Vec<&str> {
-    ["webhook", "slack_webhook"]
-        .iter()
-        .filter_map(|key| section.and_then(|s| s.get(*key)).and_then(Value::as_str))
-        .map(str::trim)
-        .filter(|v| !v.is_empty() && !v.starts_with("lookup:"))
-        .collect()
-}
+/// Today's and gcdt's name of the webhook.
+pub const WEBHOOK_NAMES: [&str; 2] = ["webhook", "slack_webhook"];
 
 fn webhook(value: Option<&str>) -> Webhook {
     match value.map(str::trim) {
@@ -146,7 +139,7 @@ mod tests {
     fn gcdts_slack_webhook_wins_over_the_default() {
         let section = json!({"webhook": DEFAULT_WEBHOOK, "slack_webhook": "https://old.example/x"});
         assert_eq!(read(Some(&section)).webhook, Webhook::Url("https://old.example/x".into()));
-        assert_eq!(webhook_values(Some(&section)), vec!["https://old.example/x"]);
+        assert_eq!(fink_notify::secret_values(Some(&section), &WEBHOOK_NAMES), vec!["https://old.example/x"]);
     }
 
     #[test]

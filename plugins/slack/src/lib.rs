@@ -31,10 +31,8 @@ fn register(plugin: &mut Registration) -> Result<()> {
 
 /// Marks the webhook URL secret, so the host masks it in `fink config` and in log output.
 fn hide_webhook(event: &mut Event) -> Result<()> {
-    let urls: Vec<String> =
-        config::webhook_values(event.plugin_config("slack")).into_iter().map(String::from).collect();
-    for url in &urls {
-        event.mark_secret(url);
+    for url in fink_notify::secret_values(event.plugin_config("slack"), &config::WEBHOOK_NAMES) {
+        event.mark_secret(&url);
     }
     Ok(())
 }

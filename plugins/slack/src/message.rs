@@ -42,6 +42,7 @@ pub fn payload(facts: &Facts, channel: Option<&str>, secrets: &Secrets) -> Value
         field(&capitalized(target.label), Some(&target.name), true);
     }
     field("URL", facts.url.as_deref(), false);
+    field("Deployment", facts.deployment.as_deref(), true);
     field("Outcome", Some(facts.outcome.word()), true);
     field("Duration", facts.duration.map(human).as_deref(), true);
     let error = facts.error.as_deref().map(|e| clean.cut(e));

@@ -9,7 +9,8 @@
 
 mod common;
 
-#[allow(dead_code, unused_imports)]
+// Test code: unwrap is how it reports a broken test setup.
+#[allow(dead_code, unused_imports, clippy::unwrap_used)]
 #[path = "../../tests/e2e/proxy.rs"]
 mod proxy;
 

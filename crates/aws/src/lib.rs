@@ -28,7 +28,12 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
 pub async fn load(region: Option<&str>) -> SdkConfig {
     let mut loader = aws_config::defaults(BehaviorVersion::latest());
     let profile = profile();
-    if let Some(Profile { name, from: ProfileSource::AwsDefaultProfile }) = &profile {
+    // The SDK reads AWS_PROFILE itself; only AWS_DEFAULT_PROFILE's name has to be passed on.
+    let default_profile = match &profile {
+        Some(Profile { name, from: ProfileSource::AwsDefaultProfile }) => Some(name.as_str()),
+        _ => None,
+    };
+    if let Some(name) = default_profile {
         loader = loader.profile_name(name);
     }
     let region = match region {
@@ -41,13 +46,13 @@ pub async fn load(region: Option<&str>) -> SdkConfig {
         use aws_config::default_provider::{credentials::DefaultCredentialsChain, token::DefaultTokenChain};
         let mut credentials = DefaultCredentialsChain::builder().region(None::<Region>);
         let mut token = DefaultTokenChain::builder().region(None::<Region>);
-        if let Some(Profile { name, from: ProfileSource::AwsDefaultProfile }) = &profile {
+        if let Some(name) = default_profile {
             credentials = credentials.profile_name(name);
             token = token.profile_name(name);
         }
         loader = loader.credentials_provider(credentials.build().await).token_provider(token.build().await);
     }
-    // `None` too: the SDK's own chain would ask IMDS again, with retries.
+    // Also when `None`: unset, the SDK's own region chain would ask IMDS again.
     loader.region(region).load().await
 }
 

@@ -165,4 +165,16 @@ mod tests {
         assert!(text.contains("error: boom: **** rejected") && text.contains("user: ana"), "{text}");
         assert!(!body.to_string().contains("p4ssw0rd"), "{body}");
     }
+
+    #[test]
+    fn a_failed_code_deploy_names_its_deployment_after_the_target() {
+        let code = Facts { tool: "code".into(), deployment: Some("d-ABC123".into()), ..facts(Outcome::Failed) };
+        let text = event(&code, &[], &Secrets::default())["text"].as_str().unwrap_or_default().to_string();
+        let lines: Vec<&str> = text.lines().collect();
+        let target = lines.iter().position(|l| l.starts_with("target: ")).expect("a target line");
+        assert_eq!(lines[target + 1], "deployment: d-ABC123", "{text}");
+        let plain =
+            event(&facts(Outcome::Failed), &[], &Secrets::default())["text"].as_str().unwrap_or_default().to_string();
+        assert!(plain.contains("target: ") && !plain.contains("deployment:"), "{plain}");
+    }
 }

@@ -3,8 +3,10 @@
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::io::Read;
+use std::process::{Command, Stdio};
 use std::sync::{Mutex, OnceLock};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -318,9 +320,16 @@ impl Project {
         cmd
     }
 
-    /// Runs `fink --plugins-dir <plugins> <args>` in the project dir.
+    /// Runs `fink --plugins-dir <plugins> <args>` in the project dir, killed and failed after
+    /// [`RUN_LIMIT`] so that a regression that hangs fails the test instead of blocking CI.
     pub fn fink(&self, args: &[&str]) -> Run {
-        Run::from(self.command(args).output().expect("fink runs"))
+        self.fink_within(RUN_LIMIT, args)
+    }
+
+    /// [`Project::fink`] with its own time limit: the run must end within `limit`, else the test
+    /// fails naming the command and what it printed so far.
+    pub fn fink_within(&self, limit: Duration, args: &[&str]) -> Run {
+        run_within(self.command(args), limit, &args.join(" "))
     }
 
     /// Starts fink without waiting (for tests that signal it).
@@ -341,4 +350,63 @@ impl From<std::process::Output> for Run {
             stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
         }
     }
+}
+
+/// How long any one fink run of a test may take (deploys against moto take seconds).
+pub const RUN_LIMIT: Duration = Duration::from_secs(300);
+
+/// Runs `command` with stdin closed, killing it (and its process group) when it outlives `limit`.
+pub fn run_within(mut command: Command, limit: Duration, what: &str) -> Run {
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut command, 0);
+    let mut child = command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("fink starts");
+    let drain = |pipe: Option<Box<dyn Read + Send>>| {
+        std::thread::spawn(move || {
+            let mut buffer = Vec::new();
+            if let Some(mut pipe) = pipe {
+                let _ = pipe.read_to_end(&mut buffer);
+            }
+            buffer
+        })
+    };
+    let stdout = drain(child.stdout.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let stderr = drain(child.stderr.take().map(|p| Box::new(p) as Box<dyn Read + Send>));
+    let started = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("fink can be waited for") {
+            break status;
+        }
+        if started.elapsed() > limit {
+            #[cfg(unix)]
+            // SAFETY: kill(2) with a negative pid signals the process group the child leads.
+            unsafe {
+                kill(-(child.id() as i32), 9);
+            }
+            let _ = child.kill();
+            let _ = child.wait();
+            let err = stderr.join().unwrap_or_default();
+            panic!(
+                "`fink {what}` still ran after {} s and was killed; stderr so far:\n{}",
+                limit.as_secs(),
+                String::from_utf8_lossy(&err)
+            );
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    let out = std::process::Output {
+        status,
+        stdout: stdout.join().unwrap_or_default(),
+        stderr: stderr.join().unwrap_or_default(),
+    };
+    Run::from(out)
+}
+
+#[cfg(unix)]
+extern "C" {
+    fn kill(pid: i32, signal: i32) -> i32;
 }

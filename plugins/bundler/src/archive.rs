@@ -8,7 +8,7 @@
 //! its own [`pipeline::Format`]: the collection, the order and the memory bound are shared.
 //! [`tar_gz`] (CodeDeploy's `tgz`) is one gzip stream, so it streams the sorted entries itself.
 //! [`write_file`] writes through a temporary file and renames it, so a failure never leaves a
-//! half-written archive.
+//! half-written archive; the archive is readable by its owner only (0600), as it may hold secrets.
 
 pub mod pipeline;
 pub mod tar_gz;
@@ -153,9 +153,10 @@ fn atomic<T>(output: &Path, write: impl FnOnce(Buffered, &Path) -> Result<(Buffe
     out.into_inner().map_err(|e| cannot(e.into_error()))?.sync_all().map_err(cannot)?;
     #[cfg(unix)]
     {
-        // tempfile creates 0600; an archive is an ordinary file.
+        // tempfile creates 0600 whatever the umask; said here because a bundle's settings.json
+        // may hold looked-up secrets, so it stays the owner's only.
         use std::os::unix::fs::PermissionsExt;
-        std::fs::set_permissions(temp.path(), std::fs::Permissions::from_mode(0o644)).map_err(cannot)?;
+        std::fs::set_permissions(temp.path(), std::fs::Permissions::from_mode(0o600)).map_err(cannot)?;
     }
     temp.persist(output).map_err(|e| cannot(e.error))?;
     Ok(value)
@@ -359,6 +360,12 @@ mod tests {
             .collect();
         assert_eq!(names, vec!["bundle.zip"]);
         assert!(ZipArchive::new(File::open(&output).unwrap()).is_ok());
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&output).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "readable by its owner only: settings.json may hold secrets");
+        }
         assert!(is_temp_of(".bundle.zip.abc123.tmp", "bundle.zip"));
         assert!(!is_temp_of("bundle.zip", "bundle.zip"));
     }

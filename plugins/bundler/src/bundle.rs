@@ -1,6 +1,8 @@
 //! One bundle from request to result: installs dependencies, collects the folders, adds the
 //! handler file, `settings.json` and the tool's extra files, writes the archive (zip or tar.gz)
-//! and describes it for the context key `bundle` ([`Bundle`]).
+//! and describes it for the context key `bundle` ([`Bundle`]). The env's folder and staging
+//! folder are private (0700) and the archive is readable by its owner only (0600): its
+//! `settings.json` may hold secrets the lookups resolved.
 
 use std::collections::BTreeMap;
 use std::fs::File;
@@ -14,6 +16,7 @@ use sha2::{Digest, Sha256};
 use crate::archive::{self, Entry};
 use crate::collect::{self, Skip};
 use crate::deps;
+use crate::lock;
 use crate::request::{Bundling, OverLimit, Request};
 
 /// Builds the archive `request` asks for from the project in `dir` (canonical).
@@ -34,7 +37,11 @@ pub fn build(request: &Request, bundling: &Bundling, dir: &Path) -> Result<Bundl
             }
         }
     };
+    lock::private_folder(&dir.join(request.env_folder()))?;
     let installed = deps::install(request, dir)?;
+    if let Some(installed) = &installed {
+        lock::private(&installed.staging, 0o700)?;
+    }
     if let Some(deps) = installed.as_ref().filter(|d| d.bundle_dir.is_dir()) {
         add(collect::folder(&canonical(&deps.bundle_dir), &deps.target, &bundling.ignore, &skip)?);
     }
@@ -156,6 +163,7 @@ mod tests {
             over_limit: OverLimit::Fail,
             format: Default::default(),
             extra_files: Default::default(),
+            env: Some("dev".into()),
         }
     }
 

@@ -1,5 +1,5 @@
 //! Dependencies: `requirements.txt` installed with pip for Python runtimes, `package.json` with
-//! npm for Node.js runtimes, into the staging folder `.fink/bundle/<tool>`. With `keep`, an
+//! npm for Node.js runtimes, into the staging folder `.fink/bundle/<env>/<tool>`. With `keep`, an
 //! unchanged manifest (its sha256 is kept in the staging folder) reuses the last install.
 
 use std::fs;
@@ -12,7 +12,8 @@ use sha2::{Digest, Sha256};
 use crate::process;
 use crate::request::Request;
 
-/// The staging folders' parent, relative to the project dir (`lambda clean` removes it).
+/// The staging folders' parent, relative to the project dir (`lambda clean` removes it); one
+/// folder per env below it ([`Request::staging`]), so two envs never share a staging folder.
 pub const STAGING_ROOT: &str = ".fink/bundle";
 
 /// The file in a staging folder that holds the sha256 of what was installed; never bundled.
@@ -21,7 +22,7 @@ pub const MARKER: &str = ".fink-deps.sha256";
 /// Installed dependencies and where in the zip they go.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Installed {
-    /// The staging folder (`<project>/.fink/bundle/<tool>`).
+    /// The staging folder (`<project>/.fink/bundle/<env>/<tool>`).
     pub staging: PathBuf,
     /// The folder whose files are bundled (the staging folder, or its `node_modules`).
     pub bundle_dir: PathBuf,
@@ -71,14 +72,14 @@ pub fn install(request: &Request, dir: &Path) -> Result<Option<Installed>> {
     if !dir.join(manager.manifest).is_file() {
         return Ok(None);
     }
-    let staging = dir.join(STAGING_ROOT).join(&request.tool);
+    let staging = request.staging(dir);
     let installed = if manager.name == "pip" {
         Installed { staging: staging.clone(), bundle_dir: staging.clone(), target: String::new() }
     } else {
         Installed { staging: staging.clone(), bundle_dir: staging.join("node_modules"), target: "node_modules".into() }
     };
     let digest = digest(manager, dir, &request.runtime)?;
-    let shown = format!("{STAGING_ROOT}/{}", request.tool);
+    let shown = request.staging_shown();
     if request.keep && fs::read_to_string(staging.join(MARKER)).ok().as_deref() == Some(digest.as_str()) {
         info!("{} unchanged: reusing the dependencies in {shown}", manager.manifest);
         return Ok(Some(installed));
@@ -224,6 +225,7 @@ mod tests {
             over_limit: crate::request::OverLimit::Fail,
             format: Default::default(),
             extra_files: Default::default(),
+            env: Some("dev".into()),
         }
     }
 
@@ -239,7 +241,7 @@ mod tests {
     fn keep_reuses_an_install_of_the_same_requirements() {
         let dir = tempfile::tempdir().unwrap();
         fs::write(dir.path().join("requirements.txt"), "somepkg==1.0\n").unwrap();
-        let staging = dir.path().join(STAGING_ROOT).join("lambda");
+        let staging = dir.path().join(STAGING_ROOT).join("dev/lambda");
         fs::create_dir_all(&staging).unwrap();
         fs::write(staging.join("installed.py"), "").unwrap();
         fs::write(staging.join(MARKER), digest(&PIP, dir.path(), "python3.12").unwrap()).unwrap();

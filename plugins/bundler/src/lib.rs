@@ -1,14 +1,16 @@
 //! bundler: builds the deployment zip a tool asks for (context key `bundle_request`) and reports it
 //! (context key `bundle`). Runs `bundling.preBundle` at `bundle_pre`, builds at `bundle_init`.
 //!
-//! `request` reads the request and the config, `prebundle` runs the scripts, `deps` installs
-//! pip/npm dependencies, `collect` walks folders with the ignore rules, `archive` writes the
-//! deterministic zip in parallel, `bundle` puts them together. The contract is in docs/bundler.md.
+//! `request` reads the request and the config, `lock` keeps a second run for the same env out,
+//! `prebundle` runs the scripts, `deps` installs pip/npm dependencies into the env's staging
+//! folder, `collect` walks folders with the ignore rules, `archive` writes the deterministic zip in
+//! parallel, `bundle` puts them together. The contract is in docs/bundler.md.
 
 pub mod archive;
 pub mod bundle;
 pub mod collect;
 pub mod deps;
+pub mod lock;
 pub mod prebundle;
 mod process;
 pub mod request;
@@ -37,16 +39,30 @@ fn pre_bundle(event: &mut Event) -> Result<()> {
     let Some(request) = Request::from_context(event.context())? else { return Ok(()) };
     let bundling = Bundling::from_config(event.config(), &request.section)?;
     let key = format!("{}.bundling.preBundle", request.section);
-    prebundle::run_all(&bundling.pre_bundle, &project_dir(event)?, &key)
+    let dir = project_dir(event)?;
+    hold_env(event, &request, &dir)?;
+    prebundle::run_all(&bundling.pre_bundle, &dir, &key)
 }
 
 /// `bundle_init`: builds the zip and sets the context key `bundle`.
 fn build(event: &mut Event) -> Result<()> {
     let Some(request) = Request::from_context(event.context())? else { return Ok(()) };
     let bundling = Bundling::from_config(event.config(), &request.section)?;
-    let built = bundle::build(&request, &bundling, &project_dir(event)?)?;
+    let dir = project_dir(event)?;
+    hold_env(event, &request, &dir)?;
+    let built = bundle::build(&request, &bundling, &dir)?;
     event.set_payload(&built);
     bundle::check_size(&request, &built)
+}
+
+/// Takes this env's lock (see [`lock`]) for the rest of the run.
+fn hold_env(event: &Event, request: &Request, dir: &std::path::Path) -> Result<()> {
+    let mut command = format!("fink {} {}", event.tool().unwrap_or(&request.tool), event.command().unwrap_or("?"));
+    if let Some(env) = &request.env {
+        command.push_str(&format!(" -e {env}"));
+    }
+    let env = request.env.as_deref().unwrap_or("(none)");
+    lock::hold(&dir.join(request.env_folder()), env, &lock::Holder::me(&command))
 }
 
 /// The project directory from the context, resolved.

@@ -7,11 +7,16 @@ use std::path::{Path, PathBuf};
 pub use fink_plugin_api::payload::{ArchiveFormat, OverLimit};
 use fink_plugin_api::{BundleRequest, Error, Result, Value};
 
+use crate::deps::STAGING_ROOT;
+
 /// The context key a tool sets at `bundle_pre` to ask for a bundle.
 pub const REQUEST_KEY: &str = "bundle_request";
 
 /// The context key the bundler sets with the result.
 pub const RESULT_KEY: &str = "bundle";
+
+/// The env folder's name when the run has no env.
+pub const NO_ENV: &str = "_";
 
 /// A tool's request, as set in the context key `bundle_request` ([`BundleRequest`]), checked.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,6 +46,8 @@ pub struct Request {
     pub format: ArchiveFormat,
     /// Files added at the archive root, name → text.
     pub extra_files: BTreeMap<String, String>,
+    /// The run's env (the context key `env`): names the staging folder's parent.
+    pub env: Option<String>,
 }
 
 impl Request {
@@ -74,6 +81,10 @@ impl Request {
                 asked.output.display()
             )));
         }
+        let env = context.get("env").and_then(Value::as_str).filter(|e| !e.is_empty()).map(String::from);
+        if let Some(env) = &env {
+            check_env(env)?;
+        }
         for name in asked.extra_files.keys() {
             if name.is_empty() || name.contains(['/', '\\']) || name == "." || name == ".." {
                 return Err(Error::new(format!("{REQUEST_KEY}.extra_files: '{name}' must be a plain file name")));
@@ -92,8 +103,34 @@ impl Request {
             over_limit: asked.over_limit,
             format: asked.format,
             extra_files: asked.extra_files,
+            env,
         }))
     }
+
+    /// This env's folder below the project dir: `.fink/bundle/<env>` (`.fink/bundle/_` without an env).
+    pub fn env_folder(&self) -> String {
+        format!("{STAGING_ROOT}/{}", self.env.as_deref().unwrap_or(NO_ENV))
+    }
+
+    /// The staging folder for installed dependencies: `<dir>/.fink/bundle/<env>/<tool>`.
+    pub fn staging(&self, dir: &Path) -> PathBuf {
+        dir.join(self.env_folder()).join(&self.tool)
+    }
+
+    /// [`Request::staging`] relative to the project dir, for messages.
+    pub fn staging_shown(&self) -> String {
+        format!("{}/{}", self.env_folder(), self.tool)
+    }
+}
+
+/// The env names a folder: one plain path segment.
+fn check_env(env: &str) -> Result<()> {
+    let plain = env.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'));
+    if plain && !env.starts_with('.') {
+        return Ok(());
+    }
+    Err(Error::new(format!("the env '{env}' cannot name the bundle folder {STAGING_ROOT}/<env>"))
+        .with_help("use letters, digits, '-', '_' and '.' in env names"))
 }
 
 /// One `bundling.folders` item: a source folder and where its files go in the zip.
@@ -214,6 +251,22 @@ mod tests {
         assert!(request.keep && !request.bucket_set);
         assert_eq!(request.direct_upload_limit, Some(52_428_800));
         assert_eq!(request.over_limit, OverLimit::Fail, "the default");
+    }
+
+    #[test]
+    fn each_env_gets_its_own_staging_folder_and_a_path_like_env_is_refused() {
+        let mut context = lambda_request();
+        let request = Request::from_context(&context).unwrap().unwrap();
+        assert_eq!(request.staging(Path::new("/p")), PathBuf::from("/p/.fink/bundle/_/lambda"));
+        context["env"] = json!("prod");
+        let request = Request::from_context(&context).unwrap().unwrap();
+        assert_eq!(request.staging(Path::new("/p")), PathBuf::from("/p/.fink/bundle/prod/lambda"));
+        assert_eq!(request.staging_shown(), ".fink/bundle/prod/lambda");
+        for bad in ["../x", "a/b", ".hidden", "sp ace"] {
+            context["env"] = json!(bad);
+            let err = Request::from_context(&context).unwrap_err();
+            assert_eq!(err.message(), format!("the env '{bad}' cannot name the bundle folder .fink/bundle/<env>"));
+        }
     }
 
     #[test]

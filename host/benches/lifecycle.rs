@@ -172,8 +172,11 @@ fn bench_lifecycle(tmp: &Path) -> bool {
     common::trust(&dir);
     fink::logging::init(fink_plugin_api::Level::WARN);
     let search_dirs = vec![SearchDir { path: dir, origin: "bench" }];
-    let mut registry = Registry::load(&search_dirs);
-    let session = Session { env: Some("dev".into()), project_dir: tmp.to_path_buf(), verbosity: -1, search_dirs };
+    let trust = fink::project_trust::ProjectTrust { dir: tmp.to_path_buf(), grant: None };
+    let mut registry = Registry::load(&search_dirs, &trust);
+    registry.activate();
+    let session =
+        Session { env: Some("dev".into()), project_dir: tmp.to_path_buf(), verbosity: -1, search_dirs, trust };
     let reasons: Vec<String> =
         registry.rejected.iter().map(|r| format!("{}: {} {:?}", r.path.display(), r.error, r.error.detail())).collect();
     assert_eq!(registry.plugins.len(), 10, "rejected: {reasons:#?}");

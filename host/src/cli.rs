@@ -30,7 +30,7 @@ pub fn scan_early(args: &[OsString]) -> Early {
     while let Some(arg) = iter.next() {
         match arg.as_str() {
             "--" => break,
-            "--verbose" => early.verbosity += 1,
+            "--verbose" => early.verbosity = early.verbosity.saturating_add(1),
             "-q" | "--quiet" => quiet = true,
             "--plugins-dir" => early.plugins_dirs.extend(iter.next().map(PathBuf::from)),
             "-C" => early.project_dir = iter.next().map(PathBuf::from),
@@ -43,7 +43,8 @@ pub fn scan_early(args: &[OsString]) -> Early {
                     // Combined short flags, e.g. -vv or -vq.
                     let flags = &arg[1..];
                     if flags.chars().all(|c| c == 'v' || c == 'q') {
-                        early.verbosity += flags.chars().filter(|c| *c == 'v').count() as i8;
+                        let more = flags.chars().filter(|c| *c == 'v').count().min(usize::from(MAX_VERBOSITY));
+                        early.verbosity = early.verbosity.saturating_add(more as i8);
                         quiet |= flags.contains('q');
                     }
                 }
@@ -53,7 +54,30 @@ pub fn scan_early(args: &[OsString]) -> Early {
     if quiet {
         early.verbosity = -1;
     }
+    early.verbosity = early.verbosity.min(MAX_VERBOSITY as i8);
     early
+}
+
+/// More `-v` than this is a usage error; `-vv` is the most detail there is.
+pub const MAX_VERBOSITY: u8 = 8;
+
+/// A usage error when `-v` was given more often than [`MAX_VERBOSITY`], wherever it appears.
+pub fn check_verbosity(args: &[OsString]) -> Result<(), String> {
+    let mut count = 0usize;
+    for arg in args.iter().skip(1).map(|a| a.to_string_lossy()) {
+        if arg == "--" {
+            break;
+        }
+        if arg == "--verbose" {
+            count += 1;
+        } else if arg.len() > 1 && arg.starts_with('-') && !arg.starts_with("--") && arg[1..].chars().all(|c| c == 'v' || c == 'q') {
+            count += arg.chars().filter(|c| *c == 'v').count();
+        }
+    }
+    if count > usize::from(MAX_VERBOSITY) {
+        return Err(format!("-v given {count} times; at most {MAX_VERBOSITY} (-vv already shows everything)"));
+    }
+    Ok(())
 }
 
 /// What the user asked for.
@@ -64,6 +88,8 @@ pub enum Action {
     Config { show_secrets: bool, raw: bool },
     Completions(clap_complete::Shell),
     Plugin(PluginCommand),
+    Trust { dir: Option<PathBuf>, list: bool },
+    Untrust { dir: Option<PathBuf> },
     Tool(ToolCommand),
     UnknownTool(String),
 }
@@ -104,6 +130,23 @@ pub fn build(registry: &Registry) -> Command {
         }
         if builtin.name == "plugin" {
             sub = plugin_command(sub);
+        }
+        if builtin.name == "trust" || builtin.name == "untrust" {
+            sub = sub.arg(
+                Arg::new("dir")
+                    .value_name("DIR")
+                    .value_parser(clap::value_parser!(PathBuf))
+                    .help("The project, or a folder whose projects all get it (default: the project directory)"),
+            );
+        }
+        if builtin.name == "trust" {
+            sub = sub.arg(
+                Arg::new("list")
+                    .long("list")
+                    .action(ArgAction::SetTrue)
+                    .conflicts_with("dir")
+                    .help("Show the trusted folders instead"),
+            );
         }
         if builtin.name == "config" {
             sub = sub
@@ -321,7 +364,7 @@ fn clap_arg(spec: &ArgSpec) -> Arg {
 /// Reads the parsed command line: the global options, and what to do, with a tool command
 /// resolved against the registry (the only place a tool is looked up).
 pub fn action(matches: &ArgMatches, registry: &Registry) -> (Globals, Action) {
-    let verbosity = if matches.get_flag("quiet") { -1 } else { matches.get_count("verbose") as i8 };
+    let verbosity = if matches.get_flag("quiet") { -1 } else { matches.get_count("verbose").min(MAX_VERBOSITY) as i8 };
     let env = matches
         .get_one::<String>("env")
         .cloned()
@@ -339,6 +382,10 @@ pub fn action(matches: &ArgMatches, registry: &Registry) -> (Globals, Action) {
             Some(command) => Action::Plugin(command),
             None => Action::UnknownTool("plugin".to_string()),
         },
+        Some(("trust", args)) => {
+            Action::Trust { dir: args.get_one::<PathBuf>("dir").cloned(), list: args.get_flag("list") }
+        }
+        Some(("untrust", args)) => Action::Untrust { dir: args.get_one::<PathBuf>("dir").cloned() },
         Some(("completions", args)) => match args.get_one::<clap_complete::Shell>("shell") {
             Some(shell) => Action::Completions(*shell),
             None => Action::UnknownTool("completions".to_string()),
@@ -408,6 +455,15 @@ mod tests {
         // Quiet wins, as in the full parser.
         assert_eq!(scan_early(&os(&["fink", "-q", "-v"])).verbosity, -1);
         assert_eq!(scan_early(&os(&["fink", "-vq"])).verbosity, -1);
+    }
+
+    #[test]
+    fn hundreds_of_v_flags_are_a_usage_error_not_an_overflow() {
+        let many = format!("-{}", "v".repeat(200));
+        let args = os(&["fink", "version", &many, "--verbose"]);
+        assert_eq!(scan_early(&args).verbosity, MAX_VERBOSITY as i8);
+        assert_eq!(check_verbosity(&args).unwrap_err(), "-v given 201 times; at most 8 (-vv already shows everything)");
+        assert!(check_verbosity(&os(&["fink", "-vv", "version"])).is_ok());
     }
 
     #[test]

@@ -42,6 +42,12 @@ pub enum LoadError {
     /// The hash is pinned for one plugin but the file holds another.
     #[error("{} pins its sha256 for plugin '{pinned}', but the file holds plugin '{name}'; fix the lock", .lock.display())]
     PinnedForAnother { name: String, lock: PathBuf, pinned: String },
+    /// A library in a trusted project's `.fink/plugins` that is not the one the user trusted.
+    #[error("{what} since you trusted {}; if you trust it, run `{fix}`", .project.display())]
+    ChangedSinceTrust { what: String, project: PathBuf, fix: String },
+    /// A project plugin named like a user or bundled plugin; the project may not replace it.
+    #[error("a project plugin may not replace plugin '{name}' of {}; remove this file, or allow the override in your own settings (`projectPluginOverrides` in {})", .other.display(), crate::settings::UserSettings::shown_path())]
+    ProjectShadows { name: String, other: PathBuf },
     /// A `plugins.lock` that cannot be read or trusted: no file in its folder is loaded.
     #[error("{}: {problem}; no plugin in this folder loads until it is fixed", .lock.display())]
     BadLock { lock: PathBuf, problem: String },

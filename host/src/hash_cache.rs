@@ -54,6 +54,27 @@ impl HashCache {
         Ok(hash)
     }
 
+    /// The sha256 of an open file, from the cache when its identity (its `fstat`) is known: the
+    /// hash is of the very file that will be loaded, whatever the path points at by then.
+    pub fn sha256_open(&mut self, file: &std::fs::File) -> std::io::Result<String> {
+        use std::io::{Seek, SeekFrom};
+        let key = key_of_meta(&file.metadata()?);
+        self.load();
+        if let Some(hash) = key.as_ref().and_then(|k| self.index.get(k)).map(|&i| self.entries[i].1.clone()) {
+            return Ok(hash);
+        }
+        let mut reader = file;
+        reader.seek(SeekFrom::Start(0))?;
+        let hash = pins::sha256_reader(&mut reader)?;
+        let after = key_of_meta(&file.metadata()?);
+        if let Some(key) = key.filter(|k| after.as_ref() == Some(k)) {
+            self.index.insert(key.clone(), self.entries.len());
+            self.entries.push((key, hash.clone()));
+            self.changed = true;
+        }
+        Ok(hash)
+    }
+
     fn load(&mut self) {
         if self.loaded {
             return;
@@ -90,24 +111,28 @@ impl HashCache {
 /// `dev ino size mtime ctime` (nanoseconds) of the file `path` leads to; `None` where there is
 /// no such identity (not Unix).
 fn key_of(path: &Path) -> std::io::Result<Option<Key>> {
-    let meta = std::fs::metadata(path)?;
+    Ok(key_of_meta(&std::fs::metadata(path)?))
+}
+
+/// The identity key of a file's metadata.
+pub fn key_of_meta(meta: &std::fs::Metadata) -> Option<Key> {
     #[cfg(unix)]
     {
         use std::os::unix::fs::MetadataExt;
         let nanos = |s: i64, ns: i64| i128::from(s) * 1_000_000_000 + i128::from(ns);
-        Ok(Some(format!(
+        Some(format!(
             "{} {} {} {} {}",
             meta.dev(),
             meta.ino(),
             meta.size(),
             nanos(meta.mtime(), meta.mtime_nsec()),
             nanos(meta.ctime(), meta.ctime_nsec())
-        )))
+        ))
     }
     #[cfg(not(unix))]
     {
         let _ = meta;
-        Ok(None)
+        None
     }
 }
 

@@ -3,13 +3,17 @@
 //! Read it like a table of contents: [`cli`] (command line), [`session`] (what the command line
 //! resolves to), [`declare`] (what a plugin may declare, and the host's own names),
 //! [`plugin_path`] (where plugins are), [`trust`] (who may change a plugin file),
-//! [`pins`] and [`hash_cache`] (`plugins.lock`), [`library_check`] (a file's headers before
-//! dlopen), [`loader`] (a file becomes a plugin), [`registry`] (what was loaded), [`lifecycle`]
+//! [`project_trust`] (which projects may run their own code), [`settings`] (the user's own
+//! choices), [`pins`] and [`hash_cache`] (`plugins.lock`), [`library_check`] (a file's headers
+//! before dlopen), [`checked_file`] (a file opened once, checked and loaded as checked),
+//! [`plugin_cache`] (what plugins declared, without loading them), [`loader`] (a file becomes a
+//! plugin), [`registry`] (what was found and loaded), [`lifecycle`]
 //! (signals), [`atomic`] (files replaced in one step),
 //! [`schema`] (config defaults and validation), [`logging`] (stderr, secrets masked), [`error`],
 //! and [`commands`].
 
 pub mod atomic;
+pub mod checked_file;
 pub mod cli;
 pub mod commands;
 pub mod declare;
@@ -20,10 +24,13 @@ pub mod lifecycle;
 pub mod loader;
 pub mod logging;
 pub mod pins;
+pub mod plugin_cache;
 pub mod plugin_path;
+pub mod project_trust;
 pub mod registry;
 pub mod schema;
 pub mod session;
+pub mod settings;
 pub mod trust;
 
 use std::ffi::OsString;
@@ -49,16 +56,19 @@ pub fn run(args: Vec<OsString>) -> i32 {
 }
 
 fn run_inner(args: Vec<OsString>, early: cli::Early) -> Result<(), Failure> {
+    cli::check_verbosity(&args).map_err(Failure::usage)?;
     let project_dir = session::project_dir(early.project_dir)?;
     let search_dirs = plugin_path::search_dirs(&early.plugins_dirs, &project_dir);
     plugin_path::export_for_children(&early.plugins_dirs);
-    let mut registry = Registry::load(&search_dirs);
+    let trust = project_trust::Store::read().verdict(&project_dir);
+    let mut registry = Registry::load(&search_dirs, &trust);
 
     let args = cli::through_link(args, &registry);
     let alias = cli::alias_used(&args, &registry);
     let matches = match cli::build(&registry).try_get_matches_from(args) {
         Ok(matches) => matches,
         Err(err) => {
+            warn_untrusted(&trust, &registry, &[]);
             // clap prints help, version and usage errors itself; only the exit code is ours.
             let _ = err.print();
             return match err.exit_code() {
@@ -71,7 +81,13 @@ fn run_inner(args: Vec<OsString>, early: cli::Early) -> Result<(), Failure> {
     if let (Some((alias, tool)), Action::Tool(_)) = (&alias, &action) {
         tracing::warn!("`{alias}` is an old name of the {tool} tool and will go away: use `fink {tool}`");
     }
-    let session = Session { env: globals.env, project_dir, verbosity: globals.verbosity, search_dirs };
+    // Commands that run the lifecycle warn at its end, with what plugins skipped too.
+    let runs_lifecycle = matches!(action, Action::Tool(_) | Action::Config { .. });
+    let trust_command = matches!(action, Action::Trust { .. } | Action::Untrust { .. });
+    if !runs_lifecycle && !trust_command {
+        warn_untrusted(&trust, &registry, &[]);
+    }
+    let session = Session { env: globals.env, project_dir, verbosity: globals.verbosity, search_dirs, trust };
     match action {
         Action::Version => {
             commands::version::run(&registry);
@@ -86,8 +102,18 @@ fn run_inner(args: Vec<OsString>, early: cli::Early) -> Result<(), Failure> {
             Ok(())
         }
         Action::Plugin(command) => commands::plugin::run(&registry, &session, &command),
+        Action::Trust { dir, list: true } => commands::trust::list(dir.as_deref()),
+        Action::Trust { dir, list: false } => commands::trust::trust(&session, dir.as_deref()),
+        Action::Untrust { dir } => commands::trust::untrust(&session, dir.as_deref()),
         Action::Config { show_secrets, raw } => commands::config::run(&mut registry, &session, show_secrets, raw),
         Action::Tool(call) => commands::tool::run(&mut registry, &session, &call),
         Action::UnknownTool(tool) => Err(commands::tool::unknown_tool(&tool)),
+    }
+}
+
+/// Prints the untrusted project's one warning, if anything of it was skipped.
+pub fn warn_untrusted(trust: &project_trust::ProjectTrust, registry: &Registry, skipped: &[String]) {
+    if let Some(warning) = project_trust::untrusted_warning(trust, &registry.untrusted, skipped) {
+        logging::warn(&warning);
     }
 }

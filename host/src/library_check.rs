@@ -26,6 +26,11 @@ pub enum Problem {
 /// Checks the headers of the library at `path`.
 pub fn check(path: &Path) -> Result<(), Problem> {
     let file = File::open(path).map_err(|e| Problem::Damaged(format!("cannot be read: {e}")))?;
+    check_open(&file)
+}
+
+/// Checks the headers of an open library file (read from its start; the file's offset moves).
+pub fn check_open(file: &File) -> Result<(), Problem> {
     let size = file.metadata().map_err(|e| Problem::Damaged(format!("cannot be read: {e}")))?.len();
     let cache = ReadCache::new(file);
     check_data(&cache, size)

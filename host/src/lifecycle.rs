@@ -66,13 +66,22 @@ pub fn run<T>(
     steps: impl FnOnce(&mut Run<'_>) -> Result<T, Failure>,
 ) -> Result<T, Failure> {
     let mut run = Run::new(registry, session, context);
-    match steps(&mut run) {
+    let outcome = match steps(&mut run) {
         Ok(value) => run.finish().map(|()| value),
         Err(failure) => {
             run.fail(&failure);
             Err(failure)
         }
-    }
+    };
+    let skipped: Vec<String> = run
+        .context
+        .value
+        .get(key::UNTRUSTED_SKIPPED)
+        .and_then(Value::as_array)
+        .map(|items| items.iter().filter_map(Value::as_str).map(String::from).collect())
+        .unwrap_or_default();
+    crate::warn_untrusted(&session.trust, run.registry, &skipped);
+    outcome
 }
 
 /// Only reads the config and applies the project's plugin switches (for `fink plugins`): the
@@ -209,7 +218,9 @@ impl<'r> Run<'r> {
         let tool_name = self.registry.plugins[plugin].tools[tool].spec.name.clone();
         let context = self.context.text().to_string();
         let config = self.config.text().to_string();
-        let runner = &mut self.registry.plugins[plugin].tools[tool].runner;
+        let Some(runner) = self.registry.plugins[plugin].tools[tool].runner.as_mut() else {
+            return Err(not_loaded(&plugin_name));
+        };
         KEPT.with(|kept| kept.borrow_mut().take());
         let result = runner.run(RStr::from_str(command), RStr::from_str(&context), RStr::from_str(&config));
         let origin = Origin::Command { tool: &tool_name, command };
@@ -252,8 +263,10 @@ impl<'r> Run<'r> {
             let result = {
                 let context = self.context.text.get_or_insert_with(|| self.context.value.to_string());
                 let config = self.config.text.get_or_insert_with(|| self.config.value.to_string());
-                let handler = &mut self.registry.plugins[pi].subscriptions[si].handler;
-                handler.handle(signal, RStr::from_str(context), RStr::from_str(config))
+                match self.registry.plugins[pi].subscriptions[si].handler.as_mut() {
+                    Some(handler) => handler.handle(signal, RStr::from_str(context), RStr::from_str(config)),
+                    None => return Err(not_loaded(&self.registry.plugins[pi].name)),
+                }
             };
             let name = self.registry.plugins[pi].name.clone();
             self.absorb(&name, &Origin::Signal(signal), result)?;
@@ -337,3 +350,11 @@ thread_local! {
 pub(crate) fn keep_context(plugin: &str, context: &str) {
     KEPT.with(|kept| *kept.borrow_mut() = Some((plugin.to_string(), context.to_string())));
 }
+
+/// A plugin described from the cache reached the lifecycle without being activated: a bug in
+/// the host, reported instead of a panic.
+fn not_loaded(plugin: &str) -> Failure {
+    Failure::usage(format!("plugin '{plugin}' was not loaded before its handlers were needed (a fink bug)"))
+}
+
+

@@ -1,8 +1,8 @@
-//! Where a plugin file becomes a plugin: open the library, check the API version, read its info,
+//! Where a plugin file becomes a plugin: load the library from the file opened and checked before, check the API version, read its info,
 //! call `register` with the host's side of the API's trait objects (the logging service a plugin
 //! keeps, the registrar that collects what it declares). Libraries are never unloaded.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use abi_stable::library::{lib_header_from_path, LibraryError, RootModuleError};
 use abi_stable::sabi_trait::TD_Opaque;
@@ -13,8 +13,8 @@ use fink_plugin_api::abi::{
 };
 use semver::Version;
 
+use crate::checked_file::CheckedFile;
 use crate::error::LoadError;
-use crate::library_check::{self, Problem};
 use crate::logging;
 
 /// A plugin that loaded and registered.
@@ -24,13 +24,9 @@ pub struct Loaded {
     pub collected: Collected,
 }
 
-/// Opens `path` and reads the plugin's info, checking the API version first.
-pub fn open(path: &Path) -> Result<(PluginModRef, PluginInfo), LoadError> {
-    // A truncated file would crash dlopen (SIGBUS), so its headers are checked first.
-    if let Err(Problem::Damaged(reason)) = library_check::check(path) {
-        return Err(LoadError::Damaged { reason });
-    }
-    let header = lib_header_from_path(path).map_err(|e| match e {
+/// Loads the checked, open file and reads the plugin's info, checking the API version first.
+pub fn open(file: &CheckedFile) -> Result<(PluginModRef, PluginInfo), LoadError> {
+    let header = lib_header_from_path(&file.loader_path()).map_err(|e| match e {
         LibraryError::OpenError { .. } => LoadError::NotALibrary { detail: first_lines(&e) },
         _ => LoadError::NotAPlugin { detail: first_lines(&e) },
     })?;
@@ -178,10 +174,10 @@ mod tests {
 
     #[test]
     fn older_and_equal_minors_load_newer_and_other_majors_do_not() {
-        assert!(check_api_version(&v("1.0.0"), &v("1.2.0")).is_ok());
-        assert!(check_api_version(&v("1.2.5"), &v("1.2.0")).is_ok());
-        assert!(matches!(check_api_version(&v("1.3.0"), &v("1.2.0")), Err(LoadError::NewerMinor { .. })));
-        assert!(matches!(check_api_version(&v("2.0.0"), &v("1.2.0")), Err(LoadError::WrongMajor { .. })));
+        assert!(check_api_version(&v("1.0.0"), &v("1.3.0")).is_ok());
+        assert!(check_api_version(&v("1.3.5"), &v("1.3.0")).is_ok());
+        assert!(matches!(check_api_version(&v("1.4.0"), &v("1.3.0")), Err(LoadError::NewerMinor { .. })));
+        assert!(matches!(check_api_version(&v("2.0.0"), &v("1.3.0")), Err(LoadError::WrongMajor { .. })));
     }
 
     #[test]

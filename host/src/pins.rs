@@ -155,9 +155,13 @@ impl Lock {
 
 /// The sha256 of a file, as 64 lowercase hex digits.
 pub fn sha256_file(path: &Path) -> std::io::Result<String> {
-    let mut file = std::fs::File::open(path)?;
+    sha256_reader(&mut std::fs::File::open(path)?)
+}
+
+/// The sha256 of what `reader` gives, as 64 lowercase hex digits.
+pub fn sha256_reader(reader: &mut impl std::io::Read) -> std::io::Result<String> {
     let mut hasher = Sha256::new();
-    std::io::copy(&mut file, &mut hasher)?;
+    std::io::copy(reader, &mut hasher)?;
     Ok(hex(&hasher.finalize()))
 }
 

@@ -1,5 +1,14 @@
-//! The loaded plugins, the files that were rejected or shadowed, and what each plugin declared
-//! (checked against [`crate::declare`]).
+//! The plugins found on the search path, the files that were rejected or shadowed, and what each
+//! plugin declared (checked against [`crate::declare`]).
+//!
+//! Finding plugins opens each file once ([`CheckedFile`]) and takes what it declared from the
+//! metadata cache when the file is unchanged, so commands that only show what is installed
+//! initialise no plugin library. Commands that run the lifecycle call [`Registry::activate`],
+//! which loads the enabled plugins from the files opened and checked before.
+//!
+//! A project's own folder (`.fink/plugins`) is used only when the user trusts the project
+//! ([`crate::project_trust`]); its files must be the ones trusted, and a project plugin may not
+//! take the name of a user or bundled plugin unless the user's settings allow it.
 
 use std::path::{Path, PathBuf};
 
@@ -7,31 +16,29 @@ use fink_plugin_api::abi::{CommandRunnerBox, HandlerBox, Signal};
 use fink_plugin_api::ToolSpec;
 use serde_json::Value;
 
+use crate::checked_file::CheckedFile;
 use crate::declare;
 use crate::error::LoadError;
 use crate::hash_cache::HashCache;
 use crate::loader;
 use crate::pins::Lock;
+use crate::plugin_cache::{Described, PluginCache};
 use crate::plugin_path::{plugin_files, SearchDir};
+use crate::project_trust::{Change, ProjectTrust};
+use crate::settings::UserSettings;
 use crate::trust;
 
-/// The plugin `lock` pins the file at `path` as.
-fn pinned_as(lock: &Lock, path: &Path, hashes: &mut HashCache) -> Result<String, LoadError> {
-    let actual = hashes.sha256(path).map_err(|e| LoadError::Damaged { reason: format!("cannot be read: {e}") })?;
-    lock.check(path, &actual)
-}
-
-/// A handler subscribed to a signal.
+/// A handler subscribed to a signal; `None` until the plugin is activated.
 pub struct Subscription {
     pub signal: Signal,
     pub order: i32,
-    pub handler: HandlerBox,
+    pub handler: Option<HandlerBox>,
 }
 
-/// A tool a plugin contributes.
+/// A tool a plugin contributes; its runner is `None` until the plugin is activated.
 pub struct Tool {
     pub spec: ToolSpec,
-    pub runner: CommandRunnerBox,
+    pub runner: Option<CommandRunnerBox>,
 }
 
 /// A config schema a plugin declares for a section such as `lambda` or `plugins.slack`.
@@ -40,18 +47,43 @@ pub struct Schema {
     pub schema: Value,
 }
 
-/// A plugin that loaded and registered.
+/// A plugin found on the search path: what it declared, and once activated, its handlers.
 pub struct Plugin {
     pub name: String,
     pub version: String,
     pub description: String,
     pub api_version: String,
     pub path: PathBuf,
+    /// Why its folder is on the search path (`project`, `user`, `bundled`, ...).
+    pub origin: &'static str,
     /// False once the project config says `plugins.<name>.enabled: false`.
     pub enabled: bool,
     pub subscriptions: Vec<Subscription>,
     pub tools: Vec<Tool>,
     pub schemas: Vec<Schema>,
+    /// The open file, until the plugin is activated from it.
+    file: Option<CheckedFile>,
+    /// Whether its library is loaded and registered (handlers and runners present).
+    pub live: bool,
+}
+
+impl Plugin {
+    /// What the plugin declared, for the metadata cache.
+    pub fn described(&self) -> Described {
+        Described {
+            name: self.name.clone(),
+            version: self.version.clone(),
+            description: self.description.clone(),
+            api_version: self.api_version.clone(),
+            tools: self.tools.iter().map(|t| t.spec.clone()).collect(),
+            signals: self
+                .subscriptions
+                .iter()
+                .filter_map(|s| s.signal.name().map(|n| (n.to_string(), s.order)))
+                .collect(),
+            schemas: self.schemas.iter().map(|s| (s.section.clone(), s.schema.clone())).collect(),
+        }
+    }
 }
 
 /// A plugin file that was not loaded, or a plugins folder none of whose files were.
@@ -83,24 +115,54 @@ pub struct Registry {
     pub plugins: Vec<Plugin>,
     pub rejected: Vec<Rejected>,
     pub shadowed: Vec<Shadowed>,
+    /// Library files of an untrusted project's `.fink/plugins`, not opened.
+    pub untrusted: Vec<PathBuf>,
+}
+
+/// A file that passed its checks, with what it declared, before names are compared.
+struct Candidate {
+    origin: &'static str,
+    plugin: Plugin,
+}
+
+/// What loading needs besides the folders.
+pub struct Loading<'a> {
+    pub project: &'a ProjectTrust,
+    pub hashes: &'a mut HashCache,
+    pub cache: &'a mut PluginCache,
+    pub settings: &'a UserSettings,
 }
 
 impl Registry {
-    /// Loads every plugin file in `dirs`, first name wins. A folder someone else could change,
-    /// or whose `plugins.lock` is unreadable, loads none of its files.
-    pub fn load(dirs: &[SearchDir]) -> Registry {
-        Registry::load_with(dirs, &mut HashCache::new())
+    /// Finds every plugin in `dirs` for the project `project`, with the user's caches.
+    pub fn load(dirs: &[SearchDir], project: &ProjectTrust) -> Registry {
+        let settings = UserSettings::read();
+        let mut loading = Loading {
+            project,
+            hashes: &mut HashCache::new(),
+            cache: &mut PluginCache::new(),
+            settings: &settings,
+        };
+        Registry::load_with(dirs, &mut loading)
     }
 
-    /// [`Registry::load`] with the hashes of pinned files from `hashes`.
-    pub fn load_with(dirs: &[SearchDir], hashes: &mut HashCache) -> Registry {
+    /// Finds every plugin file in `dirs`, first name wins (but see the project rule above). A
+    /// folder someone else could change, or whose `plugins.lock` is unreadable, loads none of its
+    /// files.
+    pub fn load_with(dirs: &[SearchDir], loading: &mut Loading<'_>) -> Registry {
         let mut registry = Registry::default();
+        let mut candidates = Vec::new();
         for dir in dirs {
             let files = plugin_files(&dir.path);
             if files.is_empty() {
                 continue;
             }
-            if let Err(error) = trust::check_folder(&dir.path) {
+            if dir.origin == "project" && !loading.project.trusted() {
+                registry.untrusted.extend(files);
+                continue;
+            }
+            let folder_ok = trust::check_folder(&dir.path).and_then(|()| trust::check_ancestors(&dir.path));
+            if let Err(error) = folder_ok {
                 registry.rejected.push(Rejected { path: dir.path.clone(), error, folder: true });
                 continue;
             }
@@ -112,58 +174,150 @@ impl Registry {
                 }
             };
             for path in files {
-                registry.load_file(&path, lock.as_ref(), hashes);
+                tracing::debug!("found plugin file {}", path.display());
+                match registry.candidate(&path, dir.origin, lock.as_ref(), loading) {
+                    Ok(plugin) => candidates.push(Candidate { origin: dir.origin, plugin }),
+                    Err(error) => registry.reject(&path, error),
+                }
             }
         }
-        hashes.save();
-        for shadowed in &registry.shadowed {
-            tracing::debug!("{} shadowed by {}", shadowed.path.display(), shadowed.winner.display());
-        }
+        loading.hashes.save();
+        loading.cache.save();
+        registry.choose(candidates, loading.settings);
         registry
     }
 
     /// Opens, checks and registers one file as the loader does for every file, without trust
     /// checks or pins, and without comparing it with other plugins (`fink plugin install`).
     pub fn inspect(path: &Path) -> Result<Plugin, LoadError> {
-        let (module, info) = loader::open(path)?;
-        loader::register(module, info, path.to_path_buf()).and_then(|l| Registry::default().to_plugin(l))
+        let file = CheckedFile::open_to_inspect(path)?;
+        let (module, info) = loader::open(&file)?;
+        let loaded = loader::register(module, info, path.to_path_buf())?;
+        Registry::default().to_plugin(loaded, "inspected")
     }
 
-    fn load_file(&mut self, path: &Path, lock: Option<&Lock>, hashes: &mut HashCache) {
-        tracing::debug!("loading plugin file {}", path.display());
-        if let Err(error) = trust::check_file(path) {
-            return self.reject(path, error);
-        }
-        // Pins are checked before the file is opened: an unpinned library's code never runs.
-        let pinned = match lock.map(|lock| pinned_as(lock, path, hashes)).transpose() {
-            Ok(pinned) => pinned,
-            Err(error) => return self.reject(path, error),
+    /// One file: opened once, checked (owner and mode, headers, the lock's pin, the project's
+    /// trust), then described from the cache or by loading it.
+    fn candidate(
+        &self,
+        path: &Path,
+        origin: &'static str,
+        lock: Option<&Lock>,
+        loading: &mut Loading<'_>,
+    ) -> Result<Plugin, LoadError> {
+        let file = CheckedFile::open(path)?;
+        let project = origin == "project";
+        // Pins and project trust are checked before the library is loaded: its code never runs.
+        let sha256 = if lock.is_some() || project { Some(file.sha256(loading.hashes)?) } else { None };
+        let pinned = match (lock, &sha256) {
+            (Some(lock), Some(hash)) => Some(lock.check(path, hash)?),
+            _ => None,
         };
-        let (module, info) = match loader::open(path) {
-            Ok(found) => found,
-            Err(error) => return self.reject(path, error),
-        };
-        if let (Some(pinned), Some(lock)) = (pinned, lock) {
-            if pinned != info.name.as_str() {
-                let error =
-                    LoadError::PinnedForAnother { name: info.name.to_string(), lock: lock.path.clone(), pinned };
-                return self.reject(path, error);
+        if let (true, Some(hash)) = (project, &sha256) {
+            if let Some(change) = loading.project.library_change(path, hash) {
+                let since = match change {
+                    Change::Added => "was added",
+                    Change::Changed => "changed",
+                };
+                return Err(LoadError::ChangedSinceTrust {
+                    what: since.to_string(),
+                    project: loading.project.dir.clone(),
+                    fix: loading.project.trust_command(),
+                });
             }
         }
-        if let Some(winner) = self.plugins.iter().find(|p| p.name == info.name.as_str()) {
+        let identity = file.identity();
+        let cached = identity.as_deref().and_then(|id| loading.cache.get(id, sha256.as_deref()));
+        let plugin = match cached {
+            Some(described) => self.from_described(described, path, origin, file)?,
+            None => {
+                let (module, info) = loader::open(&file)?;
+                let loaded = loader::register(module, info, path.to_path_buf())?;
+                let plugin = self.to_plugin(loaded, origin)?;
+                if let Some(identity) = identity {
+                    loading.cache.put(identity, sha256, plugin.described());
+                }
+                plugin
+            }
+        };
+        if let (Some(pinned), Some(lock)) = (pinned, lock) {
+            if pinned != plugin.name {
+                return Err(LoadError::PinnedForAnother { name: plugin.name, lock: lock.path.clone(), pinned });
+            }
+        }
+        Ok(plugin)
+    }
+
+    /// Keeps the first plugin of each name, in search order; a project plugin that takes the
+    /// name of a user or bundled plugin is refused unless the user's settings allow it.
+    fn choose(&mut self, candidates: Vec<Candidate>, settings: &UserSettings) {
+        let guarded: Vec<(String, PathBuf)> = candidates
+            .iter()
+            .filter(|c| matches!(c.origin, "user" | "bundled"))
+            .map(|c| (c.plugin.name.clone(), c.plugin.path.clone()))
+            .collect();
+        for candidate in candidates {
+            let plugin = candidate.plugin;
+            if candidate.origin == "project" && !settings.allows_project_override(&plugin.name) {
+                if let Some((_, other)) = guarded.iter().find(|(name, _)| *name == plugin.name) {
+                    let error = LoadError::ProjectShadows { name: plugin.name.clone(), other: other.clone() };
+                    self.reject(&plugin.path, error);
+                    continue;
+                }
+            }
+            if let Some(winner) = self.plugins.iter().find(|p| p.name == plugin.name) {
+                tracing::debug!("{} shadowed by {}", plugin.path.display(), winner.path.display());
+                let winner = winner.path.clone();
+                self.shadowed.push(Shadowed { path: plugin.path, name: plugin.name, winner });
+                continue;
+            }
+            if let Some(tool) = plugin.tools.iter().find(|t| self.tool_owner(&t.spec.name).is_some()) {
+                let owner = self.tool_owner(&tool.spec.name).unwrap_or_default().to_string();
+                let error = LoadError::BadInfo(format!(
+                    "plugin '{}' declares tool '{}', which plugin '{owner}' already provides",
+                    plugin.name, tool.spec.name
+                ));
+                self.reject(&plugin.path, error);
+                continue;
+            }
+            self.plugins.push(plugin);
+        }
+        for shadowed in &self.shadowed {
             tracing::warn!(
                 "plugin '{}' found twice: using {}, ignoring {}",
-                info.name,
-                winner.path.display(),
-                path.display()
+                shadowed.name,
+                shadowed.winner.display(),
+                shadowed.path.display()
             );
-            let winner = winner.path.clone();
-            self.shadowed.push(Shadowed { path: path.to_path_buf(), name: info.name.to_string(), winner });
-            return;
         }
-        match loader::register(module, info, path.to_path_buf()).and_then(|l| self.to_plugin(l)) {
-            Ok(plugin) => self.plugins.push(plugin),
-            Err(error) => self.reject(path, error),
+    }
+
+    /// Loads and registers every enabled plugin that was described from the cache, from the file
+    /// opened and checked when it was found. A plugin that fails now is rejected.
+    pub fn activate(&mut self) {
+        let mut failed = Vec::new();
+        for (index, plugin) in self.plugins.iter_mut().enumerate() {
+            if plugin.live || !plugin.enabled {
+                continue;
+            }
+            let Some(file) = plugin.file.take() else { continue };
+            tracing::debug!("loading plugin '{}' from {}", plugin.name, plugin.path.display());
+            let loaded = loader::open(&file).and_then(|(module, info)| loader::register(module, info, plugin.path.clone()));
+            match loaded.and_then(|l| Registry::default().to_plugin(l, plugin.origin)) {
+                Ok(fresh) if fresh.name == plugin.name => {
+                    let enabled = plugin.enabled;
+                    *plugin = Plugin { enabled, ..fresh };
+                }
+                Ok(fresh) => failed.push((
+                    index,
+                    LoadError::BadInfo(format!("the file now holds plugin '{}', not '{}'", fresh.name, plugin.name)),
+                )),
+                Err(error) => failed.push((index, error)),
+            }
+        }
+        for (index, error) in failed.into_iter().rev() {
+            let plugin = self.plugins.remove(index);
+            self.reject(&plugin.path, error);
         }
     }
 
@@ -171,20 +325,46 @@ impl Registry {
         self.rejected.push(Rejected { path: path.to_path_buf(), error, folder: false });
     }
 
-    fn to_plugin(&self, loaded: loader::Loaded) -> Result<Plugin, LoadError> {
+    /// A plugin from the cached description of the file `file`, not loaded yet.
+    fn from_described(
+        &self,
+        described: Described,
+        path: &Path,
+        origin: &'static str,
+        file: CheckedFile,
+    ) -> Result<Plugin, LoadError> {
+        let subscriptions = described
+            .signals
+            .iter()
+            .filter_map(|(name, order)| Signal::from_name(name).map(|signal| Subscription { signal, order: *order, handler: None }))
+            .collect();
+        let tools = described.tools.into_iter().map(|spec| Tool { spec, runner: None }).collect();
+        let schemas =
+            described.schemas.into_iter().map(|(section, schema)| Schema { section, schema }).collect();
+        Ok(Plugin {
+            name: described.name,
+            version: described.version,
+            description: described.description,
+            api_version: described.api_version,
+            path: path.to_path_buf(),
+            origin,
+            enabled: true,
+            subscriptions,
+            tools,
+            schemas,
+            file: Some(file),
+            live: false,
+        })
+    }
+
+    fn to_plugin(&self, loaded: loader::Loaded, origin: &'static str) -> Result<Plugin, LoadError> {
         let name = loaded.info.name.to_string();
         let mut tools = Vec::new();
         for (json, runner) in loaded.collected.tools {
             let spec: ToolSpec = serde_json::from_str(&json)
                 .map_err(|e| LoadError::BadInfo(format!("plugin '{name}' declared an unreadable tool: {e}")))?;
             declare::check_tool(&name, &spec).map_err(LoadError::BadInfo)?;
-            if let Some(owner) = self.tool_owner(&spec.name) {
-                return Err(LoadError::BadInfo(format!(
-                    "plugin '{name}' declares tool '{}', which plugin '{owner}' already provides",
-                    spec.name
-                )));
-            }
-            tools.push(Tool { spec, runner });
+            tools.push(Tool { spec, runner: Some(runner) });
         }
         let mut schemas = Vec::new();
         for (section, json) in loaded.collected.schemas {
@@ -204,18 +384,21 @@ impl Registry {
                 }
                 known
             })
-            .map(|(signal, order, handler)| Subscription { signal, order, handler })
+            .map(|(signal, order, handler)| Subscription { signal, order, handler: Some(handler) })
             .collect();
         Ok(Plugin {
             version: loaded.info.version.to_string(),
             description: loaded.info.description.to_string(),
             api_version: loaded.info.api_version.to_string(),
             path: loaded.path,
+            origin,
             enabled: true,
             subscriptions,
             tools,
             schemas,
             name,
+            file: None,
+            live: true,
         })
     }
 

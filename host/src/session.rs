@@ -8,6 +8,7 @@ use serde_json::{json, Map, Value};
 
 use crate::error::Failure;
 use crate::plugin_path::SearchDir;
+use crate::project_trust::ProjectTrust;
 use crate::registry::Registry;
 
 /// What a command needs, as its plugin declared it.
@@ -31,6 +32,8 @@ pub struct Session {
     pub verbosity: i8,
     /// Where plugins were looked for, in priority order.
     pub search_dirs: Vec<SearchDir>,
+    /// Whether the user trusts the project to run its own code.
+    pub trust: ProjectTrust,
 }
 
 /// A tool command resolved against the registry once, right after parsing.
@@ -90,6 +93,7 @@ impl Session {
         set(key::NEEDS_AWS, json!(needs.aws));
         set(key::NEEDS_CONFIG, json!(needs.config));
         set(key::VERBOSITY, json!(self.verbosity));
+        set(key::PROJECT_TRUSTED, json!(self.trust.trusted()));
         context
     }
 }
@@ -122,12 +126,15 @@ mod tests {
 
     #[test]
     fn the_context_has_every_host_key_of_the_contract() {
-        let session = Session { env: Some("dev".into()), project_dir: "/p".into(), verbosity: 1, search_dirs: vec![] };
+        let trust = ProjectTrust { dir: "/p".into(), grant: None };
+        let session =
+            Session { env: Some("dev".into()), project_dir: "/p".into(), verbosity: 1, search_dirs: vec![], trust };
         let context = session.builtin_context(&Registry::default(), "config");
         for row in key::KEYS.iter().filter(|k| k.set_by == "host" && k.name != key::ERROR) {
             assert!(context.contains_key(row.name), "{} missing", row.name);
         }
         assert_eq!(context[key::TOOL], Value::Null);
+        assert_eq!(context[key::PROJECT_TRUSTED], json!(false));
         assert_eq!((context[key::NEEDS_AWS].clone(), context[key::NEEDS_CONFIG].clone()), (json!(false), json!(true)));
     }
 }

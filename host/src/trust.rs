@@ -29,6 +29,50 @@ pub fn check_file(path: &Path) -> Result<(), LoadError> {
     Ok(())
 }
 
+/// Checks an open plugin file by its own metadata (`fstat` of the open file, so the file judged
+/// is the file loaded), and for a symlink the folder of its target and the folders above that.
+pub fn check_open_file(path: &Path, meta: &std::fs::Metadata) -> Result<(), LoadError> {
+    judged(path, "it", meta)?;
+    let is_link = std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    if is_link {
+        if let Some(folder) = path.canonicalize().ok().and_then(|p| p.parent().map(Path::to_path_buf)) {
+            check(&folder, &format!("the folder of its target, {},", folder.display()))?;
+            check_ancestors(&folder)?;
+        }
+    }
+    Ok(())
+}
+
+/// Checks every folder above `dir` (canonical) up to the root: whoever may write one of them can
+/// rename the folders below it and put others in their place. A sticky folder that others may
+/// write (`/tmp`) is fine when root or you own it: there only an entry's owner may rename it.
+pub fn check_ancestors(dir: &Path) -> Result<(), LoadError> {
+    let dir = dir.canonicalize().unwrap_or_else(|_| dir.to_path_buf());
+    for folder in dir.ancestors().skip(1) {
+        check_ancestor(folder)?;
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn check_ancestor(folder: &Path) -> Result<(), LoadError> {
+    use std::os::unix::fs::MetadataExt;
+    let Ok(meta) = std::fs::metadata(folder) else { return Ok(()) };
+    let me = effective_uid();
+    let sticky = meta.mode() & 0o1000 != 0;
+    let owner_ok = meta.uid() == me || meta.uid() == 0;
+    if sticky && owner_ok {
+        return Ok(());
+    }
+    let subject = format!("the folder above it, {},", folder.display());
+    judged(folder, &subject, &meta)
+}
+
+#[cfg(not(unix))]
+fn check_ancestor(_folder: &Path) -> Result<(), LoadError> {
+    Ok(())
+}
+
 /// Why someone else could change a file or folder.
 #[derive(Debug, PartialEq, Eq)]
 enum Problem {
@@ -57,9 +101,14 @@ fn judge(mode: u32, owner: u32, me: u32) -> Option<Problem> {
 
 #[cfg(unix)]
 fn check(path: &Path, subject: &str) -> Result<(), LoadError> {
-    use std::os::unix::fs::MetadataExt;
     // Not readable: the loader says why when it opens it.
     let Ok(meta) = std::fs::metadata(path) else { return Ok(()) };
+    judged(path, subject, &meta)
+}
+
+#[cfg(unix)]
+fn judged(path: &Path, subject: &str, meta: &std::fs::Metadata) -> Result<(), LoadError> {
+    use std::os::unix::fs::MetadataExt;
     let quoted = shell_quote(&path.display().to_string());
     match judge(meta.mode(), meta.uid(), effective_uid()) {
         None => Ok(()),
@@ -76,6 +125,11 @@ fn check(path: &Path, subject: &str) -> Result<(), LoadError> {
 
 #[cfg(not(unix))]
 fn check(_path: &Path, _subject: &str) -> Result<(), LoadError> {
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn judged(_path: &Path, _subject: &str, _meta: &std::fs::Metadata) -> Result<(), LoadError> {
     Ok(())
 }
 
@@ -112,6 +166,28 @@ mod tests {
         assert_eq!(judge(0o041777, 0, 1000), Some(Problem::Writable("group- and world-")), "sticky /tmp too");
         assert_eq!(judge(0o100644, 1001, 1000), Some(Problem::Owner { owner: 1001, me: 1000 }));
         assert_eq!(judge(0o100644, 1001, 0), Some(Problem::Owner { owner: 1001, me: 0 }));
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_folder_above_that_others_may_write_is_refused_unless_it_is_sticky() {
+        use std::os::unix::fs::PermissionsExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let open = tmp.path().join("open");
+        let plugins = open.join("team/plugins");
+        std::fs::create_dir_all(&plugins).unwrap();
+        for dir in [tmp.path().to_path_buf(), open.join("team"), plugins.clone()] {
+            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o777)).unwrap();
+        let error = check_ancestors(&plugins).unwrap_err().to_string();
+        let open = open.canonicalize().unwrap();
+        assert_eq!(
+            error,
+            format!("not trusted: the folder above it, {}, is group- and world-writable; fix with `chmod go-w {}`", open.display(), open.display())
+        );
+        std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o1777)).unwrap();
+        assert!(check_ancestors(&plugins).is_ok(), "a sticky folder like /tmp is fine");
     }
 
     #[test]

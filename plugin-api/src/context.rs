@@ -32,6 +32,12 @@ pub const NEEDS_AWS: &str = "needs_aws";
 pub const NEEDS_CONFIG: &str = "needs_config";
 /// -1 quiet, 0 normal, 1 `-v`, 2 `-vv`.
 pub const VERBOSITY: &str = "verbosity";
+/// Whether the user trusts the project to run its own code (since 1.3): hooks, Python files,
+/// generators, scripts. A plugin runs none of a project's code when this is not `true`.
+pub const PROJECT_TRUSTED: &str = "project_trusted";
+/// What plugins did not run because the project is not trusted (private, since 1.3); the host
+/// names them in its one warning.
+pub const UNTRUSTED_SKIPPED: &str = "_untrusted_skipped";
 /// The error message after a failure.
 pub const ERROR: &str = "error";
 /// The config file the config reader read.
@@ -85,8 +91,10 @@ pub const KEYS: &[Key] = &[
     Key { name: NEEDS_AWS, set_by: "host", kind: "bool", meaning: "whether the command talks to AWS; credential checks skip when `false`" },
     Key { name: NEEDS_CONFIG, set_by: "host", kind: "bool", meaning: "whether the command needs its tool's config section (`false` for commands declared `.without_config()`, which run without an env or config file)" },
     Key { name: VERBOSITY, set_by: "host", kind: "integer", meaning: "`-1` with `-q`, `0` normally, `1` with `-v`, `2` with `-vv`" },
+    Key { name: PROJECT_TRUSTED, set_by: "host", kind: "bool", meaning: "whether the user trusts the project (`fink trust`); plugins run none of the project's own code (hooks, Python files, generators, scripts) unless it is `true` (since 1.3)" },
     Key { name: ERROR, set_by: "host", kind: "string", meaning: "the error message, set before `error` and `finalized` after a failure" },
     Key { name: CONFIG_FILE, set_by: "config-reader", kind: "string", meaning: "the env's config file that was read, e.g. `\"fink_dev.json\"`" },
+    Key { name: UNTRUSTED_SKIPPED, set_by: "any plugin", kind: "array of strings", meaning: "what a plugin did not run because the project is not trusted (`Data::skip_untrusted`); the host's one warning names it (private, since 1.3)" },
     Key { name: SECRETS, set_by: "any plugin", kind: "array of strings", meaning: "values marked secret (`mark_secret`); masked in output, never sent (private)" },
     Key { name: BUNDLE_REQUEST, set_by: "a tool", kind: "object", meaning: "a tool's request to the bundler at `bundle_pre` (`payload::BundleRequest`)" },
     Key { name: BUNDLE, set_by: "bundler", kind: "object", meaning: "the bundle the bundler built (`payload::Bundle`)" },

@@ -126,6 +126,34 @@ impl<'a> Data<'a> {
         self.context().get(context::VERBOSITY).and_then(Value::as_i64).unwrap_or(0)
     }
 
+    /// Whether the user trusts the project to run its own code (since 1.3). `false` when the host
+    /// did not say: a plugin runs no project code unless it is told it may.
+    pub fn project_trusted(&self) -> bool {
+        self.context().get(context::PROJECT_TRUSTED).and_then(Value::as_bool).unwrap_or(false)
+    }
+
+    /// Notes that `what` (e.g. `"command hooks (hooks.command_finalized)"`) was not run because
+    /// the project is not trusted; the host names it in its one warning (since 1.3).
+    pub fn skip_untrusted(&mut self, what: &str) {
+        let list = self.context_mut().entry(context::UNTRUSTED_SKIPPED).or_insert_with(|| Value::Array(Vec::new()));
+        if let Value::Array(items) = list {
+            if !items.iter().any(|i| i.as_str() == Some(what)) {
+                items.push(Value::String(what.to_string()));
+            }
+        }
+    }
+
+    /// The error for a command that cannot work without project code (`what`) in a project the
+    /// user has not trusted: exit code 2, naming the command that trusts it (since 1.3).
+    pub fn untrusted_error(&self, what: &str) -> Error {
+        let dir = self.project_dir().unwrap_or(".");
+        let plain = !dir.is_empty() && dir.chars().all(|c| c.is_ascii_alphanumeric() || "/._-+@%=:,".contains(c));
+        let quoted = if plain { dir.to_string() } else { format!("'{}'", dir.replace('\'', r"'\''")) };
+        Error::new(format!("{what} is the project's own code, and {dir} is not a trusted project"))
+            .with_help(format!("if you trust its code, run `fink trust {quoted}`"))
+            .with_exit_code(2)
+    }
+
     /// Whether the command talks to AWS (credential checks skip when not).
     pub fn needs_aws(&self) -> bool {
         self.context().get(context::NEEDS_AWS).and_then(Value::as_bool).unwrap_or(true)

@@ -1,10 +1,10 @@
-//! Plugins built against other plugin-API releases: the frozen 1.0.0 and 1.1.0 copies must load
+//! Plugins built against other plugin-API releases: the frozen 1.0.0, 1.1.0 and 1.2.0 copies must load
 //! and run their tool; a newer minor and another major are rejected with a clear line.
 
 use crate::support::{example_plugin, legacy_plugin, Project};
 
 /// The releases before today's whose frozen copies are in tests/fixtures.
-const FROZEN: [&str; 2] = ["1.0.0", "1.1.0"];
+const FROZEN: [&str; 3] = ["1.0.0", "1.1.0", "1.2.0"];
 
 #[test]
 fn plugins_built_against_the_frozen_1_0_0_and_1_1_0_apis_load_and_run() {
@@ -76,9 +76,9 @@ fn tool_gets_every_argument_kind_and_its_schema(api: &str) {
 #[test]
 fn a_plugin_needing_a_newer_api_minor_is_rejected() {
     let project = Project::new();
-    let lib = project.install(&legacy_plugin("1.3.0"));
+    let lib = project.install(&legacy_plugin("1.4.0"));
     project.fink(&["config", "-e", "dev"]).code(2).stderr_has(&format!(
-        "plugin {}: needs plugin API 1.3.0, newer than this fink's 1.2.0; upgrade fink",
+        "plugin {}: needs plugin API 1.4.0, newer than this fink's 1.3.0; upgrade fink",
         lib.display()
     ));
 }
@@ -89,7 +89,7 @@ fn a_plugin_for_another_api_major_is_rejected() {
     let lib = project.install(&legacy_plugin("2.0.0"));
     project.fink(&["version"]).ok().stdout_has("rejected: ");
     project.fink(&["config", "-e", "dev"]).code(2).stderr_has(&format!(
-        "plugin {}: built for plugin API 2.0.0, but this fink supports 1.x; rebuild it against fink-plugin-api 1.2.0",
+        "plugin {}: built for plugin API 2.0.0, but this fink supports 1.x; rebuild it against fink-plugin-api 1.3.0",
         lib.display()
     ));
 }

@@ -88,7 +88,7 @@ pub fn plugin(package: &str) -> PathBuf {
 /// (`tests/fixtures/api-<version>`), or against the newest frozen copy with its version rewritten
 /// to `api_version` (a release that does not exist: too new, another major).
 pub fn legacy_plugin(api_version: &str) -> PathBuf {
-    const NEWEST_FROZEN: &str = "1.1.0";
+    const NEWEST_FROZEN: &str = "1.2.0";
     // One build at a time: the variants share a target dir.
     static LOCK: Mutex<()> = Mutex::new(());
     let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());

@@ -1,4 +1,4 @@
-//! The built-in commands (`version`, `plugins`, `config`, `completions`, `plugin`) and the
+//! The built-in commands (`version`, `plugins`, `config`, `completions`, `plugin`, `trust`) and the
 //! runner for tool commands.
 
 /// Appends a line to a `String` buffer (commands print their report in one write).
@@ -15,6 +15,7 @@ pub mod plugin;
 pub mod plugin_new;
 pub mod plugins;
 pub mod tool;
+pub mod trust;
 pub mod version;
 
 use std::io::Write as _;
@@ -23,9 +24,11 @@ use crate::error::Failure;
 use crate::logging;
 use crate::registry::Registry;
 
-/// Commands that run the lifecycle refuse to start while any plugin file is broken: each one is
-/// reported on its own line, and the command exits with 2 before doing anything.
-pub fn ensure_plugins_loaded(registry: &Registry) -> Result<(), Failure> {
+/// Commands that run the lifecycle load every enabled plugin, and refuse to start while any
+/// plugin file is broken: each one is reported on its own line, and the command exits with 2
+/// before doing anything.
+pub fn ensure_plugins_loaded(registry: &mut Registry) -> Result<(), Failure> {
+    registry.activate();
     if registry.rejected.is_empty() {
         return Ok(());
     }

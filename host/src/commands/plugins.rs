@@ -15,6 +15,8 @@ pub fn run(registry: &mut Registry, session: &Session) {
     let mut note = None;
     let mut out = String::new();
     if session.env.is_some() {
+        // Reading the project config runs the config reader's handlers.
+        registry.activate();
         let context = session.builtin_context(registry, "plugins");
         if let Err(failure) = lifecycle::read_switches(registry, session, context) {
             note = Some(format!(

@@ -4,6 +4,7 @@
 //!
 //! Each plugin library owns its own tokio runtime: runtimes cannot cross the plugin boundary.
 
+pub mod file;
 pub mod interrupt;
 
 use std::fmt::Display;

@@ -1,5 +1,7 @@
 //! Posting JSON: a timeout per attempt, one retry, and failures described without the URL (a
-//! webhook's URL holds its token) or any header value (an API key).
+//! webhook's URL holds its token) or any header value (an API key). Redirects are not followed:
+//! following one would send the API key and the message to another address, and a redirect is
+//! not a delivery, so a 3xx answer is a failure naming its status and where it pointed.
 
 use std::io::Read as _;
 use std::time::Duration;
@@ -21,10 +23,13 @@ pub struct Failed {
 
 /// Posts `body` (JSON) to `url` with `headers`, retrying once after a timeout, a connection
 /// problem, a 5xx, 408 or 429. Other 4xx answers mean the endpoint, the key or the message is
-/// wrong: no retry. Returns the number of attempts.
+/// wrong: no retry; nor for a redirect, which is never followed. Returns the number of attempts.
 pub fn post(url: &str, headers: &[(&str, &str)], body: &str, timeout: Duration) -> Result<u32, Failed> {
-    let agent =
-        ureq::AgentBuilder::new().timeout(timeout).user_agent(concat!("fink/", env!("CARGO_PKG_VERSION"))).build();
+    let agent = ureq::AgentBuilder::new()
+        .timeout(timeout)
+        .redirects(0)
+        .user_agent(concat!("fink/", env!("CARGO_PKG_VERSION")))
+        .build();
     let mut attempts = 0;
     loop {
         attempts += 1;
@@ -34,7 +39,9 @@ pub fn post(url: &str, headers: &[(&str, &str)], body: &str, timeout: Duration) 
         }
         let result = request.send_string(body);
         let (why, retry) = match result {
-            Ok(_) => return Ok(attempts),
+            Ok(response) if (200..300).contains(&response.status()) => return Ok(attempts),
+            // Not followed (redirects(0) hands it back), and not delivered.
+            Ok(response) => (not_delivered(response), false),
             Err(ureq::Error::Status(code, response)) => (status(code, response), retryable(code)),
             Err(ureq::Error::Transport(transport)) => (transport_problem(&transport, timeout), true),
         };
@@ -48,6 +55,19 @@ pub fn post(url: &str, headers: &[(&str, &str)], body: &str, timeout: Duration) 
 
 fn retryable(code: u16) -> bool {
     code >= 500 || code == 408 || code == 429
+}
+
+/// `HTTP 302 redirect to https://other.example/hook, not followed`: a 3xx (or any other answer
+/// that is neither a success nor an error).
+fn not_delivered(response: ureq::Response) -> String {
+    let code = response.status();
+    match response.header("Location").map(str::trim).filter(|l| !l.is_empty()) {
+        Some(location) if (300..400).contains(&code) => {
+            format!("HTTP {code} redirect to {}, not followed", location.chars().take(200).collect::<String>())
+        }
+        _ if (300..400).contains(&code) => format!("HTTP {code} redirect without a Location, not followed"),
+        _ => format!("HTTP {code}, not a success"),
+    }
 }
 
 /// `HTTP 404 (channel_not_found)`: Slack says what is wrong in a short body.
@@ -99,11 +119,16 @@ mod tests {
 
     /// A server that answers `replies` connections in turn, with a status and body each.
     fn server(replies: Vec<(u16, &'static str)>) -> (String, std::thread::JoinHandle<usize>) {
+        server_with(replies.into_iter().map(|(code, body)| (code, body, "")).collect())
+    }
+
+    /// [`server`] with extra header lines per reply.
+    fn server_with(replies: Vec<(u16, &'static str, &'static str)>) -> (String, std::thread::JoinHandle<usize>) {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let url = format!("http://{}/services/T0/B0/tok3n", listener.local_addr().unwrap());
         let handle = std::thread::spawn(move || {
             let mut served = 0;
-            for (code, body) in replies {
+            for (code, body, extra) in replies {
                 let (stream, _) = listener.accept().unwrap();
                 let mut reader = BufReader::new(stream);
                 let mut length = 0;
@@ -120,8 +145,10 @@ mod tests {
                 let mut body_in = vec![0; length];
                 reader.read_exact(&mut body_in).unwrap();
                 let mut stream = reader.into_inner();
-                let reply =
-                    format!("HTTP/1.1 {code} X\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}", body.len());
+                let reply = format!(
+                    "HTTP/1.1 {code} X\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
                 stream.write_all(reply.as_bytes()).unwrap();
                 served += 1;
             }
@@ -157,6 +184,25 @@ mod tests {
         let (url, handle) = server(vec![(404, "channel_not_found")]);
         let failed = post(&url, &[], "{}", Duration::from_secs(2)).unwrap_err();
         assert_eq!(failed, Failed { why: "HTTP 404 (channel_not_found)".into(), attempts: 1 });
+        handle.join().unwrap();
+    }
+
+    #[test]
+    fn a_redirect_is_not_followed_nor_delivered_and_names_its_location() {
+        // Two replies ready: a followed redirect would reach the second one.
+        let (url, handle) =
+            server_with(vec![(302, "", "Location: https://elsewhere.example/collect\r\n"), (200, "ok", "")]);
+        let failed = post(&url, &[("DD-API-KEY", "k3y")], "{}", Duration::from_secs(2)).unwrap_err();
+        assert_eq!(
+            failed,
+            Failed { why: "HTTP 302 redirect to https://elsewhere.example/collect, not followed".into(), attempts: 1 }
+        );
+        // The second reply is still waiting: answer it, so the server ends and says it served two.
+        let _ = post(&url, &[], "{}", Duration::from_secs(2));
+        assert_eq!(handle.join().unwrap(), 2);
+        let (url, handle) = server_with(vec![(307, "", "")]);
+        let failed = post(&url, &[], "{}", Duration::from_secs(2)).unwrap_err();
+        assert_eq!(failed.why, "HTTP 307 redirect without a Location, not followed");
         handle.join().unwrap();
     }
 

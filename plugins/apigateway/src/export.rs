@@ -59,7 +59,9 @@ pub fn write(text: &str, output: Option<&Path>, project: &Path) -> Result<()> {
         }
         Some(file) => {
             let path = project.join(file);
-            std::fs::write(&path, text).map_err(|e| Error::new(format!("cannot write {}: {e}", file.display())))?;
+            // In one step: a failure leaves the file that was there.
+            fink_aws::file::write_atomic(&path, text.as_bytes())
+                .map_err(|e| Error::new(format!("cannot write {}: {e}", path.display())))?;
             outln!("exported to {}", file.display());
         }
     }

@@ -90,7 +90,8 @@ pub fn event(facts: &Facts, tags: &[String], secrets: &Secrets) -> Value {
     line("deployment", facts.deployment.as_deref());
     let took = facts.duration.map(fink_plugin_api::human::duration);
     line("duration", took.as_deref());
-    let error = facts.error.as_deref().map(|e| e.chars().take(MAX_ERROR_CHARS).collect::<String>());
+    // Masked before it is shortened: a secret cut by the shortening would no longer match.
+    let error = facts.error.as_deref().map(|e| secrets.mask(e).chars().take(MAX_ERROR_CHARS).collect::<String>());
     line("error", error.as_deref());
     json!({
         "title": secrets.mask(&format!("fink: {}", facts.headline())),
@@ -164,6 +165,18 @@ mod tests {
         let text = body["text"].as_str().unwrap();
         assert!(text.contains("error: boom: **** rejected") && text.contains("user: ana"), "{text}");
         assert!(!body.to_string().contains("p4ssw0rd"), "{body}");
+    }
+
+    #[test]
+    fn a_secret_cut_by_the_shortening_is_masked_first() {
+        let secret = "s3cr3t-t0ken-value";
+        // The secret starts 5 characters before the cut: shortened first, its head would remain.
+        let error = format!("{}{secret} and more", "x".repeat(MAX_ERROR_CHARS - 5));
+        let failed = Facts { error: Some(error), ..facts(Outcome::Failed) };
+        let body = event(&failed, &[], &Secrets::new([secret]));
+        let text = body["text"].as_str().unwrap();
+        assert!(!text.contains("s3cr3"), "the secret's head escaped the mask: {}", &text[text.len() - 40..]);
+        assert!(text.contains(&format!("error: {}****", "x".repeat(MAX_ERROR_CHARS - 5))), "{}", &text[..80]);
     }
 
     #[test]

@@ -10,6 +10,7 @@ use base64::Engine;
 use fink_plugin_api::{info, outln, Error, Result};
 
 use crate::functions::{active_version, ALIAS};
+use crate::shown::escaped;
 
 /// The ping event: gcdt's ramuda sent `ramuda_action`, the Python fink `lambda_action`; both, so
 /// functions written for either answer. A function that supports it answers `"alive"`.
@@ -51,7 +52,7 @@ pub async fn invoke(config: &SdkConfig, request: &Request) -> Result<()> {
         })?;
     if let Some(logs) = out.log_result() {
         if let Ok(bytes) = base64::engine::general_purpose::STANDARD.decode(logs) {
-            info!("log tail:\n{}", String::from_utf8_lossy(&bytes).trim_end());
+            info!("log tail:\n{}", escaped(String::from_utf8_lossy(&bytes).trim_end()));
         }
     }
     let body = out.payload().map(|p| p.as_ref().to_vec()).unwrap_or_default();
@@ -61,11 +62,12 @@ pub async fn invoke(config: &SdkConfig, request: &Request) -> Result<()> {
         _ => match &request.outfile {
             Some(file) => {
                 let path = request.dir.join(file);
-                std::fs::write(&path, &body)
+                // In one step, the response's bytes as they came: a failure leaves the old file.
+                fink_aws::file::write_atomic(&path, &body)
                     .map_err(|e| Error::new(format!("cannot write --outfile {}: {e}", path.display())))?;
                 info!("wrote the response to {}", path.display());
             }
-            None => outln!("{}", String::from_utf8_lossy(&body)),
+            None => outln!("{}", escaped(&String::from_utf8_lossy(&body))),
         },
     }
     if let Some(kind) = out.function_error() {
@@ -140,8 +142,9 @@ fn payload(arg: &str) -> Result<Vec<u8>> {
     Ok(text.into_bytes())
 }
 
+/// `text` on one line, shortened, its control characters escaped.
 fn one_line(text: &str) -> String {
-    let line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    let line = escaped(&text.split_whitespace().collect::<Vec<_>>().join(" ")).into_owned();
     if line.chars().count() > 300 {
         format!("{}...", line.chars().take(300).collect::<String>())
     } else {

@@ -6,7 +6,8 @@
 //! `register` lists the commands; each lives in `commands/` with its `spec()` and `run()`, and
 //! calls into the domain modules: `settings` reads `config.lambda`, `bundle` asks the bundler for
 //! a bundle, `deploy` creates and updates, `functions` holds list/info/delete/rollback, `invoke`
-//! invoke and ping, `logs`, `metrics` and `wire` the rest.
+//! invoke and ping, `logs`, `metrics` and `wire` the rest; `shown` escapes what a function wrote
+//! before it reaches the terminal.
 
 mod bundle;
 mod commands;
@@ -16,6 +17,7 @@ mod invoke;
 mod logs;
 mod metrics;
 mod settings;
+mod shown;
 mod wire;
 
 use fink_plugin_api::payload::bundling_schema;

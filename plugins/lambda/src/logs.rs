@@ -162,10 +162,12 @@ impl Printer {
     }
 }
 
-/// The event's UTC day and its `HH:MM:SS  message` line (the message without its trailing newline).
+/// The event's UTC day and its `HH:MM:SS  message` line (the message without its trailing
+/// newline, its control characters escaped).
 fn format_event(millis: i64, message: &str) -> (NaiveDate, String) {
     let at = Utc.timestamp_millis_opt(millis).single().unwrap_or_default();
-    (at.date_naive(), format!("{}  {}", at.format("%H:%M:%S"), message.trim_end_matches(['\n', '\r'])))
+    let message = crate::shown::escaped(message.trim_end_matches(['\n', '\r']));
+    (at.date_naive(), format!("{}  {message}", at.format("%H:%M:%S")))
 }
 
 fn option_time(option: &str, text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>> {
@@ -239,6 +241,8 @@ mod tests {
         let (date, line) = format_event(millis, "START RequestId: 1\n");
         assert_eq!(date.to_string(), "2017-07-07");
         assert_eq!(line, "08:09:10  START RequestId: 1");
+        let (_, line) = format_event(millis, "\x1b[2J\x1b]0;pwned\x07cleared\r\n");
+        assert_eq!(line, "08:09:10  \\x1b[2J\\x1b]0;pwned\\x07cleared");
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! `cloud dot`: cloudformation.dot (drawn by `crate::dot`), and cloudformation.svg when Graphviz
-//! is installed; without AWS.
+//! is installed; without AWS. Both are replaced in one step: a failure leaves the old ones.
 
 use std::path::Path;
 use std::process::Command;
@@ -20,16 +20,24 @@ pub fn run(call: &mut Invocation) -> Result<()> {
 
 fn dot(dir: &Path, template: &Template) -> Result<()> {
     let path = dir.join("cloudformation.dot");
-    std::fs::write(&path, crate::dot::render(&template.resources()))
+    fink_aws::file::write_atomic(&path, crate::dot::render(&template.resources()).as_bytes())
         .map_err(|e| Error::new(format!("cannot write {}: {e}", path.display())))?;
     outln!("wrote cloudformation.dot");
-    match Command::new("dot")
-        .args(["-Tsvg", "cloudformation.dot", "-o", "cloudformation.svg"])
-        .current_dir(dir)
-        .output()
-    {
-        Ok(out) if out.status.success() => outln!("wrote cloudformation.svg"),
-        Ok(out) => warn!("dot failed: {}", String::from_utf8_lossy(&out.stderr).trim()),
+    // Graphviz writes its own file: into a temporary name, renamed once it succeeded.
+    let temp = format!(".cloudformation.svg.{}.tmp", std::process::id());
+    let drawn = Command::new("dot").args(["-Tsvg", "cloudformation.dot", "-o", &temp]).current_dir(dir).output();
+    match drawn {
+        Ok(out) if out.status.success() => {
+            std::fs::rename(dir.join(&temp), dir.join("cloudformation.svg")).map_err(|e| {
+                let _ = std::fs::remove_file(dir.join(&temp));
+                Error::new(format!("cannot write {}: {e}", dir.join("cloudformation.svg").display()))
+            })?;
+            outln!("wrote cloudformation.svg");
+        }
+        Ok(out) => {
+            let _ = std::fs::remove_file(dir.join(&temp));
+            warn!("dot failed: {}", String::from_utf8_lossy(&out.stderr).trim())
+        }
         Err(_) => outln!("Graphviz's `dot` is not installed: no cloudformation.svg (install graphviz to get one)"),
     }
     Ok(())

@@ -1,4 +1,5 @@
-//! `cloud generate [FILE|-]`: the rendered template as JSON, without AWS.
+//! `cloud generate [FILE|-]`: the rendered template as JSON, without AWS; the file is replaced in
+//! one step.
 
 use std::path::Path;
 
@@ -29,7 +30,9 @@ fn generate(dir: &Path, settings: &Settings, template: &Template, target: Option
     let file =
         target.map(String::from).unwrap_or_else(|| format!("{}-generated-cf-template.json", settings.stack_name));
     let path = dir.join(&file);
-    std::fs::write(&path, text + "\n").map_err(|e| Error::new(format!("cannot write {}: {e}", path.display())))?;
+    // In one step: a failure leaves the file that was there.
+    fink_aws::file::write_atomic(&path, (text + "\n").as_bytes())
+        .map_err(|e| Error::new(format!("cannot write {}: {e}", path.display())))?;
     outln!("wrote {file}");
     Ok(())
 }

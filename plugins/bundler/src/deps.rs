@@ -40,6 +40,8 @@ struct Manager {
     companions: &'static [&'static str],
     /// The environment variable that may name the command.
     env: &'static str,
+    /// The environment variable that limits an install (seconds, default 600).
+    timeout_env: &'static str,
     /// Commands tried in order when the variable is unset.
     candidates: &'static [&'static [&'static str]],
 }
@@ -49,6 +51,7 @@ const PIP: Manager = Manager {
     manifest: "requirements.txt",
     companions: &[],
     env: "FINK_PIP",
+    timeout_env: "FINK_PIP_TIMEOUT",
     candidates: &[&["pip3"], &["pip"], &["python3", "-m", "pip"]],
 };
 
@@ -57,6 +60,7 @@ const NPM: Manager = Manager {
     manifest: "package.json",
     companions: &["package-lock.json", ".npmrc"],
     env: "FINK_NPM",
+    timeout_env: "FINK_NPM_TIMEOUT",
     candidates: &[&["npm"]],
 };
 
@@ -85,6 +89,7 @@ pub fn install(request: &Request, dir: &Path) -> Result<Option<Installed>> {
         return Ok(Some(installed));
     }
     let command = find(manager, &request.runtime)?;
+    let limit = process::Limit::from_env(manager.timeout_env)?;
     fresh(&staging)?;
     info!("installing {} with {} into {shown}", manager.manifest, manager.name);
     let done = if manager.name == "pip" {
@@ -94,7 +99,7 @@ pub fn install(request: &Request, dir: &Path) -> Result<Option<Installed>> {
             "--disable-pip-version-check",
             "--quiet",
         ]);
-        process::run(pip, dir, "pip")?
+        process::run(pip, dir, "pip", limit)?
     } else {
         for name in std::iter::once(&manager.manifest).chain(manager.companions) {
             if dir.join(name).is_file() {
@@ -103,7 +108,7 @@ pub fn install(request: &Request, dir: &Path) -> Result<Option<Installed>> {
         }
         let mut npm = program(&command);
         npm.args(["install", "--omit=dev", "--no-audit", "--no-fund"]);
-        process::run(npm, &staging, "npm")?
+        process::run(npm, &staging, "npm", limit)?
     };
     if !done.success() {
         return Err(Error::new(format!(
@@ -170,14 +175,12 @@ fn resolved(path: PathBuf, args: &[String]) -> Vec<String> {
     std::iter::once(path.to_string_lossy().into_owned()).chain(args.iter().cloned()).collect()
 }
 
+/// Whether `path args --version` succeeds (within a minute: it is a quick check).
 fn works(path: &Path, args: &[String]) -> bool {
-    Command::new(path)
-        .args(args)
-        .arg("--version")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
+    let mut check = Command::new(path);
+    check.args(args).arg("--version");
+    let limit = process::Limit::fixed(std::time::Duration::from_secs(60));
+    process::run(check, Path::new("."), &format!("{} --version", path.display()), limit).is_ok_and(|d| d.success())
 }
 
 fn program(command: &[String]) -> Command {

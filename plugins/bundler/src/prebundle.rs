@@ -1,20 +1,28 @@
 //! `bundling.preBundle`: scripts run in order with `sh -c` in the project dir before bundling;
-//! the first failing one stops the run.
+//! the first failing one stops the run. Each may run `FINK_PREBUNDLE_TIMEOUT` seconds (default
+//! 600); then fink ends it and everything it started.
 
 use std::path::Path;
 use std::process::Command;
 
 use fink_plugin_api::{debug, info, Error, Result};
 
-use crate::process;
+use crate::process::{self, Limit};
+
+/// The environment variable that limits each script (seconds).
+pub const TIMEOUT_VAR: &str = "FINK_PREBUNDLE_TIMEOUT";
 
 /// Runs each script in `dir`; `key` (`lambda.bundling.preBundle`) names the list in errors.
 pub fn run_all(scripts: &[String], dir: &Path, key: &str) -> Result<()> {
+    if scripts.is_empty() {
+        return Ok(());
+    }
+    let limit = Limit::from_env(TIMEOUT_VAR)?;
     for (i, script) in scripts.iter().enumerate() {
         info!("running {key}[{i}]: {script}");
         let mut command = Command::new("sh");
         command.arg("-c").arg(script);
-        let done = process::run(command, dir, &format!("{key}[{i}] `{script}`"))?;
+        let done = process::run(command, dir, &format!("{key}[{i}] `{script}`"), limit)?;
         if !done.success() {
             return Err(Error::new(format!(
                 "{key}[{i}] `{script}` failed with {}; its output:\n{}",

@@ -38,6 +38,8 @@ fn register(plugin: &mut Registration) -> Result<()> {
     }
     plugin.on_with_order(Signal::CONFIG_VALIDATION_FINALIZED, 1500, python::template);
     plugin.on_with_order(Signal::FINALIZED, 9000, python::stop);
+    // Last: what command hooks left running in the background ends with the run.
+    plugin.on_with_order(Signal::FINALIZED, 9100, run::end_left_behind);
     Ok(())
 }
 

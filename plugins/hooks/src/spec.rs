@@ -8,6 +8,29 @@ use fink_plugin_api::{json, Error, Result, Signal, Value};
 /// A hook's time limit unless it sets `timeout`.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(600);
 
+/// The longest time limit fink accepts: a year. Anything longer is a typo (or a way to say
+/// "never", which fink does not offer: every wait has a bound).
+pub const MAX_TIMEOUT_SECONDS: f64 = 365.0 * 24.0 * 3600.0;
+
+/// A time limit in seconds from the config: a number above 0 and at most a year. `key` names it
+/// in the error (`hooks.command_init[0].timeout`, `python_timeout`).
+pub fn seconds(value: &Value, key: &str) -> Result<Duration> {
+    let shown = match value {
+        Value::String(text) => format!("\"{text}\""),
+        other => other.to_string(),
+    };
+    let invalid = || {
+        Error::new(format!(
+            "{key} must be a number of seconds above 0 and at most {MAX_TIMEOUT_SECONDS:.0} (a year), got {shown}"
+        ))
+    };
+    let seconds = value.as_f64().ok_or_else(invalid)?;
+    if !seconds.is_finite() || seconds <= 0.0 || seconds > MAX_TIMEOUT_SECONDS {
+        return Err(invalid());
+    }
+    Duration::try_from_secs_f64(seconds).map_err(|_| invalid())
+}
+
 /// The signals a hook can run at: every one from `config_read_finalized` on (the hooks are in
 /// the config, so nothing before it can run them).
 pub fn hookable() -> impl Iterator<Item = Signal> {
@@ -122,11 +145,7 @@ fn hook(entry: &Value, key: &str) -> Result<Hook> {
             let run = run.ok_or_else(|| Error::new(format!("{key}.run is missing: the command to run")))?;
             let timeout = match entry.get("timeout") {
                 None | Some(Value::Null) => DEFAULT_TIMEOUT,
-                Some(v) => v
-                    .as_f64()
-                    .filter(|s| *s > 0.0)
-                    .map(Duration::from_secs_f64)
-                    .ok_or_else(|| Error::new(format!("{key}.timeout must be a number of seconds above 0")))?,
+                Some(v) => seconds(v, &format!("{key}.timeout"))?,
             };
             Ok(Hook {
                 run: run.to_string(),
@@ -175,5 +194,33 @@ mod tests {
         );
         check(&json!({"hooks": {"config_read_finalized": ["true"], "error": [], "finalized": ["true"]}})).unwrap();
         assert_eq!(hookable().next(), Some(Signal::CONFIG_READ_FINALIZED));
+    }
+
+    #[test]
+    fn timeouts_too_large_negative_or_not_numbers_name_the_key() {
+        let err = |timeout: Value| {
+            check(&json!({"hooks": {"command_init": [{"run": "x", "timeout": timeout}]}}))
+                .unwrap_err()
+                .message()
+                .to_string()
+        };
+        let expected = |shown: &str| {
+            format!("hooks.command_init[0].timeout must be a number of seconds above 0 and at most 31536000 (a year), got {shown}")
+        };
+        // 1e30 and u64::MAX seconds do not fit a Duration: an error, not a panic.
+        assert_eq!(err(json!(1e30)), expected("1e+30"));
+        assert_eq!(err(json!(u64::MAX)), expected("18446744073709551615"));
+        assert_eq!(err(json!(f64::MAX)), expected("1.7976931348623157e+308"));
+        assert_eq!(err(json!(-5)), expected("-5"));
+        assert_eq!(err(json!(0)), expected("0"));
+        assert_eq!(err(json!("10")), expected("\"10\""));
+        assert_eq!(err(json!(31536001)), expected("31536001"));
+        // JSON has no NaN: serde_json makes it null, which seconds() refuses too.
+        assert_eq!(
+            seconds(&json!(f64::NAN), "t").unwrap_err().message(),
+            "t must be a number of seconds above 0 and at most 31536000 (a year), got null"
+        );
+        assert_eq!(seconds(&json!(0.5), "t").unwrap(), Duration::from_millis(500));
+        assert_eq!(seconds(&json!(31536000), "t").unwrap(), Duration::from_secs(31_536_000));
     }
 }

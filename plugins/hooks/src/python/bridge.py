@@ -1,19 +1,23 @@
 # fink's Python bridge: runs a project's Python hooks, templates and configs the way gcdt and
 # fink ran them, for one fink run. fink starts it with the project's interpreter and speaks one
-# JSON object per line: requests on stdin, answers on the original stdout. The project's own
-# prints go to stderr, so they cannot break the protocol.
+# JSON object per line over two pipes of their own (FINK_BRIDGE_FDS: requests, answers), so the
+# project's code keeps stdin (empty) and stdout (fink's stderr) for itself.
 import importlib.abc
 import importlib.util
 import inspect
 import json
+import math
 import os
 import sys
 import traceback
 import types
 
-answers = os.fdopen(os.dup(1), "w", buffering=1)
-os.dup2(2, 1)
-sys.stdout = sys.stderr
+_fds = os.environ.pop("FINK_BRIDGE_FDS", "3,4").split(",")
+for _fd in _fds:
+    # Not passed on to what the project's code starts (os.system, subprocess with close_fds=False).
+    os.set_inheritable(int(_fd), False)
+requests = os.fdopen(int(_fds[0]), "r", encoding="utf-8")
+answers = os.fdopen(int(_fds[1]), "w", buffering=1, encoding="utf-8")
 
 SIGNALS = [
     "initialized", "config_read_init", "config_read_finalized", "check_credentials_init",
@@ -121,6 +125,52 @@ def load(path):
     return {"signals": connected, "functions": functions}
 
 
+class NotJSON(Exception):
+    """A value the project's code handed back that JSON cannot carry."""
+
+
+def not_json(value, path):
+    """Where `value` holds something JSON has no form for, as a sentence; None when it is JSON."""
+    if isinstance(value, float):
+        if math.isnan(value) or math.isinf(value):
+            return "%s is %r, which JSON cannot carry (it has no NaN or infinities)" % (path, value)
+        return None
+    if value is None or isinstance(value, (str, int, bool)):
+        return None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                return "%s has the key %r (a %s): JSON keys are strings" % (path, key, type(key).__name__)
+            found = not_json(item, "%s[%r]" % (path, key))
+            if found:
+                return found
+        return None
+    if isinstance(value, (list, tuple)):
+        for i, item in enumerate(value):
+            found = not_json(item, "%s[%d]" % (path, i))
+            if found:
+                return found
+        return None
+    return "%s is a %s, which JSON cannot carry" % (path, type(value).__name__)
+
+
+def check_json(**values):
+    for name, value in values.items():
+        found = not_json(value, name)
+        if found:
+            raise NotJSON(found)
+
+
+def dumps(value):
+    return json.dumps(value, allow_nan=False)
+
+
+def running(where, function):
+    """Tells fink which project function runs now, so a timeout can name it."""
+    answers.write(dumps({"running": {"file": where, "function": function}}) + "\n")
+    answers.flush()
+
+
 def call(function, context, config):
     """gcdt called these with no arguments or with (context, config), whichever they take."""
     try:
@@ -142,10 +192,14 @@ def as_json(value):
         value = value.decode("utf-8")
     if isinstance(value, str):
         return value
-    return json.dumps(value, indent=2)
+    check_json(value=value)
+    return json.dumps(value, indent=2, allow_nan=False)
 
 
 def failure(where, function, exc):
+    if isinstance(exc, NotJSON):
+        return {"ok": False, "error": {"file": where, "function": function, "not_json": str(exc),
+                                       "message": str(exc), "traceback": ""}}
     return {"ok": False, "error": {
         "file": where, "function": function,
         "message": "%s: %s" % (type(exc).__name__, exc) if str(exc) else type(exc).__name__,
@@ -157,6 +211,7 @@ def handle(request):
     op = request.get("op")
     if op == "load":
         try:
+            running(os.path.basename(request["file"]), "<module>")
             return {"ok": True, **load(request["file"])}
         except BaseException as exc:
             return failure(os.path.basename(request["file"]), "<module>", exc)
@@ -164,19 +219,24 @@ def handle(request):
         signal = request["signal"]
         context, config = request.get("context", {}), request.get("config", {})
         for (where, receiver) in list(getattr(signals, signal).receivers):
+            name = getattr(receiver, "__name__", repr(receiver))
             try:
+                running(where, name)
                 receiver(context) if signal in CONTEXT_ONLY else receiver((context, config))
+                check_json(context=context, config=config)
             except BaseException as exc:
-                return failure(where, getattr(receiver, "__name__", repr(receiver)), exc)
+                return failure(where, name, exc)
         return {"ok": True, "context": context, "config": config}
     if op == "call":
         where, name = request["file"], request["function"]
         module = modules[where]
         try:
+            running(os.path.basename(where), name)
             value = call(getattr(module, name), request.get("context", {}), request.get("config", {}))
             if name == "generate_config":
                 if not isinstance(value, dict):
                     raise TypeError("generate_config() must return a dict, not %s" % type(value).__name__)
+                check_json(config=value)
                 return {"ok": True, "value": value}
             return {"ok": True, "value": None if value is None else as_json(value)}
         except BaseException as exc:
@@ -188,13 +248,20 @@ def main():
     project = os.getcwd()
     if project not in sys.path:
         sys.path.insert(0, project)
-    for line in sys.stdin:
+    for line in requests:
         if not line.strip():
             continue
         request = json.loads(line)
         if request.get("op") == "quit":
             break
-        answers.write(json.dumps(handle(request)) + "\n")
+        answer = handle(request)
+        try:
+            text = dumps(answer)
+        except (TypeError, ValueError) as exc:
+            # check_json let something through: still an answer, never a dead bridge.
+            text = dumps(failure(os.path.basename(request.get("file", "")), request.get("function", ""),
+                                 NotJSON("the answer is not JSON: %s" % exc)))
+        answers.write(text + "\n")
         answers.flush()
 
 

@@ -11,10 +11,14 @@ mod bridge;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::time::Duration;
 
 use fink_plugin_api::{debug, json, warn, Error, Event, GeneratedTemplate, Result, Signal, TemplateRequest, Value};
 
-use bridge::Bridge;
+use bridge::{Bridge, Broken};
+
+/// The config key that limits each call into Python (seconds).
+pub const TIMEOUT_KEY: &str = "python_timeout";
 
 /// The cloud tool's template source.
 pub const TEMPLATE_FILE: &str = "cloudformation.py";
@@ -114,7 +118,7 @@ pub fn fire(signal: Signal, event: &mut Event) -> Result<()> {
     }
     let input = super::input(event);
     let request = json!({"op": "signal", "signal": name, "context": input["context"], "config": input["config"]});
-    let answer = session.bridge.ask(&request)?;
+    let answer = ask(&mut guard, &request, event.config(), name)?;
     drop(guard);
     let answer = checked(answer, name)?;
     let context = answer.get("context").and_then(Value::as_object).cloned().unwrap_or_default();
@@ -188,8 +192,9 @@ fn load(event: &Event, path: &Path, now: Signal, late: &[Signal]) -> Result<Vec<
         let bridge = Bridge::start(&interpreter, from, &event.project_path(), &name)?;
         *guard = Some(Session { bridge, connected: BTreeMap::new(), files: Vec::new() });
     }
+    let request = json!({"op": "load", "file": path.display().to_string()});
+    let answer = ask(&mut guard, &request, event.config(), now.name().unwrap_or("?"))?;
     let Some(session) = guard.as_mut() else { return Ok(Vec::new()) };
-    let answer = session.bridge.ask(&json!({"op": "load", "file": path.display().to_string()}))?;
     let answer = checked(answer, now.name().unwrap_or("?"))?;
     let functions: Vec<String> =
         answer["functions"].as_array().into_iter().flatten().filter_map(Value::as_str).map(String::from).collect();
@@ -215,8 +220,58 @@ fn call(event: &Event, name: &str, function: &str, signal: Signal) -> Result<Val
     };
     let request = json!({"op": "call", "file": file.path.display().to_string(), "function": function,
                          "context": input["context"], "config": input["config"]});
-    let answer = session.bridge.ask(&request)?;
+    let answer = ask(&mut guard, &request, event.config(), signal.name().unwrap_or("?"))?;
     Ok(checked(answer, signal.name().unwrap_or("?"))?.get("value").cloned().unwrap_or(Value::Null))
+}
+
+/// Each call into Python may take the config's `python_timeout` seconds (default 600).
+fn timeout(config: &Value) -> Result<Duration> {
+    match config.get(TIMEOUT_KEY) {
+        None | Some(Value::Null) => Ok(crate::spec::DEFAULT_TIMEOUT),
+        Some(value) => crate::spec::seconds(value, TIMEOUT_KEY),
+    }
+}
+
+/// Sends `request` to the bridge within the time limit. A bridge that does not answer in time,
+/// is interrupted or dies is ended and forgotten, so later signals do not wait for it again.
+fn ask(guard: &mut Option<Session>, request: &Value, config: &Value, signal: &str) -> Result<Value> {
+    let limit = timeout(config)?;
+    let Some(session) = guard.as_mut() else { return Err(Error::new("the Python bridge is not running")) };
+    let broken = match session.bridge.ask(request, limit) {
+        Ok(answer) => return Ok(answer),
+        Err(broken) => broken,
+    };
+    if let Some(session) = guard.take() {
+        session.bridge.kill();
+    }
+    // What Python was running: what the bridge said last, else what fink asked for.
+    let place = |running: Option<(String, String)>| {
+        let (file, function) = running.unwrap_or_else(|| {
+            let file = request["file"].as_str().map(Path::new).and_then(Path::file_name);
+            let file = file.map(|f| f.to_string_lossy().into_owned()).unwrap_or_else(|| "Python".into());
+            let function =
+                request["function"].as_str().unwrap_or(if request["op"] == "load" { "<module>" } else { "" });
+            (file, function.to_string())
+        });
+        match function.as_str() {
+            "<module>" => format!("{file}: loading it"),
+            "" => format!("{file}: the functions for {signal}"),
+            _ => format!("{file}: {function} ({signal})"),
+        }
+    };
+    Err(match broken {
+        Broken::TimedOut { running } => Error::new(format!(
+            "{} did not finish within {}: fink ended its Python process",
+            place(running),
+            fink_plugin_api::human::seconds(limit)
+        ))
+        .with_help(format!(
+            "the config's {TIMEOUT_KEY} sets the limit for each call into Python (seconds, default 600)"
+        )),
+        Broken::Interrupted { running } => Error::new(format!("interrupted: {} was stopped", place(running)))
+            .with_exit_code(crate::run::EXIT_INTERRUPTED),
+        Broken::Gone(error) => error,
+    })
 }
 
 /// The answer, or its Python exception as an error naming file, function and signal (the
@@ -232,6 +287,16 @@ fn checked(answer: Value, signal: &str) -> Result<Value> {
     }
     let function = text("function");
     let place = if function == "<module>" { "loading it".to_string() } else { format!("{function} ({signal})") };
-    Err(Error::new(format!("{}: {place} raised {}", text("file"), text("message")))
-        .with_help("run with -v to see the Python traceback"))
+    // A value JSON cannot carry (NaN, a set, ...) is not an exception of the project's.
+    if let Some(detail) = error["not_json"].as_str() {
+        return Err(Error::new(format!("{}: {place}: {detail}", text("file")))
+            .with_help("hand back only JSON values: str, int, finite float, bool, None, list, dict"));
+    }
+    let message = text("message");
+    let help = if message.starts_with("EOFError") {
+        "Python hooks have an empty stdin, so input() ends at once: take the value from the config or the environment"
+    } else {
+        "run with -v to see the Python traceback"
+    };
+    Err(Error::new(format!("{}: {place} raised {message}", text("file"))).with_help(help))
 }

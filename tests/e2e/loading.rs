@@ -85,6 +85,7 @@ fn the_first_of_two_plugins_with_one_name_wins_with_a_warning() {
     let project = Project::with(&["fink-fixture-alpha"]);
     let second_dir = project.dir().join(".fink/plugins");
     let second = project.install_into(&second_dir, &plugin("fink-fixture-alpha"));
+    project.trust();
     let first = project.plugins_dir().join(lib_file("fink_fixture_alpha"));
     let run = project.fink(&["plugins"]).ok();
     assert!(
@@ -107,6 +108,7 @@ fn plugin_path_variable_and_project_folder_are_searched() {
     let extra = project.dir().join("extra");
     project.install_into(&extra, &plugin("fink-fixture-alpha"));
     project.install_into(&project.dir().join(".fink/plugins"), &plugin("fink-plugin-say-hello"));
+    project.trust();
     let project = project.env("FINK_PLUGIN_PATH", extra.to_str().unwrap());
     let run = project.fink(&["plugins"]).ok();
     assert!(run.stdout.contains("alpha 0.3.1 [enabled]"), "{}", run.stdout);

@@ -198,7 +198,17 @@ pub struct Project {
 }
 
 impl Project {
+    /// A project its user trusts: the harness runs `fink trust` in it, as a user would before
+    /// working in a project of their own (see docs/security.md). Tests of untrusted projects use
+    /// [`Project::untrusted`].
     pub fn new() -> Self {
+        let project = Project::untrusted();
+        project.trust();
+        project
+    }
+
+    /// A project nobody has trusted yet, like a fresh clone of someone else's repository.
+    pub fn untrusted() -> Self {
         fink_test_support::owner_writes_only();
         let root = tempfile::tempdir().unwrap();
         for dir in ["project", "plugins", "home"] {
@@ -208,9 +218,23 @@ impl Project {
         Project { root, envs: Vec::new() }
     }
 
-    /// A project with the given workspace plugins installed.
+    /// `fink trust` in the project dir (again after its `.fink/plugins` changed).
+    pub fn trust(&self) -> Run {
+        self.fink(&["trust"]).ok()
+    }
+
+    /// A trusted project with the given workspace plugins installed.
     pub fn with(packages: &[&str]) -> Self {
         let project = Project::new();
+        for p in packages {
+            project.install(&plugin(p));
+        }
+        project
+    }
+
+    /// An untrusted project with the given workspace plugins installed.
+    pub fn untrusted_with(packages: &[&str]) -> Self {
+        let project = Project::untrusted();
         for p in packages {
             project.install(&plugin(p));
         }
@@ -288,6 +312,8 @@ impl Project {
             .env("HOME", self.home())
             .env("XDG_DATA_HOME", self.home().join(".local/share"))
             .env_remove("XDG_CACHE_HOME")
+            .env_remove("XDG_CONFIG_HOME")
+            .env_remove("FINK_TRUSTED_PATHS")
             .env("USER", "tester")
             .env("FINK_FIXTURE_RECORD", self.record_file())
             .env("NO_COLOR", "1")

@@ -131,6 +131,7 @@ fn with_a_plugins_lock_only_pinned_files_load_and_others_are_refused_with_both_h
     // A lock pins only its own folder.
     let elsewhere = project.dir().join(".fink/plugins");
     project.install_into(&elsewhere, &plugin("fink-plugin-config-reader"));
+    project.trust();
     project.fink(&["plugins"]).ok().stdout_has("config-reader 0.1.0 [enabled]");
 }
 

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use crate::atomic::{self, Staged};
 use crate::error::Failure;
+use crate::hash_cache::HashCache;
+use crate::project_trust::{self, Grant, Store};
 use crate::pins::{self, Lock};
 use crate::plugin_path;
 use crate::registry::Registry;
@@ -36,10 +38,46 @@ pub fn run(registry: &Registry, session: &Session, command: &PluginCommand) -> R
             let folder = folder(*scope, session)?;
             let names = install(registry, &folder, files, *force)?;
             warn_if_shadowed(registry, session, &folder, &names);
+            if *scope == Scope::Project {
+                record_project_trust(session, &folder);
+            }
             Ok(())
         }
         PluginCommand::Remove { name, scope } => remove(registry, &folder(*scope, session)?, name),
         PluginCommand::New { name, tool } => super::plugin_new::run(session, name, *tool),
+    }
+}
+
+/// A library the user installed into a trusted project's folder with fink itself is one they
+/// chose: its hash joins the project's trust. In an untrusted project it is not loaded until the
+/// project is trusted, which the user is told.
+fn record_project_trust(session: &Session, folder: &Path) {
+    match &session.trust.grant {
+        Some(Grant::Recorded(entry)) => {
+            let mut store = Store::read();
+            let mut hashes = HashCache::new();
+            let Some(recorded) = store.projects.iter_mut().find(|e| e.path == entry.path) else { return };
+            for file in plugin_path::plugin_files(folder) {
+                let file = project_trust::canonical(&file);
+                match hashes.sha256(&file) {
+                    Ok(hash) => {
+                        recorded.plugins.insert(file, hash);
+                    }
+                    Err(error) => tracing::warn!("cannot read {}: {error}", file.display()),
+                }
+            }
+            hashes.save();
+            if let Err(error) = store.write() {
+                tracing::warn!("could not record the installed plugin in your trusted projects: {error}");
+            }
+        }
+        Some(Grant::Environment(_)) => {}
+        None => tracing::warn!(
+            "{} is not a trusted project, so fink does not load the plugins in {}; if you trust it, run `{}`",
+            session.trust.dir.display(),
+            folder.display(),
+            session.trust.trust_command()
+        ),
     }
 }
 

@@ -2,10 +2,18 @@
 //! cloudformation.py`), gcdt's `cloudformation.py` run by the hooks plugin (asked for at
 //! `config_validation_finalized`, see [`request`]), or a template file; JSON or YAML with
 //! CloudFormation's short tags.
+//!
+//! The generator's stdout and stderr go to files, not pipes, so it can print any amount to either
+//! and a background process it leaves behind cannot hold fink. It runs in its own process group
+//! for `FINK_GENERATOR_TIMEOUT` seconds at most (default 600); then fink ends the group.
 
-use std::io::Write as _;
+use std::fs::File;
+use std::io::{Read as _, Seek as _, SeekFrom, Write as _};
+use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicI32, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use fink_plugin_api::{warn, Error, Event, GeneratedTemplate, Payload, Result, TemplateRequest, Value};
 use serde_json::Map;
@@ -104,14 +112,136 @@ fn display(dir: &Path, path: &Path) -> String {
     path.strip_prefix(dir).unwrap_or(path).display().to_string()
 }
 
+/// The environment variable that limits the generator (seconds).
+pub const GENERATOR_TIMEOUT_VAR: &str = "FINK_GENERATOR_TIMEOUT";
+
+/// How long the generator may run unless [`GENERATOR_TIMEOUT_VAR`] says otherwise.
+const GENERATOR_TIMEOUT: Duration = Duration::from_secs(600);
+
+/// Between SIGTERM and SIGKILL when fink ends the generator's process group.
+const GRACE: Duration = Duration::from_secs(5);
+
+/// The exit code of a run stopped by Ctrl-C.
+const EXIT_INTERRUPTED: i32 = 130;
+
+/// The generator's time limit: `FINK_GENERATOR_TIMEOUT` seconds, else ten minutes.
+fn generator_timeout() -> Result<Duration> {
+    timeout_from(&std::env::var(GENERATOR_TIMEOUT_VAR).unwrap_or_default())
+}
+
+fn timeout_from(text: &str) -> Result<Duration> {
+    if text.trim().is_empty() {
+        return Ok(GENERATOR_TIMEOUT);
+    }
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|s| s.is_finite() && *s > 0.0 && *s <= 31_536_000.0)
+        .and_then(|s| Duration::try_from_secs_f64(s).ok())
+        .ok_or_else(|| {
+            Error::new(format!(
+                "{GENERATOR_TIMEOUT_VAR} must be a number of seconds above 0 and at most 31536000 (a year), got '{text}'"
+            ))
+        })
+}
+
+/// The last SIGINT or SIGTERM that arrived while the generator ran (0: none).
+static CAUGHT: AtomicI32 = AtomicI32::new(0);
+
+extern "C" fn note_signal(signal: libc::c_int) {
+    CAUGHT.store(signal, Ordering::SeqCst);
+}
+
+/// While the generator runs, Ctrl-C and SIGTERM are caught and passed on to its process group;
+/// the old handlers come back when it ends.
+struct Forwarding {
+    old: [libc::sighandler_t; 2],
+}
+
+impl Forwarding {
+    fn start() -> Forwarding {
+        CAUGHT.store(0, Ordering::SeqCst);
+        let handler = note_signal as extern "C" fn(libc::c_int) as libc::sighandler_t;
+        // SAFETY: `note_signal` only stores into an atomic, which is async-signal-safe.
+        let old = unsafe { [libc::signal(libc::SIGINT, handler), libc::signal(libc::SIGTERM, handler)] };
+        Forwarding { old }
+    }
+}
+
+impl Drop for Forwarding {
+    fn drop(&mut self) {
+        // SAFETY: puts back the handlers that were there before.
+        unsafe {
+            libc::signal(libc::SIGINT, self.old[0]);
+            libc::signal(libc::SIGTERM, self.old[1]);
+        }
+    }
+}
+
+fn signal_group(group: u32, signal: libc::c_int) -> bool {
+    // SAFETY: kill(2) of the generator's own process group (signal 0 only checks it exists).
+    unsafe { libc::kill(-(group as libc::pid_t), signal) == 0 }
+}
+
+/// Ends the generator's process group: SIGTERM, then SIGKILL after [`GRACE`]; reaps it.
+fn end_group(child: &mut Child) {
+    let group = child.id();
+    signal_group(group, libc::SIGTERM);
+    let deadline = Instant::now() + GRACE;
+    while Instant::now() < deadline {
+        let _ = child.try_wait();
+        if !signal_group(group, 0) {
+            return;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    signal_group(group, libc::SIGKILL);
+    let _ = child.wait();
+}
+
+/// A file only fink can read, removed from the folder at once (it lives while it is open).
+fn scratch_file(what: &str) -> Result<File> {
+    use std::os::unix::fs::OpenOptionsExt as _;
+    static COUNT: AtomicU64 = AtomicU64::new(0);
+    let nanos =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.subsec_nanos()).unwrap_or(0);
+    let path = std::env::temp_dir().join(format!(
+        "fink-generator-{}-{}-{nanos}.{what}",
+        std::process::id(),
+        COUNT.fetch_add(1, Ordering::SeqCst)
+    ));
+    let file =
+        std::fs::OpenOptions::new().read(true).write(true).create_new(true).mode(0o600).open(&path).map_err(|e| {
+            Error::new(format!("cannot create {} for the template generator's {what}: {e}", path.display()))
+        })?;
+    let _ = std::fs::remove_file(&path);
+    Ok(file)
+}
+
+/// What the generator wrote to `file`.
+fn written(mut file: File) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    let _ = file.seek(SeekFrom::Start(0)).and_then(|_| file.read_to_end(&mut bytes));
+    bytes
+}
+
 /// Runs the generator in the project dir and returns what it printed.
 fn generate(dir: &Path, command: &str, context: &Value, config: &Value) -> Result<String> {
+    let limit = generator_timeout()?;
+    let (stdout, stderr) = (scratch_file("stdout")?, scratch_file("stderr")?);
+    let copy = |file: &File| {
+        file.try_clone().map_err(|e| Error::new(format!("cannot capture the template generator's output: {e}")))
+    };
+    let (out, err) = (copy(&stdout)?, copy(&stderr)?);
+    // Caught before the generator starts, so a Ctrl-C right after it began reaches it too.
+    let forwarding = Forwarding::start();
     let mut child = Command::new("sh")
         .args(["-c", command])
         .current_dir(dir)
         .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
+        .stdout(Stdio::from(out))
+        .stderr(Stdio::from(err))
+        .process_group(0)
         .spawn()
         .map_err(|e| Error::new(format!("cannot run template generator `{command}`: {e}")))?;
     // Private context keys (`_secrets` among them) stay inside fink.
@@ -121,20 +251,55 @@ fn generate(dir: &Path, command: &str, context: &Value, config: &Value) -> Resul
         .unwrap_or_default();
     let input = fink_plugin_api::json!({"context": public, "config": config}).to_string();
     if let Some(mut stdin) = child.stdin.take() {
-        // A generator that ignores its input may close stdin early; that is fine.
-        let _ = stdin.write_all(input.as_bytes());
+        // On its own thread, not waited for: a generator that never reads its input cannot
+        // block fink. One that ignores it may close stdin early; that is fine.
+        std::thread::spawn(move || {
+            let _ = stdin.write_all(input.as_bytes());
+        });
     }
-    let out = child.wait_with_output().map_err(|e| Error::new(format!("template generator `{command}`: {e}")))?;
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    if !out.status.success() {
-        let code = out.status.code().map(|c| c.to_string()).unwrap_or_else(|| "a signal".into());
-        let tail: Vec<&str> = stderr.lines().rev().take(20).collect::<Vec<_>>().into_iter().rev().collect();
+    let started = Instant::now();
+    let mut interrupted = false;
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(status)) => break Some(status),
+            Ok(None) if started.elapsed() >= limit => {
+                end_group(&mut child);
+                break None;
+            }
+            Ok(None) => {
+                let caught = CAUGHT.swap(0, Ordering::SeqCst);
+                if caught != 0 {
+                    interrupted = true;
+                    signal_group(child.id(), caught);
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            Err(e) => {
+                end_group(&mut child);
+                return Err(Error::new(format!("template generator `{command}`: {e}")));
+            }
+        }
+    };
+    drop(forwarding);
+    let stderr = String::from_utf8_lossy(&written(stderr)).into_owned();
+    let tail: Vec<&str> = stderr.lines().rev().take(20).collect::<Vec<_>>().into_iter().rev().collect();
+    let tail = if tail.is_empty() { String::new() } else { format!(":\n  {}", tail.join("\n  ")) };
+    if interrupted {
+        return Err(Error::new(format!("interrupted: template generator `{command}` was stopped"))
+            .with_exit_code(EXIT_INTERRUPTED));
+    }
+    let Some(status) = status else {
         return Err(Error::new(format!(
-            "template generator `{command}` failed with exit code {code}{}",
-            if tail.is_empty() { String::new() } else { format!(":\n  {}", tail.join("\n  ")) }
-        )));
+            "template generator `{command}` timed out after {}: fink ended it{tail}",
+            fink_plugin_api::human::seconds(limit)
+        ))
+        .with_help(format!("{GENERATOR_TIMEOUT_VAR} sets the limit in seconds (default 600)")));
+    };
+    if !status.success() {
+        let code = status.code().map(|c| c.to_string()).unwrap_or_else(|| "a signal".into());
+        return Err(Error::new(format!("template generator `{command}` failed with exit code {code}{tail}")));
     }
-    let text = String::from_utf8(out.stdout)
+    let text = String::from_utf8(written(stdout))
         .map_err(|_| Error::new(format!("template generator `{command}` printed something that is not UTF-8")))?;
     if text.trim().is_empty() {
         return Err(Error::new(format!("template generator `{command}` printed no template")));
@@ -250,5 +415,30 @@ mod tests {
         let failing = Settings { generator: Some("echo boom >&2; exit 3".into()), ..Default::default() };
         let err = load(dir.path(), &failing, &json!({}), &json!({})).unwrap_err();
         assert_eq!(err.message(), "template generator `echo boom >&2; exit 3` failed with exit code 3:\n  boom");
+    }
+
+    #[test]
+    fn a_generator_can_fill_stderr_and_leave_a_background_process() {
+        let dir = tempfile::tempdir().unwrap();
+        // 2 MiB on stderr before the template: a pipe read after the exit would block it.
+        let command = "head -c 2097152 /dev/zero >&2; sleep 300 & echo $! > bg.pid; echo '{\"Resources\": {\"T\": {\"Type\": \"T\"}}}'";
+        let settings = Settings { generator: Some(command.into()), ..Default::default() };
+        let started = Instant::now();
+        let t = load(dir.path(), &settings, &json!({}), &json!({})).unwrap();
+        assert!(t.resources().contains_key("T"));
+        assert!(started.elapsed() < Duration::from_secs(30), "{:?}", started.elapsed());
+        let pid: libc::pid_t = std::fs::read_to_string(dir.path().join("bg.pid")).unwrap().trim().parse().unwrap();
+        // SAFETY: ends the test's own background sleep.
+        unsafe { libc::kill(pid, libc::SIGKILL) };
+    }
+
+    #[test]
+    fn the_generator_timeout_comes_from_the_environment() {
+        assert_eq!(timeout_from("").unwrap(), GENERATOR_TIMEOUT);
+        assert_eq!(timeout_from("2.5").unwrap(), Duration::from_millis(2500));
+        assert_eq!(
+            timeout_from("1e30").unwrap_err().message(),
+            "FINK_GENERATOR_TIMEOUT must be a number of seconds above 0 and at most 31536000 (a year), got '1e30'"
+        );
     }
 }

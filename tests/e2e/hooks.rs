@@ -2,6 +2,8 @@
 //! signals of the alpha fixture's `demo run`, what they get, what they hand back, and how a
 //! failing or slow hook ends the run.
 
+use std::time::{Duration, Instant};
+
 use aws_sdk_ssm::types::ParameterType;
 use fink_test_support::{Moto, REGION};
 use serde_json::{json, Value};
@@ -136,4 +138,94 @@ fn ctrl_c_reaches_the_hook_and_ends_the_run_with_130() {
     let run = crate::support::Run::from(child.wait_with_output().unwrap()).code(130);
     run.stderr_has("interrupted: hook 'trap ");
     assert_eq!(read(&project, "int.log"), "interrupted\nfinalized\n");
+}
+
+/// Whether process `pid` runs (a zombie, ended but not yet reaped, does not).
+fn running(pid: &str) -> bool {
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())).unwrap_or_default();
+    !stat.is_empty() && !stat.rsplit(')').next().is_some_and(|rest| rest.trim_start().starts_with('Z'))
+}
+
+/// Waits up to 10 s for process `pid` to end; false if it still runs.
+fn ends(pid: &str) -> bool {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while running(pid) {
+        if Instant::now() > deadline {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    true
+}
+
+#[test]
+fn a_hook_that_leaves_a_background_process_is_done_when_it_exits() {
+    let hook = "sleep 300 & echo $! > bg.pid; echo started";
+    let project = project(json!({
+        "command_init": [hook],
+        // A later hook still finds the background process: it lives as long as the run.
+        "command_finalized": ["kill -0 $(cat bg.pid) && echo the background process still runs"]
+    }));
+    let started = Instant::now();
+    let run = project.fink_within(Duration::from_secs(60), &["demo", "run", "-e", "dev"]).ok().stdout_has("demo run");
+    assert!(started.elapsed() < Duration::from_secs(30), "took {:?}", started.elapsed());
+    let run = run
+        .stderr_has(&format!("hooks: {hook}: started"))
+        .stderr_has(&format!(
+            "hook '{hook}' (hooks.command_init[0]) at command_init left processes running in the background: fink ends them when the run ends"
+        ))
+        .stderr_has(": the background process still runs");
+    let pid = read(&project, "bg.pid");
+    assert!(ends(&pid), "the background sleep {pid} outlived the run:\n{}", run.stderr);
+}
+
+#[test]
+fn output_after_the_hook_exits_is_still_shown_and_never_ended_by_sigpipe() {
+    // The background writer prints after the hook has exited, then records that it lived on.
+    let hook = "(sleep 1; echo late; echo lived > late.txt) & echo early";
+    let project = project(json!({
+        "command_init": [hook],
+        "command_finalized": ["for i in $(seq 1 100); do [ -f late.txt ] && break; sleep 0.1; done; cat late.txt"]
+    }));
+    let run = project.fink_within(Duration::from_secs(60), &["demo", "run", "-e", "dev"]).ok();
+    run.stderr_has(&format!("hooks: {hook}: early\n"))
+        .stderr_has(&format!("hooks: {hook}: late\n"))
+        .stderr_has("...: lived\n");
+}
+
+#[test]
+fn a_hook_over_its_time_limit_is_ended_with_everything_in_its_group() {
+    let project =
+        project(json!({"command_init": [{"run": "sleep 300 & echo $! > child.pid; sleep 300", "timeout": 1}]}));
+    let started = Instant::now();
+    let run = project.fink_within(Duration::from_secs(60), &["demo", "run", "-e", "dev"]).code(1).stderr_has(
+        "hook 'sleep 300 & echo $! > child.pid; sleep 300' (hooks.command_init[0]) at command_init timed out after 1 s",
+    );
+    assert!(started.elapsed() < Duration::from_secs(30), "took {:?}", started.elapsed());
+    let pid = read(&project, "child.pid");
+    assert!(ends(&pid), "the hook's child {pid} outlived the time limit:\n{}", run.stderr);
+}
+
+#[test]
+fn output_that_is_not_utf8_is_shown_lossily() {
+    let project =
+        project(json!({"command_init": ["printf 'caf\\351 au lait\\n'; printf 'bytes \\377\\376 on stderr\\n' >&2"]}));
+    project
+        .fink_within(Duration::from_secs(60), &["demo", "run", "-e", "dev"])
+        .ok()
+        .stdout_has("demo run")
+        .stderr_has(": caf\u{FFFD} au lait")
+        .stderr_has(": bytes \u{FFFD}\u{FFFD} on stderr");
+}
+
+#[test]
+fn a_timeout_too_large_for_a_duration_is_a_config_error() {
+    for (timeout, shown) in [(json!(1e30), "1e+30"), (json!(u64::MAX), "18446744073709551615"), (json!(-3), "-3")] {
+        project(json!({"command_init": [{"run": "echo never", "timeout": timeout}]}))
+            .fink_within(Duration::from_secs(60), &["demo", "run", "-e", "dev"])
+            .code(1)
+            .stderr_has(&format!(
+                "hooks.command_init[0].timeout must be a number of seconds above 0 and at most 31536000 (a year), got {shown}"
+            ));
+    }
 }

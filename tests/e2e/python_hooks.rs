@@ -5,6 +5,8 @@
 //! troposphere comes from the test venv (`scripts/moto.sh`), found through `VIRTUAL_ENV` as a
 //! user's would be.
 
+use std::time::{Duration, Instant};
+
 use fink_test_support::{block_on, Moto, REGION};
 use serde_json::{json, Value};
 
@@ -213,4 +215,76 @@ fn gcdt_helper_modules_and_a_missing_python_are_named() {
     bare.fink(&["cloud", "generate", "-e", "dev"])
         .code(1)
         .stderr_has("cloudformation.py needs Python, but python3 (from PATH) was not found");
+}
+
+/// A project whose hookfile connects `function` (defined in `code`) to config_validation_init.
+fn hookfile_project(moto: &Moto, code: &str, function: &str, extra: Value) -> Project {
+    let mut config = json!({"hookfile": "fink_hooks.py", "cloud": {"stack": {"StackName": "x"}}});
+    for (key, value) in extra.as_object().into_iter().flatten() {
+        config[key] = value.clone();
+    }
+    let project = project(moto, config);
+    project.file(
+        "fink_hooks.py",
+        &format!(
+            "import sys, time\nfrom fink import fink_signals\n\n{code}\n\ndef register():\n    \
+             fink_signals.config_validation_init.connect({function})\n"
+        ),
+    );
+    project
+}
+
+#[test]
+fn a_python_hook_reading_stdin_gets_it_empty_and_input_fails_with_a_clear_line() {
+    let moto = Moto::shared();
+    let read = "def read(params):\n    params[1]['stdin'] = sys.stdin.read()\n    print('read', len(params[1]['stdin']), 'bytes')";
+    let project = hookfile_project(moto, read, "read", json!({}));
+    let run = project.fink_within(Duration::from_secs(60), &["config", "-e", "dev"]).ok().stderr_has("read 0 bytes");
+    let config: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(config["stdin"], "", "{config:#}");
+
+    let ask = "def ask(params):\n    params[1]['ticket'] = input('ticket? ')";
+    let project = hookfile_project(moto, ask, "ask", json!({}));
+    project
+        .fink_within(Duration::from_secs(60), &["config", "-e", "dev"])
+        .code(1)
+        .stderr_has("fink_hooks.py: ask (config_validation_init) raised EOFError: EOF when reading a line")
+        .stderr_has("Python hooks have an empty stdin");
+}
+
+#[test]
+fn a_python_hook_handing_back_nan_is_named() {
+    let moto = Moto::shared();
+    let nan = "def ratio(params):\n    params[1]['cloud']['ratio'] = float('nan')";
+    let project = hookfile_project(moto, nan, "ratio", json!({}));
+    project.fink_within(Duration::from_secs(60), &["config", "-e", "dev"]).code(1).stderr_has(
+        "fink_hooks.py: ratio (config_validation_init): config['cloud']['ratio'] is nan, which JSON cannot carry (it has no NaN or infinities)",
+    );
+    let infinity = "def ratio(params):\n    params[0]['ratio'] = [1.5, float('inf')]";
+    let project = hookfile_project(moto, infinity, "ratio", json!({}));
+    project.fink_within(Duration::from_secs(60), &["config", "-e", "dev"]).code(1).stderr_has(
+        "fink_hooks.py: ratio (config_validation_init): context['ratio'][1] is inf, which JSON cannot carry",
+    );
+}
+
+#[test]
+fn a_python_hook_over_python_timeout_is_ended_naming_it() {
+    let moto = Moto::shared();
+    let slow =
+        "def slow(params):\n    open('slow.pid', 'w').write(str(__import__('os').getpid()))\n    time.sleep(300)";
+    let project = hookfile_project(moto, slow, "slow", json!({"python_timeout": 1}));
+    let started = Instant::now();
+    let run = project.fink_within(Duration::from_secs(60), &["config", "-e", "dev"]).code(1).stderr_has(
+        "fink_hooks.py: slow (config_validation_init) did not finish within 1 s: fink ended its Python process",
+    );
+    assert!(started.elapsed() < Duration::from_secs(30), "took {:?}", started.elapsed());
+    let pid = std::fs::read_to_string(project.dir().join("slow.pid")).unwrap();
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    assert!(stat.is_empty() || stat.contains(") Z"), "the Python process {pid} still runs:\n{}", run.stderr);
+
+    project.file("fink_dev.json", &json!({"hookfile": "fink_hooks.py", "python_timeout": 1e30}).to_string());
+    project
+        .fink_within(Duration::from_secs(60), &["config", "-e", "dev"])
+        .code(1)
+        .stderr_has("python_timeout must be a number of seconds above 0 and at most 31536000 (a year), got 1e+30");
 }

@@ -266,3 +266,27 @@ fn package_json_dependencies_are_installed_with_npm_for_node_runtimes() {
     assert!(!names.iter().any(|n| n.contains("finkdevonly")), "dev dependencies stay out: {names:?}");
     assert_eq!(read(&project, "node_modules/finknpm/index.js"), "module.exports = 'moin';\n");
 }
+
+#[test]
+fn a_prebundle_script_over_its_time_limit_is_ended_with_its_children() {
+    let project =
+        project(json!({"preBundle": ["sleep 300 & echo $! > child.pid; echo building; sleep 300"]}), json!({}))
+            .env("FINK_PREBUNDLE_TIMEOUT", "1");
+    let started = std::time::Instant::now();
+    let run = project
+        .fink_within(std::time::Duration::from_secs(60), &["lambda", "bundle", "-e", "dev"])
+        .code(1)
+        .stderr_has(
+            "lambda.bundling.preBundle[0] `sleep 300 & echo $! > child.pid; echo building; sleep 300` timed out after 1 s: fink ended it; its output:\n  building",
+        )
+        .stderr_has("FINK_PREBUNDLE_TIMEOUT sets the limit in seconds (default 600)");
+    assert!(started.elapsed() < std::time::Duration::from_secs(30), "took {:?}", started.elapsed());
+    let pid = std::fs::read_to_string(project.dir().join("child.pid")).unwrap();
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())).unwrap_or_default();
+    assert!(stat.is_empty() || stat.contains(") Z"), "the script's child {pid} still runs:\n{}", run.stderr);
+
+    let project = project.env("FINK_PREBUNDLE_TIMEOUT", "forever");
+    bundle(&project).code(1).stderr_has(
+        "FINK_PREBUNDLE_TIMEOUT must be a number of seconds above 0 and at most 31536000 (a year), got 'forever'",
+    );
+}

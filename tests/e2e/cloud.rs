@@ -518,3 +518,29 @@ fn gcdts_kumo_and_a_link_named_cloud_run_the_cloud_tool() {
     assert!(run.stdout.contains(&name), "{}", run.stdout);
     assert!(!run.stderr.contains("old name"), "{}", run.stderr);
 }
+
+#[test]
+fn a_generator_filling_stderr_before_its_template_and_one_over_its_time_limit() {
+    let project = Project::with(&["fink-plugin-config-reader", "fink-plugin-cloud"]);
+    // 2 MiB on stderr, then the template: more than any pipe holds before fink reads stdout.
+    project.file(
+        "gen.sh",
+        "head -c 2097152 /dev/zero | tr '\\0' 'e' >&2\necho '{\"Resources\": {\"Topic\": {\"Type\": \"AWS::SNS::Topic\"}}}'\n",
+    );
+    project.file("fink_dev.json", r#"{"cloud": {"stack": {"StackName": "gen", "generator": "sh gen.sh"}}}"#);
+    let run = project.fink_within(std::time::Duration::from_secs(60), &["cloud", "generate", "-", "-e", "dev"]).ok();
+    assert_eq!(run.json()["Resources"]["Topic"]["Type"], "AWS::SNS::Topic");
+
+    project.file("gen.sh", "sleep 300 & echo $! > child.pid\nsleep 300\n");
+    let started = std::time::Instant::now();
+    let project = project.env("FINK_GENERATOR_TIMEOUT", "1");
+    let run = project
+        .fink_within(std::time::Duration::from_secs(60), &["cloud", "generate", "-", "-e", "dev"])
+        .code(1)
+        .stderr_has("template generator `sh gen.sh` timed out after 1 s: fink ended it")
+        .stderr_has("FINK_GENERATOR_TIMEOUT sets the limit");
+    assert!(started.elapsed() < std::time::Duration::from_secs(30), "took {:?}", started.elapsed());
+    let pid = std::fs::read_to_string(project.dir().join("child.pid")).unwrap();
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())).unwrap_or_default();
+    assert!(stat.is_empty() || stat.contains(") Z"), "the generator's child {pid} still runs:\n{}", run.stderr);
+}

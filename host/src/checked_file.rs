@@ -63,6 +63,11 @@ impl CheckedFile {
         self.file.metadata().ok().and_then(|m| crate::hash_cache::key_of_meta(&m))
     }
 
+    /// Keeps the file open for the rest of the process (see [`crate::loader::open`]).
+    pub fn keep_open(self) {
+        std::mem::forget(self.file);
+    }
+
     /// What to hand the dynamic loader so that it maps this open file.
     #[cfg(target_os = "linux")]
     pub fn loader_path(&self) -> PathBuf {

@@ -25,8 +25,13 @@ pub struct Loaded {
 }
 
 /// Loads the checked, open file and reads the plugin's info, checking the API version first.
-pub fn open(file: &CheckedFile) -> Result<(PluginModRef, PluginInfo), LoadError> {
-    let header = lib_header_from_path(&file.loader_path()).map_err(|e| match e {
+pub fn open(file: CheckedFile) -> Result<(PluginModRef, PluginInfo), LoadError> {
+    let loader_path = file.loader_path();
+    // The dynamic loader knows a loaded library by the name it was given (`/proc/self/fd/N`) and
+    // hands back the loaded one for the same name: the file stays open, so its number is never
+    // reused for another plugin. Libraries are never unloaded either.
+    file.keep_open();
+    let header = lib_header_from_path(&loader_path).map_err(|e| match e {
         LibraryError::OpenError { .. } => LoadError::NotALibrary { detail: first_lines(&e) },
         _ => LoadError::NotAPlugin { detail: first_lines(&e) },
     })?;

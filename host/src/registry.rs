@@ -191,7 +191,7 @@ impl Registry {
     /// checks or pins, and without comparing it with other plugins (`fink plugin install`).
     pub fn inspect(path: &Path) -> Result<Plugin, LoadError> {
         let file = CheckedFile::open_to_inspect(path)?;
-        let (module, info) = loader::open(&file)?;
+        let (module, info) = loader::open(file)?;
         let loaded = loader::register(module, info, path.to_path_buf())?;
         Registry::default().to_plugin(loaded, "inspected")
     }
@@ -231,7 +231,7 @@ impl Registry {
         let plugin = match cached {
             Some(described) => self.from_described(described, path, origin, file)?,
             None => {
-                let (module, info) = loader::open(&file)?;
+                let (module, info) = loader::open(file)?;
                 let loaded = loader::register(module, info, path.to_path_buf())?;
                 let plugin = self.to_plugin(loaded, origin)?;
                 if let Some(identity) = identity {
@@ -302,7 +302,7 @@ impl Registry {
             }
             let Some(file) = plugin.file.take() else { continue };
             tracing::debug!("loading plugin '{}' from {}", plugin.name, plugin.path.display());
-            let loaded = loader::open(&file).and_then(|(module, info)| loader::register(module, info, plugin.path.clone()));
+            let loaded = loader::open(file).and_then(|(module, info)| loader::register(module, info, plugin.path.clone()));
             match loaded.and_then(|l| Registry::default().to_plugin(l, plugin.origin)) {
                 Ok(fresh) if fresh.name == plugin.name => {
                     let enabled = plugin.enabled;

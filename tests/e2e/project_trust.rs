@@ -74,9 +74,9 @@ fn an_untrusted_checkouts_library_never_runs_until_its_user_trusts_it() {
     assert_eq!(std::fs::read_to_string(marker(&project)).unwrap(), "constructor ran\n");
     project.fink(&["trust", "--list"]).ok().stdout_has(&format!("{}  (since ", dir.display())).stdout_has("1 project plugin library");
 
-    // Untrusted again, it is skipped again.
-    std::fs::remove_file(marker(&project)).unwrap();
+    // Untrusted again, it is skipped again (`untrust` itself still ran in a trusted project).
     project.fink(&["untrust"]).ok().stdout_has(&format!("untrusted {}", dir.display()));
+    std::fs::remove_file(marker(&project)).unwrap();
     project.fink(&["version"]).ok().stderr_has(&warning);
     assert!(!marker(&project).exists());
     project.fink(&["trust", "--list"]).ok().stdout_has("no trusted folders");

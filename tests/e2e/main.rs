@@ -21,12 +21,16 @@ mod compat;
 mod dist;
 /// Signal order, handler order, context and config passed along, failures, switches, schemas.
 mod lifecycle;
+/// AWS endpoints that take the connection and never answer: FINK_AWS_TIMEOUT, the one line.
+mod faults;
 /// Plugin discovery and every way a plugin file is rejected.
 mod loading;
 /// `fink plugin install`, `remove` and `new`: checks before copying, refusals, modes, the lock.
 mod plugin_install;
 /// Plugin files and folders others may change, and plugins.lock pins, refused naming the fix.
 mod trust;
+/// Project trust: an untrusted checkout runs none of its code; trust, changes, CI, shadowing, the cache.
+mod project_trust;
 
 // Plugins without a tool.
 /// The bundler: folders, ignore patterns, dependencies, preBundle, deterministic zips.

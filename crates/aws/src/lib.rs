@@ -6,6 +6,7 @@
 
 pub mod file;
 pub mod interrupt;
+pub mod timeouts;
 
 use std::fmt::Display;
 
@@ -25,9 +26,13 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, Error> {
 
 /// Loads the SDK config the standard way; `region` overrides the configured region. The profile
 /// is the one [`profile`] names: `AWS_PROFILE`, else `AWS_DEFAULT_PROFILE` (which the SDK alone
-/// ignores), else `default`. The region comes from [`configured_region`].
-pub async fn load(region: Option<&str>) -> SdkConfig {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+/// ignores), else `default`. The region comes from [`configured_region`]. Every call made with it
+/// ends within `FINK_AWS_TIMEOUT` ([`timeouts`]), the standard retries included; a bad value of
+/// that variable is the error.
+pub async fn load(region: Option<&str>) -> Result<SdkConfig, Error> {
+    let timeouts = timeouts::Timeouts::from_env()?;
+    // The loader hands the timeouts on to the credential providers it builds (SSO, assume role).
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts.config());
     let profile = profile();
     // The SDK reads AWS_PROFILE itself; only AWS_DEFAULT_PROFILE's name has to be passed on.
     let default_profile = match &profile {
@@ -54,7 +59,7 @@ pub async fn load(region: Option<&str>) -> SdkConfig {
         loader = loader.credentials_provider(credentials.build().await).token_provider(token.build().await);
     }
     // Also when `None`: unset, the SDK's own region chain would ask IMDS again.
-    loader.region(region).load().await
+    Ok(loader.region(region).load().await)
 }
 
 /// The region the SDK's default chain finds (`AWS_REGION`/`AWS_DEFAULT_REGION`, the profile, then
@@ -142,7 +147,7 @@ where
     Fut: std::future::Future<Output = Result<T, Error>>,
 {
     runtime()?.block_on(async {
-        let config = load(region).await;
+        let config = load(region).await?;
         self::region(&config)?;
         job(config).await
     })
@@ -202,11 +207,19 @@ where
     while let Some(inner) = cause.source() {
         cause = inner;
     }
-    if matches!(err, SdkError::DispatchFailure(_) | SdkError::TimeoutError(_)) {
+    let timed_out = match err {
+        SdkError::TimeoutError(_) => true,
+        SdkError::DispatchFailure(failure) => failure.as_connector_error().is_some_and(|e| e.is_timeout()),
+        _ => false,
+    };
+    if timed_out || matches!(err, SdkError::DispatchFailure(_)) {
         let endpoint = configured_endpoint(
             std::env::var("AWS_ENDPOINT_URL").ok(),
             std::env::var("AWS_IGNORE_CONFIGURED_ENDPOINT_URLS").ok(),
         );
+        if timed_out {
+            return no_answer(&cause.to_string(), step::<E>().as_deref(), endpoint.as_deref());
+        }
         return unreachable(&cause.to_string(), endpoint.as_deref());
     }
     Error::new(one_line(format!("AWS request failed: {cause}")))
@@ -247,6 +260,71 @@ fn unreachable(cause: &str, endpoint: Option<&str>) -> Error {
         None => Error::new(one_line(format!("cannot reach AWS: {cause}")))
             .with_help("check your network, AWS_ENDPOINT_URL and AWS_REGION"),
     }
+}
+
+/// A request that got no answer in time (connect, attempt or whole-call timeout, after the
+/// retries): names the endpoint, the call and the bound, from the SDK's innermost cause
+/// (`HTTP read timeout occurred after 20s`, `operation timeout (all attempts including retries)
+/// occurred after 50s`).
+fn no_answer(cause: &str, step: Option<&str>, endpoint: Option<&str>) -> Error {
+    let connect = cause.contains("connect timeout");
+    let whole_call = cause.contains("all attempts");
+    let within = match seconds_after(cause) {
+        Some(seconds) if whole_call => format!(" within {seconds} s"),
+        Some(seconds) => format!(" within {seconds} s per attempt"),
+        None => String::new(),
+    };
+    let what = if connect { "no connection to" } else { "no answer from" };
+    let to = step.map(|s| format!(" to {s}")).unwrap_or_default();
+    match endpoint {
+        Some(url) => Error::new(one_line(format!("{what} {url} (AWS_ENDPOINT_URL){to}{within}"))),
+        None => Error::new(one_line(format!("{what} AWS{to}{within}"))).with_help(format!(
+            "check your network and AWS_REGION; {} sets how long fink waits for a call (default {} s)",
+            timeouts::VARIABLE,
+            timeouts::DEFAULT_SECONDS
+        )),
+    }
+}
+
+/// The seconds in `… after 20s` / `after 1.2s` / `after 500ms` (a `Duration`'s debug form), as
+/// `20`, `1.2`, `0.5`.
+fn seconds_after(text: &str) -> Option<String> {
+    let figure = text.rsplit_once("after ")?.1.split_whitespace().next()?;
+    let seconds = match figure.strip_suffix("ms") {
+        Some(millis) => millis.parse::<f64>().ok()? / 1000.0,
+        None => figure.strip_suffix('s')?.parse::<f64>().ok()?,
+    };
+    let shown = format!("{seconds:.1}");
+    Some(shown.strip_suffix(".0").map(String::from).unwrap_or(shown))
+}
+
+/// The call an SDK error type belongs to, from its name: `CloudFormation DescribeStacks` for
+/// `aws_sdk_cloudformation::operation::describe_stacks::DescribeStacksError`.
+fn step<E>() -> Option<String> {
+    step_of(std::any::type_name::<E>())
+}
+
+fn step_of(type_name: &str) -> Option<String> {
+    let mut parts = type_name.split("::");
+    let service = parts.next()?.strip_prefix("aws_sdk_")?;
+    let operation = type_name.rsplit("::").next()?.strip_suffix("Error").filter(|o| !o.is_empty())?;
+    if parts.next() != Some("operation") {
+        return None;
+    }
+    let service = match service {
+        "apigateway" => "API Gateway",
+        "cloudformation" => "CloudFormation",
+        "cloudwatch" => "CloudWatch",
+        "cloudwatchlogs" => "CloudWatch Logs",
+        "codedeploy" => "CodeDeploy",
+        "dynamodb" => "DynamoDB",
+        "eventbridge" => "EventBridge",
+        "lambda" => "Lambda",
+        "route53" => "Route 53",
+        "secretsmanager" => "Secrets Manager",
+        other => return Some(format!("{} {operation}", other.to_uppercase())),
+    };
+    Some(format!("{service} {operation}"))
 }
 
 fn one_line(text: impl Display) -> String {
@@ -314,6 +392,49 @@ mod tests {
     }
 
     #[test]
+    fn a_silent_endpoint_is_named_with_the_call_and_the_bound() {
+        let step = Some("CloudFormation DescribeStacks");
+        let err = no_answer(
+            "operation timeout (all attempts including retries) occurred after 50s",
+            step,
+            Some("http://127.0.0.1:9"),
+        );
+        assert_eq!(
+            err.message(),
+            "no answer from http://127.0.0.1:9 (AWS_ENDPOINT_URL) to CloudFormation DescribeStacks within 50 s"
+        );
+        assert_eq!(err.help(), None);
+        let err = no_answer("HTTP read timeout occurred after 1.2s", Some("STS GetCallerIdentity"), None);
+        assert_eq!(err.message(), "no answer from AWS to STS GetCallerIdentity within 1.2 s per attempt");
+        assert!(err.help().unwrap().contains("FINK_AWS_TIMEOUT"), "{:?}", err.help());
+        let err = no_answer("HTTP connect timeout occurred after 5s", None, Some("http://10.0.0.1:443"));
+        assert_eq!(err.message(), "no connection to http://10.0.0.1:443 (AWS_ENDPOINT_URL) within 5 s per attempt");
+        let err = no_answer("timed out", None, None);
+        assert_eq!(err.message(), "no answer from AWS");
+    }
+
+    #[test]
+    fn durations_and_steps_are_read_from_the_sdk() {
+        assert_eq!(seconds_after("occurred after 500ms").as_deref(), Some("0.5"));
+        assert_eq!(seconds_after("occurred after 3s").as_deref(), Some("3"));
+        assert_eq!(seconds_after("occurred after soon"), None);
+        assert_eq!(
+            step_of("aws_sdk_cloudformation::operation::describe_stacks::DescribeStacksError").as_deref(),
+            Some("CloudFormation DescribeStacks")
+        );
+        assert_eq!(
+            step_of("aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityError").as_deref(),
+            Some("STS GetCallerIdentity")
+        );
+        assert_eq!(
+            step::<aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityError>().as_deref(),
+            Some("STS GetCallerIdentity")
+        );
+        assert_eq!(step_of("std::io::Error"), None);
+        assert_eq!(step_of("aws_sdk_s3::Error"), None);
+    }
+
+    #[test]
     fn without_an_endpoint_the_help_says_what_to_check() {
         let err = unreachable("HTTP read timeout occurred after 3.1s", None);
         assert_eq!(err.message(), "cannot reach AWS: HTTP read timeout occurred after 3.1s");
@@ -350,5 +471,10 @@ mod tests {
         assert!(err.message().starts_with("cannot reach AWS"), "{}", err.message());
         assert!(err.message().ends_with("Connection refused (os error 111)"), "{}", err.message());
         assert_eq!(Ok::<u8, SdkError<GetCallerIdentityError>>(7).explained().unwrap(), 7);
+        let failed: Result<(), SdkError<GetCallerIdentityError>> =
+            Err(SdkError::timeout_error("operation timeout (all attempts including retries) occurred after 3s"));
+        let err = failed.explained().unwrap_err();
+        assert!(err.message().starts_with("no answer from "), "{}", err.message());
+        assert!(err.message().ends_with(" to STS GetCallerIdentity within 3 s"), "{}", err.message());
     }
 }

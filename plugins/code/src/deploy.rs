@@ -121,6 +121,9 @@ async fn upload(s3: &aws_sdk_s3::Client, section: &Section, bundle: &Bundle, buc
         .bucket(&bucket)
         .key(&key)
         .body(body)
+        .customize()
+        // The bound of one call, plus the time the body takes on a slow line.
+        .config_override(aws_sdk_s3::config::Builder::default().timeout_config(fink_aws::timeouts::upload(bundle.size)))
         .send()
         .await
         .map_err(|e| cannot_upload(&url, fink_aws::explain(&e)))?;

@@ -36,12 +36,11 @@ fn check(event: &mut Event) -> Result<()> {
         }
     }
     let runtime = fink_aws::runtime()?;
-    let identity = runtime
-        .block_on(async {
-            let config = fink_aws::load(None).await;
-            fink_aws::identity(&config).await
-        })
-        .map_err(|err| naming(err, &source))?;
+    // A bad FINK_AWS_TIMEOUT is not about the credentials: its error is not named after them.
+    let identity = runtime.block_on(async {
+        let config = fink_aws::load(None).await?;
+        fink_aws::identity(&config).await.map_err(|err| naming(err, &source))
+    })?;
     debug!("AWS account {} as {} in {}, {source}", identity.account, identity.arn, identity.region);
     event.set_context("aws_account", identity.account);
     event.set_context("aws_arn", identity.arn);

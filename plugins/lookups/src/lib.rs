@@ -80,10 +80,11 @@ fn resolve_lookups(event: &mut Event) -> Result<()> {
     let runtime = fink_aws::runtime()?;
     // The SDK's own trace logs could show fetched values before they are marked secret: keep it
     // silent while fetching, at every verbosity.
-    let silent = tracing::subscriber::NoSubscriber::default();
-    let (regions, fetched, plan) = tracing::subscriber::with_default(silent, || {
+    let silent = || tracing::subscriber::NoSubscriber::default();
+    // A bad FINK_AWS_TIMEOUT is the error, before any lookup.
+    let base = tracing::subscriber::with_default(silent(), || runtime.block_on(fink_aws::load(None)))?;
+    let (regions, fetched, plan) = tracing::subscriber::with_default(silent(), || {
         runtime.block_on(async {
-            let base = fink_aws::load(None).await;
             let default_region = fink_aws::region(&base).ok();
             let mut plan = Plan { secret_store, ..Plan::default() };
             let mut regions = Vec::new();

@@ -38,7 +38,7 @@ fn bundle(project: &Project) -> Run {
 }
 
 fn zip_bytes(project: &Project) -> Vec<u8> {
-    std::fs::read(project.dir().join("bundle.zip")).expect("bundle.zip was written")
+    std::fs::read(project.dir().join(".fink/bundle/dev/bundle.zip")).expect("bundle.zip was written")
 }
 
 fn names(project: &Project) -> Vec<String> {
@@ -112,7 +112,7 @@ fn a_failing_prebundle_script_stops_the_run_naming_it_with_its_output() {
         .stderr_has("failed with exit code 3")
         .stderr_has("  compiling\n  syntax error in app.ts");
     assert!(!project.dir().join("never").exists(), "later scripts did not run:\n{}", run.stderr);
-    assert!(!project.dir().join("bundle.zip").exists());
+    assert!(!project.dir().join(".fink/bundle/dev/bundle.zip").exists());
 }
 
 #[test]
@@ -136,7 +136,7 @@ fn a_missing_source_folder_names_its_key_and_path() {
     let project = project(json!({"folders": [{"source": "src"}, {"source": "vendor/libs"}]}), json!({}));
     project.file("src/a.py", "A = 1\n");
     bundle(&project).code(1).stderr_has("lambda.bundling.folders[1].source: ").stderr_has("vendor/libs does not exist");
-    assert!(!project.dir().join("bundle.zip").exists());
+    assert!(!project.dir().join(".fink/bundle/dev/bundle.zip").exists());
 }
 
 #[test]
@@ -189,7 +189,7 @@ fn requirements_are_installed_with_pip_and_reused_with_keep() {
     write_wheel(&project.dir().join("wheels/finkdemo-1.0-py3-none-any.whl"));
     project.file("requirements.txt", "--no-index\n./wheels/finkdemo-1.0-py3-none-any.whl\n");
     let run = bundle(&project).ok();
-    assert!(run.stderr.contains("installing requirements.txt with pip into .fink/bundle/lambda"), "{}", run.stderr);
+    assert!(run.stderr.contains("installing requirements.txt with pip into .fink/bundle/dev/lambda"), "{}", run.stderr);
     let names = names(&project);
     assert!(names.contains(&"finkdemo/__init__.py".to_string()), "{names:?}");
     assert!(names.contains(&"finkdemo-1.0.dist-info/METADATA".to_string()), "{names:?}");
@@ -265,6 +265,89 @@ fn package_json_dependencies_are_installed_with_npm_for_node_runtimes() {
     assert!(names.contains(&"node_modules/finknpm/index.js".to_string()), "{names:?}");
     assert!(!names.iter().any(|n| n.contains("finkdevonly")), "dev dependencies stay out: {names:?}");
     assert_eq!(read(&project, "node_modules/finknpm/index.js"), "module.exports = 'moin';\n");
+}
+
+/// The settings.json in `env`'s bundle.
+fn settings_of(project: &Project, env: &str) -> Value {
+    let zip = project.dir().join(format!(".fink/bundle/{env}/bundle.zip"));
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(&zip).expect("the env's bundle")).unwrap();
+    let mut text = String::new();
+    archive.by_name("settings.json").unwrap().read_to_string(&mut text).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())).permissions().mode() & 0o777
+}
+
+#[test]
+fn two_envs_bundled_at_once_each_get_their_own_settings_in_a_private_bundle() {
+    let project = Project::with(PLUGINS);
+    project.file("handler.py", "def handle(event, context):\n    return 'alive'\n");
+    project.file("vendor/big.py", &"X = 1\n".repeat(20_000));
+    for env in ["dev", "prod"] {
+        // The pause makes the two runs overlap: both are bundling at the same time.
+        let bundling = json!({"preBundle": ["sleep 1"], "folders": [{"source": "vendor", "target": "."}]});
+        let config = config(bundling, json!({"settings": {"env": env, "db_password": format!("{env}-s3cret")}}));
+        project.file(&format!("fink_{env}.json"), &config);
+    }
+    let limit = std::time::Duration::from_secs(120);
+    let (dev, prod) = std::thread::scope(|s| {
+        let dev = s.spawn(|| project.fink_within(limit, &["lambda", "bundle", "-e", "dev"]));
+        let prod = s.spawn(|| project.fink_within(limit, &["lambda", "bundle", "-e", "prod"]));
+        (dev.join().unwrap(), prod.join().unwrap())
+    });
+    for (env, run) in [("dev", dev), ("prod", prod)] {
+        let zip = project.dir().join(format!(".fink/bundle/{env}/bundle.zip"));
+        run.ok().stdout_has(&format!("wrote {}: 3 files", zip.display()));
+        assert_eq!(settings_of(&project, env), json!({"env": env, "db_password": format!("{env}-s3cret")}));
+        assert_eq!(mode(&zip), 0o600, "{env}'s bundle holds its secrets: readable by its owner only");
+        assert_eq!(mode(&project.dir().join(format!(".fink/bundle/{env}"))), 0o700);
+    }
+    assert!(!project.dir().join("bundle.zip").exists(), "no bundle shared by the envs");
+}
+
+#[test]
+fn a_second_run_for_the_same_env_fails_at_once_naming_the_first_and_other_envs_go_on() {
+    let project = Project::with(PLUGINS);
+    project.file("handler.py", "def handle(event, context):\n    return 'alive'\n");
+    // dev's script says it started (with fink's pid, its parent) and waits to be released, 60 s at most.
+    let wait = "echo $PPID > started; i=0; while [ ! -f release ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done";
+    project.file("fink_dev.json", &config(json!({"preBundle": [wait]}), json!({"settings": {"env": "dev"}})));
+    project.file("fink_prod.json", &config(json!({}), json!({"settings": {"env": "prod"}})));
+    let limit = std::time::Duration::from_secs(120);
+    std::thread::scope(|s| {
+        let first = s.spawn(|| project.fink_within(limit, &["lambda", "bundle", "-e", "dev"]));
+        let started = project.dir().join("started");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while !std::fs::read_to_string(&started).is_ok_and(|t| t.ends_with('\n')) {
+            assert!(std::time::Instant::now() < deadline && !first.is_finished(), "the first run did not start");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let pid = std::fs::read_to_string(&started).unwrap().trim().to_string();
+
+        let began = std::time::Instant::now();
+        let second = project.fink_within(std::time::Duration::from_secs(60), &["lambda", "bundle", "-e", "dev"]);
+        let second = second
+            .code(1)
+            .stderr_has(&format!("another fink run is building env dev of this project: pid {pid}, "))
+            .stderr_has("`fink lambda bundle -e dev`, since ")
+            .stderr_has(" UTC (")
+            .stderr_has(".fink/bundle/dev/.lock");
+        assert!(began.elapsed() < std::time::Duration::from_secs(30), "failed at once: {second:?}");
+        // Another env is not held up.
+        project.fink_within(std::time::Duration::from_secs(60), &["lambda", "bundle", "-e", "prod"]).ok();
+        assert_eq!(settings_of(&project, "prod"), json!({"env": "prod"}));
+
+        std::fs::write(project.dir().join("release"), "").unwrap();
+        first.join().unwrap().ok();
+    });
+    assert_eq!(settings_of(&project, "dev"), json!({"env": "dev"}));
+    // The first run ended, and its lock with it: the next run goes ahead.
+    std::fs::remove_file(project.dir().join("started")).unwrap();
+    std::fs::write(project.dir().join("release"), "").unwrap();
+    bundle(&project).ok();
 }
 
 #[test]

@@ -123,7 +123,7 @@ fn bundle_writes_a_deterministic_tar_gz_with_modes_stack_output_and_settings() {
     let name = unique("cdbundle");
     let project = project(moto, &name);
     let run = project.fink(&["code", "bundle", "-e", "dev"]).ok();
-    let path = project.dir().join("bundle.tar.gz");
+    let path = project.dir().join(".fink/bundle/dev/bundle.tar.gz");
     let bytes = std::fs::read(&path).unwrap();
     run.stdout_has("bundle.tar.gz: 5 files, ").stdout_has(&format!("sha256 {}", sha256_hex(&bytes)));
 
@@ -166,7 +166,7 @@ fn a_missing_appspec_fails_before_any_aws_call() {
     // moto is shared: only this test's calls name its stack, application or bucket.
     let ours: Vec<_> = calls.iter().filter(|c| c.path.contains(&name) || c.body.contains(&name)).collect();
     assert!(ours.is_empty(), "no AWS call, not even the lookups: {ours:?}");
-    assert!(!project.dir().join("bundle.tar.gz").exists());
+    assert!(!project.dir().join(".fink/bundle/dev/bundle.tar.gz").exists());
 }
 
 #[test]
@@ -193,7 +193,7 @@ fn deploy_uploads_once_follows_the_lifecycle_events_and_lists_the_deployments() 
     let project = through_proxy(project(moto, &name), &proxy);
 
     let run = project.fink(&["code", "deploy", "-e", "dev"]).ok();
-    let bytes = std::fs::read(project.dir().join("bundle.tar.gz")).unwrap();
+    let bytes = std::fs::read(project.dir().join(".fink/bundle/dev/bundle.tar.gz")).unwrap();
     let key = format!("{name}-app/{}.tar.gz", sha256_hex(&bytes));
     let bucket = name.to_lowercase();
     let run = run

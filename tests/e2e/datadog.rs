@@ -239,3 +239,18 @@ fn secret_values_never_reach_a_body() {
         assert_absent(&run, leak);
     }
 }
+
+#[test]
+fn a_redirect_is_not_followed_with_the_api_key_and_not_counted_as_delivered() {
+    let hook = Webhook::start(Reply::Redirect(307));
+    let project = project(json!({"api_key": KEY, "site": site(&hook)}));
+    let run = project.fink(&["demo", "run", "-e", "dev"]).ok();
+    let location = hook.redirect_location();
+    run.stderr_has(&format!(
+        "could not report 'demo run' to Datadog (metrics): HTTP 307 redirect to {location}, not followed (1 attempt"
+    ));
+    let requests = hook.requests();
+    let paths: Vec<&str> = requests.iter().map(|r| r.path.as_str()).collect();
+    assert_eq!(paths, ["/api/v2/series"], "the key never went to the redirect's target");
+    assert_eq!(requests[0].header("dd-api-key"), Some(KEY));
+}

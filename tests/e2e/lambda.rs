@@ -86,7 +86,7 @@ fn deploy_creates_updates_code_or_config_and_skips_what_did_not_change() {
     let run = deploy(&project).ok();
     assert!(run.stdout.contains(&format!("function '{name}' created: ACTIVE at version 1")), "{}", run.stdout);
     assert_eq!(active(&moto, &name).as_deref(), Some("1"), "ACTIVE points at the published version, not $LATEST");
-    let zip = std::fs::read(project.dir().join("bundle.zip")).unwrap();
+    let zip = std::fs::read(project.dir().join(".fink/bundle/dev/bundle.zip")).unwrap();
     let created = function(&moto, &name).unwrap();
     assert_eq!(created.code_sha256(), Some(sha256_b64(&zip).as_str()), "CodeSha256 is the bundle's sha256");
 
@@ -136,7 +136,7 @@ fn the_bundle_holds_the_handler_and_settings_json() {
     let name = unique("bundled");
     let project = project(moto, &name, json!({}));
     project.fink(&["lambda", "bundle", "-e", "dev"]).ok().stdout_has("bundle.zip");
-    let file = std::fs::File::open(project.dir().join("bundle.zip")).unwrap();
+    let file = std::fs::File::open(project.dir().join(".fink/bundle/dev/bundle.zip")).unwrap();
     let mut zip = zip::ZipArchive::new(file).unwrap();
     let names: Vec<String> = zip.file_names().map(String::from).collect();
     assert!(names.contains(&"handler.py".to_string()), "{names:?}");
@@ -147,7 +147,7 @@ fn the_bundle_holds_the_handler_and_settings_json() {
     assert!(function(moto, &name).is_none());
 
     project.fink(&["lambda", "clean", "-e", "dev"]).ok();
-    assert!(!project.dir().join("bundle.zip").exists());
+    assert!(!project.dir().join(".fink/bundle/dev/bundle.zip").exists());
 }
 
 #[test]
@@ -164,7 +164,7 @@ fn deploy_uploads_through_s3_when_an_artifact_bucket_is_set() {
         out.contents().iter().filter_map(|o| o.key().map(String::from)).collect::<Vec<_>>()
     });
     assert_eq!(keys.len(), 1, "{keys:?}");
-    let zip = std::fs::read(project.dir().join("bundle.zip")).unwrap();
+    let zip = std::fs::read(project.dir().join(".fink/bundle/dev/bundle.zip")).unwrap();
     assert_eq!(function(moto, &name).unwrap().code_sha256(), Some(sha256_b64(&zip).as_str()));
     assert_eq!(active(moto, &name).as_deref(), Some("1"));
 }
@@ -195,7 +195,7 @@ fn a_bundle_above_50_mb_is_built_with_a_warning_and_deploying_it_needs_an_artifa
     let run = project.fink(&["lambda", "bundle", "-e", "dev"]).ok().stdout_has("bundle.zip: 3 files, 51 MB, sha256 ");
     run.stderr_has("bundle.zip is 51 MB, above the 50 MB limit for direct upload")
         .stderr_has("lambda.deployment.artifactBucket");
-    let zip = project.dir().join("bundle.zip");
+    let zip = project.dir().join(".fink/bundle/dev/bundle.zip");
     assert!(std::fs::metadata(&zip).unwrap().len() > 50 * 1024 * 1024);
     let mut archive = zip::ZipArchive::new(std::fs::File::open(&zip).unwrap()).unwrap();
     assert_eq!(archive.by_name("data/blob.bin").unwrap().size(), 51 * 1024 * 1024);
@@ -349,4 +349,68 @@ fn commands_by_function_name_run_anywhere_without_env_or_config() {
     elsewhere.fink(&["lambda", "rollback", &name]).code(1).stderr_has("has no version before 1");
     // Commands that work on the configured function still need an env.
     elsewhere.fink(&["lambda", "deploy"]).code(2).stderr_has("no environment given");
+}
+
+fn args(list: &[String]) -> Vec<&str> {
+    list.iter().map(String::as_str).collect()
+}
+
+/// `project`'s fink run under `sh` with a file size limit of a few KB (and SIGXFSZ ignored, so a
+/// write past it fails with "File too large" instead of killing fink): a write failure that
+/// root, who writes into any folder, meets too.
+fn fink_with_small_files(project: &Project, args: &[&str]) -> Run {
+    let inner = project.command(args);
+    let mut command = std::process::Command::new("sh");
+    command.arg("-c").arg(r#"trap "" XFSZ; ulimit -f 2; exec "$@""#).arg("sh").arg(inner.get_program());
+    command.args(inner.get_args());
+    for (key, value) in inner.get_envs() {
+        match value {
+            Some(value) => command.env(key, value),
+            None => command.env_remove(key),
+        };
+    }
+    command.current_dir(inner.get_current_dir().unwrap());
+    crate::support::run_within(command, std::time::Duration::from_secs(120), &args.join(" "))
+}
+
+#[test]
+fn invoke_replaces_the_outfile_whole_or_not_at_all_and_escapes_control_characters() {
+    // An own server: the queued answer below must not reach another test's invoke.
+    let moto = Moto::start();
+    let name = unique("outfile");
+    let project = project(&moto, &name, json!({}));
+    deploy(&project).ok();
+
+    // An existing, longer file is replaced whole by the response.
+    project.file("out.json", &format!("{{\"old\": \"{}\"}}\n", "o".repeat(500)));
+    let invoke = |payload: &str| -> Vec<String> {
+        ["lambda", "invoke", &name, "--payload", payload, "--outfile", "out.json", "-e", "dev"]
+            .map(String::from)
+            .to_vec()
+    };
+    project.fink(&args(&invoke(r#"{"new": 1}"#))).ok();
+    assert_eq!(std::fs::read_to_string(project.dir().join("out.json")).unwrap(), r#"{"new": 1}"#);
+
+    // A response the file system refuses to store: the old file stays as it was, the error names it.
+    let big = format!(r#"{{"big": "{}"}}"#, "b".repeat(8 * 1024));
+    let run = fink_with_small_files(&project, &args(&invoke(&big)));
+    let out = project.dir().join("out.json");
+    run.code(1).stderr_has(&format!("cannot write --outfile {}: ", out.display()));
+    assert_eq!(std::fs::read_to_string(&out).unwrap(), r#"{"new": 1}"#, "the old file is intact");
+    let left: Vec<String> = std::fs::read_dir(project.dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(left.is_empty(), "no temporary file is left: {left:?}");
+
+    // A response with terminal escape sequences is shown escaped; the outfile keeps its bytes.
+    let answer = "\"\u{1b}[31mred\u{1b}[0m \u{1b}]0;owned\u{7} \u{9b}2J\rdone\"";
+    moto.queue_lambda_responses(REGION, &[answer]);
+    let run = project.fink(&["lambda", "invoke", &name, "--payload", "{}", "-e", "dev"]).ok();
+    let run = run.stdout_has(r#""\x1b[31mred\x1b[0m \x1b]0;owned\x07 \x9b2J\x0ddone""#);
+    assert!(!run.stdout.contains(['\u{1b}', '\u{7}', '\u{9b}', '\r']), "{:?}", run.stdout);
+    moto.queue_lambda_responses(REGION, &[answer]);
+    project.fink(&["lambda", "invoke", &name, "--payload", "{}", "--outfile", "raw.json", "-e", "dev"]).ok();
+    assert_eq!(std::fs::read_to_string(project.dir().join("raw.json")).unwrap(), answer);
 }

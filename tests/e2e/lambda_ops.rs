@@ -488,3 +488,15 @@ fn wire_refuses_unknown_sources_and_functions_without_active() {
         .stderr_has(&format!("function '{name}' has no ACTIVE alias: deploy it first"));
     project.fink(&["lambda", "unwire", "-e", "dev"]).ok().stdout_has("has no ACTIVE alias: nothing to unwire");
 }
+
+#[test]
+fn logs_show_terminal_escape_sequences_escaped() {
+    let moto = Moto::shared();
+    let name = unique("esclogs");
+    let at = now_millis() - 60_000;
+    put_logs(moto, &name, &[(at, "\u{1b}[2J\u{1b}]0;owned\u{7}cleared\tscreen \u{9b}31m\rover\nnext line\n")]);
+    let run = project(moto).fink(&["lambda", "logs", &name, "--start", "1h"]).ok();
+    let expected = format!("{}  \\x1b[2J\\x1b]0;owned\\x07cleared\tscreen \\x9b31m\\x0dover\nnext line\n", utc(at).1);
+    assert!(run.stdout.ends_with(&expected), "{:?}", run.stdout);
+    assert!(!run.stdout.contains(['\u{1b}', '\u{7}', '\u{9b}', '\r']), "{:?}", run.stdout);
+}

@@ -333,3 +333,21 @@ fn a_secret_inside_a_longer_string_is_masked_in_fink_config_the_log_and_the_mess
     assert!(error.contains("demo.mode: \"tok****en\" "), "{error}");
     assert!(!requests[0].body.contains(&secret), "{}", requests[0].body);
 }
+
+#[test]
+fn a_redirect_is_not_followed_and_not_counted_as_delivered() {
+    let hook = Webhook::start(Reply::Redirect(302));
+    let project = project(json!({"webhook": hook.url(), "commands": ["run"]}));
+    let run = demo_run(&project, &[]).ok();
+    let location = hook.redirect_location();
+    assert!(
+        run.stderr.contains(&format!(
+            "warning: slack: could not announce 'demo run' in Slack: HTTP 302 redirect to {location}, not followed \
+             (1 attempt"
+        )),
+        "{}",
+        run.stderr
+    );
+    let paths: Vec<String> = hook.requests().iter().map(|r| r.path.clone()).collect();
+    assert_eq!(paths, ["/hook"], "posted once, and the redirect's target never saw the message");
+}

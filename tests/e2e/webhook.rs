@@ -1,5 +1,6 @@
 //! A webhook receiver for the tests: a real HTTP server on 127.0.0.1 that records every request and
-//! answers with a chosen status, after a chosen delay, or not at all (drops the connection).
+//! answers with a chosen status, after a chosen delay, with a redirect to its own `/stolen` path
+//! (where a client that follows it shows up), or not at all (drops the connection).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -18,6 +19,9 @@ pub enum Reply {
     Slow(Duration, u16),
     /// Closes the connection after reading the request.
     Drop,
+    /// This 3xx status with `Location: http://127.0.0.1:<port>/stolen` (this server): a client
+    /// that follows it is recorded there, with its headers.
+    Redirect(u16),
 }
 
 /// One request as received.
@@ -61,7 +65,7 @@ impl Webhook {
                 let Ok(stream) = stream else { continue };
                 let seen = seen.clone();
                 // One thread per connection: a slow answer must not hold up the client's retry.
-                std::thread::spawn(move || serve(stream, reply, &seen));
+                std::thread::spawn(move || serve(stream, reply, port, &seen));
             }
         });
         Webhook { port, requests, stop }
@@ -70,6 +74,11 @@ impl Webhook {
     /// `http://127.0.0.1:<port>/hook`.
     pub fn url(&self) -> String {
         format!("http://127.0.0.1:{}/hook", self.port)
+    }
+
+    /// Where [`Reply::Redirect`] sends a client.
+    pub fn redirect_location(&self) -> String {
+        redirect_target(self.port)
     }
 
     /// The requests received so far.
@@ -86,20 +95,33 @@ impl Drop for Webhook {
     }
 }
 
+/// Where [`Reply::Redirect`] points: `http://127.0.0.1:<port>/stolen`.
+pub fn redirect_target(port: u16) -> String {
+    format!("http://127.0.0.1:{port}/stolen")
+}
+
 /// A URL on which nothing listens: a port that was free a moment ago.
 pub fn unreachable_url() -> String {
     let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
     format!("http://127.0.0.1:{port}/hook")
 }
 
-fn serve(stream: TcpStream, reply: Reply, seen: &Mutex<Vec<Request>>) {
+fn serve(stream: TcpStream, reply: Reply, port: u16, seen: &Mutex<Vec<Request>>) {
     let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
     let mut reader = BufReader::new(stream);
     let Some(request) = read_request(&mut reader) else { return };
+    let path = request.path.clone();
     seen.lock().unwrap().push(request);
     let mut stream = reader.into_inner();
+    let mut location = String::new();
     let status = match reply {
         Reply::Status(status) => status,
+        // The redirect's target answers 200, as a server taking the message would.
+        Reply::Redirect(_) if path == "/stolen" => 200,
+        Reply::Redirect(status) => {
+            location = format!("Location: {}\r\n", redirect_target(port));
+            status
+        }
         Reply::Slow(delay, status) => {
             std::thread::sleep(delay);
             status
@@ -109,7 +131,7 @@ fn serve(stream: TcpStream, reply: Reply, seen: &Mutex<Vec<Request>>) {
     let body = if (200..300).contains(&status) { "ok" } else { "webhook_failed" };
     let _ = write!(
         stream,
-        "HTTP/1.1 {status} Test\r\nContent-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        "HTTP/1.1 {status} Test\r\n{location}Content-Type: text/plain\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
     let _ = stream.flush();

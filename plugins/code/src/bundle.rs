@@ -67,6 +67,12 @@ fn is_root(target: &str) -> bool {
     target.split('/').all(|part| part.is_empty() || part == ".")
 }
 
+/// Where this env's tar.gz goes: `<project>/.fink/bundle/<env>/<file>`, beside the bundler's
+/// staging folder and lock for the env, apart from every other env's.
+fn output(event: &Event, file: &str) -> std::path::PathBuf {
+    event.project_path().join(".fink/bundle").join(event.env().unwrap_or("_")).join(file)
+}
+
 /// `bundle_pre` (before the bundler): asks for the tar.gz.
 pub fn request(event: &mut Event) -> Result<()> {
     if !builds(event) || event.config().get("code").is_none() {
@@ -85,7 +91,7 @@ pub fn request(event: &mut Event) -> Result<()> {
     let mut request = BundleRequest {
         tool: "code".into(),
         section: Some("code".into()),
-        output: event.project_path().join(section.file()),
+        output: output(event, section.file()),
         format: ArchiveFormat::Tgz,
         over_limit: OverLimit::Fail,
         ..BundleRequest::default()

@@ -2,7 +2,7 @@
 //! `bundle_request`, set at `bundle_pre` before the bundler runs) and reads the result (`bundle`).
 //! The contract is documented in docs/bundler.md.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use fink_plugin_api::payload::OverLimit;
 use fink_plugin_api::{info, outln, Bundle, BundleRequest, Error, Event, Invocation, Result, Value};
@@ -12,8 +12,15 @@ use crate::settings::{Section, Settings};
 /// Lambda's limit for a zip uploaded directly with the API call (larger ones go through S3).
 pub const DIRECT_UPLOAD_LIMIT: u64 = 50 * 1024 * 1024;
 
-/// Where the bundler stages installed dependencies, relative to the project directory.
+/// Where the bundler keeps each env's staging folder, lock and bundle, relative to the project
+/// directory.
 pub const STAGING: &str = ".fink/bundle";
+
+/// Where this env's bundle goes: `<project>/.fink/bundle/<env>/<zip>`, apart from every other
+/// env's, so two envs deployed at once never ship each other's `settings.json`.
+pub fn output(dir: &Path, env: Option<&str>, zip: &str) -> PathBuf {
+    dir.join(STAGING).join(env.unwrap_or("_")).join(zip)
+}
 
 /// What `bundle` and `deploy` need built: the config's folders, the handler file and settings.
 pub fn request(event: &mut Event) -> Result<()> {
@@ -29,7 +36,7 @@ pub fn request(event: &mut Event) -> Result<()> {
     let request = BundleRequest {
         tool: "lambda".into(),
         section: Some("lambda".into()),
-        output: dir.join(&settings.zip),
+        output: output(&dir, event.env(), &settings.zip),
         handler_file: settings.function.handler_file.clone(),
         runtime: settings.runtime().to_string(),
         keep,
@@ -57,7 +64,8 @@ pub fn report(call: &Invocation) -> Result<()> {
     Ok(())
 }
 
-/// `lambda clean`: removes the zip and the staging folder; says what it removed.
+/// `lambda clean`: removes every env's bundle and staging folder (`.fink/bundle`) and a zip an
+/// older fink left in the project directory; says what it removed.
 pub fn clean(dir: &Path, settings: &Settings) -> Result<()> {
     let mut removed = Vec::new();
     let zip = dir.join(&settings.zip);

@@ -95,3 +95,52 @@ fn ctrl_c_during_a_create_stops_waiting_and_says_how_to_delete() {
         .stderr_has("fink cloud delete -f");
     assert!(!proxy.actions().contains(&"CancelUpdateStack".to_string()));
 }
+
+#[test]
+fn ctrl_c_when_cancel_update_stack_is_refused_says_the_update_goes_on_and_follows_it() {
+    let moto = Moto::shared();
+    let (project, proxy, name) = setup(moto);
+    project.file("cloudformation.json", &template("one"));
+    project.fink(&["cloud", "deploy", "-e", "dev"]).ok();
+
+    // The update takes 4 s and ends on its own: the refused cancel changed nothing.
+    project.file("cloudformation.json", &template("two"));
+    proxy.refuse("CancelUpdateStack");
+    proxy.hold_each(Duration::from_secs(4));
+    let child = project.spawn(&["cloud", "deploy", "-e", "dev"]);
+    proxy.wait_for("UpdateStack", 1);
+    interrupt(&child);
+    let run = crate::faults::finish_within(child, Duration::from_secs(120))
+        .ok()
+        .stderr_has(&format!("could not cancel the update of stack '{name}' (AccessDenied: User: "))
+        .stderr_has("(fink test proxy)): it goes on unchanged; following it (Ctrl-C again to stop following)")
+        .stdout_has("two");
+    assert!(!run.stderr.contains("cancelled; the stack is"), "no cancel happened: {}", run.stderr);
+    assert!(proxy.actions().contains(&"CancelUpdateStack".to_string()), "{:?}", proxy.actions());
+}
+
+#[test]
+fn a_second_ctrl_c_after_a_refused_cancel_says_the_update_goes_on() {
+    let moto = Moto::shared();
+    let (project, proxy, name) = setup(moto);
+    project.file("cloudformation.json", &template("one"));
+    project.fink(&["cloud", "deploy", "-e", "dev"]).ok();
+
+    project.file("cloudformation.json", &template("two"));
+    proxy.refuse("CancelUpdateStack");
+    proxy.hold(false);
+    let child = project.spawn(&["cloud", "deploy", "-e", "dev"]);
+    proxy.wait_for("UpdateStack", 1);
+    interrupt(&child);
+    proxy.wait_for("CancelUpdateStack", 1);
+    interrupt(&child);
+    let run = crate::faults::finish_within(child, Duration::from_secs(120))
+        .code(130)
+        .stderr_has(&format!("could not cancel the update of stack '{name}' (AccessDenied"))
+        .stderr_has(&format!(
+            "interrupted again: stopped following; the update of stack '{name}' goes on (it could not be cancelled); \
+             the stack is UPDATE_IN_PROGRESS"
+        ))
+        .stderr_has("fink cloud list");
+    assert!(!run.stderr.contains("stopped waiting; stack"), "{}", run.stderr);
+}

@@ -5,6 +5,7 @@
 
 use std::io::Read;
 use std::process::Child;
+use std::time::Duration;
 
 use fink_test_support::{block_on, Moto, REGION};
 use serde_json::{json, Value};
@@ -311,6 +312,47 @@ fn ctrl_c_stops_the_deployment_with_a_rollback_and_a_second_one_detaches() {
     interrupt(&child);
     let run = Run::from(child.wait_with_output().unwrap()).code(130);
     run.stderr_has("interrupted again: stopped waiting").stderr_has("fink code list");
+}
+
+#[test]
+fn ctrl_c_when_stop_deployment_is_refused_says_the_deployment_goes_on_and_follows_it() {
+    let moto = Moto::shared();
+    let name = unique("cdnostop");
+    seed(moto, &name);
+    let proxy = Proxy::start(moto.endpoint());
+    proxy.refuse("StopDeployment");
+    // Runs for 4 polls (about 8 s) more, then succeeds on its own.
+    proxy.codedeploy(CodeDeploy { instances: vec!["i-0ddd".into()], polls: 5, end: End::Succeed });
+    let project = through_proxy(project(moto, &name), &proxy);
+
+    let child = project.spawn(&["code", "deploy", "-e", "dev"]);
+    proxy.wait_for("GetDeployment", 1);
+    interrupt(&child);
+    let run = crate::faults::finish_within(child, Duration::from_secs(120)).ok();
+    let id = deployment_id(&run);
+    let run = run
+        .stderr_has(&format!("could not stop deployment {id} (AccessDeniedException: User: "))
+        .stderr_has("not authorized to perform: StopDeployment (fink test proxy)): it goes on unchanged; following it")
+        .stderr_has("Succeeded (0 pending, 0 in progress, 1 succeeded, 0 failed)")
+        .stdout_has(&format!("deployment {id} succeeded"));
+    assert!(!run.stderr.contains("stopped; it is"), "no stop happened: {}", run.stderr);
+    assert!(proxy.actions().iter().any(|a| a == "StopDeployment"), "{:?}", proxy.actions());
+
+    // A deployment that goes on: the second Ctrl-C stops following, saying it was not stopped.
+    proxy.codedeploy(CodeDeploy { instances: vec!["i-0ddd".into()], polls: 0, end: End::Hold { stop_after: None } });
+    let child = project.spawn(&["code", "deploy", "-e", "dev"]);
+    let polls = proxy.actions().iter().filter(|a| *a == "GetDeployment").count();
+    proxy.wait_for("GetDeployment", polls + 1);
+    interrupt(&child);
+    proxy.wait_for("StopDeployment", 2);
+    interrupt(&child);
+    let run = crate::faults::finish_within(child, Duration::from_secs(120)).code(130);
+    let id = deployment_id(&run);
+    let run = run
+        .stderr_has(&format!("could not stop deployment {id} (AccessDeniedException"))
+        .stderr_has(&format!("interrupted again: stopped following; deployment {id} goes on (it could not be stopped)"))
+        .stderr_has(&format!("aws deploy get-deployment --deployment-id {id}"));
+    assert!(!run.stderr.contains("goes on stopping"), "no stop happened: {}", run.stderr);
 }
 
 #[test]

@@ -8,6 +8,8 @@
 //!   told to keep holding).
 //! - CodeDeploy: deployments that run (moto's stay `Created`), their instances' lifecycle events
 //!   and StopDeployment; see [`codedeploy`].
+//! - A call that fails: with [`Proxy::refuse`], StopDeployment or CancelUpdateStack (or any
+//!   operation) is answered with AccessDenied, as for a role without that permission.
 //! - API Gateway: UpdateDomainName (`PATCH /domainnames/<name>`, not implemented by moto 5.2.5)
 //!   is recorded and answered here with the patched certificate.
 //!
@@ -37,6 +39,8 @@ struct State {
     /// With `hold_each`: how long each stack stays in progress, and when each one started.
     hold_each: Option<std::time::Duration>,
     stack_started: std::collections::HashMap<String, std::time::Instant>,
+    /// Operations answered with AccessDenied (see [`Proxy::refuse`]).
+    refused: Vec<String>,
 }
 
 pub struct Proxy {
@@ -104,6 +108,12 @@ impl Proxy {
         self.state.lock().unwrap().domain_updates.clone()
     }
 
+    /// From now on, `operation` (e.g. `StopDeployment`, `CancelUpdateStack`) is answered with an
+    /// AccessDenied error, as AWS answers a role without that permission; it is still recorded.
+    pub fn refuse(&self, operation: &str) {
+        self.state.lock().unwrap().refused.push(operation.to_string());
+    }
+
     /// The bodies of the StopDeployment requests seen so far.
     pub fn stop_requests(&self) -> Vec<serde_json::Value> {
         self.state.lock().unwrap().stop_requests.clone()
@@ -148,6 +158,10 @@ fn serve(mut client: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io
         if state.hold && (action == "CreateStack" || action == "UpdateStack") {
             state.started = true;
         }
+    }
+
+    if state.lock().unwrap().refused.contains(&action) {
+        return refuse(&mut client, &action, operation.is_some());
     }
 
     if let Some(op) = &operation {
@@ -260,6 +274,23 @@ fn patched_domain(domain: &str, request: &serde_json::Value) -> serde_json::Valu
         }
     }
     answer
+}
+
+/// AccessDenied for `action`, in the JSON protocol's form (CodeDeploy) or the query protocol's
+/// XML (CloudFormation). Neither is retried by the SDK.
+fn refuse(client: &mut TcpStream, action: &str, json: bool) -> std::io::Result<()> {
+    let message =
+        format!("User: arn:aws:iam::123456789012:user/tester is not authorized to perform: {action} (fink test proxy)");
+    if json {
+        let body = serde_json::json!({"__type": "AccessDeniedException", "message": message});
+        let headers = ["Content-Type: application/x-amz-json-1.1".to_string()];
+        return respond(client, "400 Bad Request", &headers, body.to_string().as_bytes());
+    }
+    let body = format!(
+        "<ErrorResponse xmlns=\"http://cloudformation.amazonaws.com/doc/2010-05-15/\"><Error><Type>Sender</Type>\
+         <Code>AccessDenied</Code><Message>{message}</Message></Error><RequestId>fink-proxy</RequestId></ErrorResponse>"
+    );
+    respond(client, "403 Forbidden", &["Content-Type: text/xml".to_string()], body.as_bytes())
 }
 
 fn respond(client: &mut TcpStream, status: &str, headers: &[String], body: &[u8]) -> std::io::Result<()> {

@@ -99,7 +99,7 @@ pub async fn deploy(
     let settled = tokio::select! {
         settled = watcher.wait(&client, name) => settled?,
         _ = interrupts.next() => {
-            return interrupt::interrupted(&client, &mut watcher, &mut interrupts, name, current.is_none()).await;
+            interrupt::interrupted(&client, &mut watcher, &mut interrupts, name, current.is_none()).await?
         }
     };
     if !settled.ok() {
@@ -237,6 +237,11 @@ async fn source(config: &SdkConfig, settings: &Settings, template: &Template) ->
         .bucket(bucket)
         .key(&key)
         .body(template.body.clone().into_bytes().into())
+        .customize()
+        .config_override(
+            aws_sdk_s3::config::Builder::default()
+                .timeout_config(fink_aws::timeouts::upload(template.body.len() as u64)),
+        )
         .send()
         .await
         .map_err(|e| Error::new(format!("uploading the template to s3://{bucket}/{key}: {}", fink_aws::explain(&e))))?;

@@ -78,7 +78,8 @@ struct Seen {
 }
 
 /// Follows deployment `id` until it succeeds, fails or stops. Ctrl-C (or SIGTERM) stops it with
-/// a rollback and waits for that; a second one stops waiting.
+/// a rollback and waits for that (or, when it cannot be stopped, goes on following it); a second
+/// one stops waiting.
 pub async fn follow(client: &Client, id: &str, logs: &Logs<'_>, interrupts: &mut Interrupts) -> Result<()> {
     let mut out = Output::new();
     let mut seen = Seen::default();
@@ -97,7 +98,7 @@ pub async fn follow(client: &Client, id: &str, logs: &Logs<'_>, interrupts: &mut
         }
         tokio::select! {
             _ = tokio::time::sleep(POLL) => {}
-            _ = interrupts.next() => return stop(client, id, &mut out, &mut seen, interrupts).await,
+            _ = interrupts.next() => return stop(client, id, logs, &mut out, &mut seen, interrupts).await,
         }
     }
 }
@@ -192,27 +193,58 @@ async fn targets(client: &Client, id: &str) -> Result<Vec<InstanceTarget>> {
 }
 
 /// The first interrupt: StopDeployment with a rollback, then wait for it to stop; the second
-/// stops waiting. Both end with exit code 130.
-async fn stop(client: &Client, id: &str, out: &mut Output, seen: &mut Seen, interrupts: &mut Interrupts) -> Result<()> {
+/// stops waiting. Both end with exit code 130. When StopDeployment fails, the deployment goes on
+/// unchanged: it is followed to its end as before (its outcome decides), and a second interrupt
+/// detaches saying so.
+async fn stop(
+    client: &Client,
+    id: &str,
+    logs: &Logs<'_>,
+    out: &mut Output,
+    seen: &mut Seen,
+    interrupts: &mut Interrupts,
+) -> Result<()> {
     warn!("interrupted: stopping deployment {id} with a rollback (Ctrl-C again to stop waiting)");
-    if let Err(err) = client.stop_deployment().deployment_id(id).auto_rollback_enabled(true).send().await {
-        warn!("could not stop the deployment: {}", fink_aws::explain(&err));
-    }
+    let stopping = match client.stop_deployment().deployment_id(id).auto_rollback_enabled(true).send().await {
+        Ok(_) => true,
+        Err(err) => {
+            warn!(
+                "could not stop deployment {id} ({}): it goes on unchanged; following it (Ctrl-C again to stop following)",
+                fink_aws::explain(&err).message()
+            );
+            false
+        }
+    };
     loop {
         tokio::select! {
             _ = tokio::time::sleep(POLL) => {}
             _ = interrupts.next() => {
                 out.done();
-                return Err(Error::new(format!("interrupted again: stopped waiting; deployment {id} goes on stopping"))
+                let message = if stopping {
+                    format!("interrupted again: stopped waiting; deployment {id} goes on stopping")
+                } else {
+                    format!("interrupted again: stopped following; deployment {id} goes on (it could not be stopped)")
+                };
+                return Err(Error::new(message)
                     .with_help(format!("watch it with `fink code list` or `aws deploy get-deployment --deployment-id {id}`"))
                     .with_exit_code(EXIT_INTERRUPTED));
             }
         }
         let status = poll(client, id, out, seen).await?;
-        if matches!(status, DeploymentStatus::Succeeded | DeploymentStatus::Failed | DeploymentStatus::Stopped) {
+        let ended =
+            matches!(status, DeploymentStatus::Succeeded | DeploymentStatus::Failed | DeploymentStatus::Stopped);
+        if ended && stopping {
             out.done();
             return Err(Error::new(format!("interrupted: deployment {id} stopped; it is {}", status.as_str()))
                 .with_exit_code(EXIT_INTERRUPTED));
+        }
+        if ended {
+            // Not stopped by fink: the deployment ended on its own, and its outcome is the command's.
+            out.done();
+            return match status {
+                DeploymentStatus::Succeeded => Ok(()),
+                _ => Err(failure(client, id, logs).await),
+            };
         }
     }
 }

@@ -544,3 +544,38 @@ fn a_generator_filling_stderr_before_its_template_and_one_over_its_time_limit() 
     let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid.trim())).unwrap_or_default();
     assert!(stat.is_empty() || stat.contains(") Z"), "the generator's child {pid} still runs:\n{}", run.stderr);
 }
+
+#[test]
+fn generate_and_dot_replace_their_files_whole_or_not_at_all() {
+    let project = Project::with(&["fink-plugin-config-reader", "fink-plugin-cloud"]);
+    project.file("cloudformation.json", r#"{"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}"#);
+    project.file("fink_dev.json", r#"{"cloud": {"stack": {"StackName": "whole"}}}"#);
+    let generated = project.dir().join("whole-generated-cf-template.json");
+    // A longer file is replaced whole: nothing of it is left after the new, shorter text.
+    std::fs::write(&generated, format!("{{\"old\": \"{}\"}}\n", "o".repeat(5000))).unwrap();
+    project.fink(&["cloud", "generate", "-e", "dev"]).ok();
+    let small = std::fs::read_to_string(&generated).unwrap();
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&small).unwrap()["Resources"]["Topic"]["Type"],
+        "AWS::SNS::Topic"
+    );
+    project.fink(&["cloud", "dot", "-e", "dev"]).ok();
+    let dot = std::fs::read_to_string(project.dir().join("cloudformation.dot")).unwrap();
+
+    // A template too large for the file system's limit: the old files stay, the error names the file.
+    let topics: serde_json::Map<String, serde_json::Value> =
+        (0..100).map(|i| (format!("Topic{i:03}"), json!({"Type": "AWS::SNS::Topic"}))).collect();
+    project.file("cloudformation.json", &json!({"Resources": topics}).to_string());
+    let run = crate::lambda::fink_with_small_files(&project, &["cloud", "generate", "-e", "dev"]);
+    run.code(1).stderr_has(&format!("cannot write {}: ", generated.display()));
+    assert_eq!(std::fs::read_to_string(&generated).unwrap(), small, "the old template is intact");
+    let run = crate::lambda::fink_with_small_files(&project, &["cloud", "dot", "-e", "dev"]);
+    run.code(1).stderr_has(&format!("cannot write {}: ", project.dir().join("cloudformation.dot").display()));
+    assert_eq!(std::fs::read_to_string(project.dir().join("cloudformation.dot")).unwrap(), dot);
+    let left: Vec<String> = std::fs::read_dir(project.dir())
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.ends_with(".tmp"))
+        .collect();
+    assert!(left.is_empty(), "no temporary file is left: {left:?}");
+}

@@ -358,7 +358,7 @@ fn args(list: &[String]) -> Vec<&str> {
 /// `project`'s fink run under `sh` with a file size limit of a few KB (and SIGXFSZ ignored, so a
 /// write past it fails with "File too large" instead of killing fink): a write failure that
 /// root, who writes into any folder, meets too.
-fn fink_with_small_files(project: &Project, args: &[&str]) -> Run {
+pub fn fink_with_small_files(project: &Project, args: &[&str]) -> Run {
     let inner = project.command(args);
     let mut command = std::process::Command::new("sh");
     command.arg("-c").arg(r#"trap "" XFSZ; ulimit -f 2; exec "$@""#).arg("sh").arg(inner.get_program());

@@ -36,6 +36,18 @@ impl Error {
         self
     }
 
+    /// The error for a command that cannot work without the project's own code (`what`, e.g.
+    /// `"cloud.stack.generator"`) in a project the user has not trusted: exit code 2, naming the
+    /// command that trusts it (since 1.3). [`crate::Data::untrusted_error`] fills in the project.
+    pub fn untrusted(project_dir: &str, what: &str) -> Self {
+        let plain = !project_dir.is_empty()
+            && project_dir.chars().all(|c| c.is_ascii_alphanumeric() || "/._-+@%=:,".contains(c));
+        let quoted = if plain { project_dir.to_string() } else { format!("'{}'", project_dir.replace('\'', r"'\''")) };
+        Error::new(format!("{what} is the project's own code, and {project_dir} is not a trusted project"))
+            .with_help(format!("if you trust its code, run `fink trust {quoted}`"))
+            .with_exit_code(2)
+    }
+
     /// The message.
     pub fn message(&self) -> &str {
         &self.message

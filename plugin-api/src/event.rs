@@ -146,12 +146,7 @@ impl<'a> Data<'a> {
     /// The error for a command that cannot work without project code (`what`) in a project the
     /// user has not trusted: exit code 2, naming the command that trusts it (since 1.3).
     pub fn untrusted_error(&self, what: &str) -> Error {
-        let dir = self.project_dir().unwrap_or(".");
-        let plain = !dir.is_empty() && dir.chars().all(|c| c.is_ascii_alphanumeric() || "/._-+@%=:,".contains(c));
-        let quoted = if plain { dir.to_string() } else { format!("'{}'", dir.replace('\'', r"'\''")) };
-        Error::new(format!("{what} is the project's own code, and {dir} is not a trusted project"))
-            .with_help(format!("if you trust its code, run `fink trust {quoted}`"))
-            .with_exit_code(2)
+        Error::untrusted(self.project_dir().unwrap_or("."), what)
     }
 
     /// Whether the command talks to AWS (credential checks skip when not).

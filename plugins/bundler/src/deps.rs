@@ -65,6 +65,19 @@ const NPM: Manager = Manager {
 };
 
 /// Installs the project's dependencies for `request.runtime`, if it has any.
+/// The dependency manifest (`requirements.txt`, `package.json`) [`install`] would install for
+/// `request`, if the project has one.
+pub fn manifest(request: &Request, dir: &Path) -> Option<&'static str> {
+    let manager = if request.runtime.starts_with("python") {
+        &PIP
+    } else if request.runtime.starts_with("nodejs") {
+        &NPM
+    } else {
+        return None;
+    };
+    dir.join(manager.manifest).is_file().then_some(manager.manifest)
+}
+
 pub fn install(request: &Request, dir: &Path) -> Result<Option<Installed>> {
     let manager = if request.runtime.starts_with("python") {
         &PIP

@@ -39,6 +39,9 @@ fn pre_bundle(event: &mut Event) -> Result<()> {
     let Some(request) = Request::from_context(event.context())? else { return Ok(()) };
     let bundling = Bundling::from_config(event.config(), &request.section)?;
     let key = format!("{}.bundling.preBundle", request.section);
+    if !bundling.pre_bundle.is_empty() && !event.project_trusted() {
+        return Err(event.untrusted_error(&format!("{key} (the pre-bundle scripts)")));
+    }
     let dir = project_dir(event)?;
     hold_env(event, &request, &dir)?;
     prebundle::run_all(&bundling.pre_bundle, &dir, &key)
@@ -49,6 +52,10 @@ fn build(event: &mut Event) -> Result<()> {
     let Some(request) = Request::from_context(event.context())? else { return Ok(()) };
     let bundling = Bundling::from_config(event.config(), &request.section)?;
     let dir = project_dir(event)?;
+    if let Some(manifest) = deps::manifest(&request, &dir).filter(|_| !event.project_trusted()) {
+        // Installing the project's dependencies runs code the project names (setup.py, npm scripts).
+        return Err(event.untrusted_error(&format!("installing its {manifest}")));
+    }
     hold_env(event, &request, &dir)?;
     let built = bundle::build(&request, &bundling, &dir)?;
     event.set_payload(&built);

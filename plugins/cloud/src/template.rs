@@ -57,6 +57,11 @@ impl Template {
 /// Loads the template for `settings`; the generator gets `{"context":..,"config":..}` on stdin.
 pub fn load(dir: &Path, settings: &Settings, context: &Value, config: &Value) -> Result<Template> {
     if let Some(command) = &settings.generator {
+        let trusted = context.get(fink_plugin_api::context::PROJECT_TRUSTED).and_then(Value::as_bool) == Some(true);
+        if !trusted {
+            let project = context.get(fink_plugin_api::context::PROJECT_DIR).and_then(Value::as_str).unwrap_or(".");
+            return Err(Error::untrusted(project, &format!("cloud.stack.generator (`{command}`)")));
+        }
         let text = generate(dir, command, context, config)?;
         return parse(&text, &format!("the output of `{command}`"));
     }
@@ -404,16 +409,30 @@ mod tests {
     }
 
     #[test]
+    fn an_untrusted_project_runs_no_generator_and_says_how_to_trust_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let marker = dir.path().join("ran");
+        let settings = Settings { generator: Some(format!("touch {}", marker.display())), ..Default::default() };
+        let context = json!({"project_dir": "/home/ana/shop", "project_trusted": false});
+        let err = load(dir.path(), &settings, &context, &json!({})).unwrap_err();
+        assert!(err.message().starts_with("cloud.stack.generator (`touch "), "{}", err.message());
+        assert!(err.message().ends_with("is the project's own code, and /home/ana/shop is not a trusted project"));
+        assert_eq!(err.help(), Some("if you trust its code, run `fink trust /home/ana/shop`"));
+        assert!(!marker.exists());
+    }
+
+    #[test]
     fn generators_get_context_and_config_and_failures_show_stderr() {
         let dir = tempfile::tempdir().unwrap();
         let settings = Settings {
             generator: Some("python3 -c 'import json,sys; d=json.load(sys.stdin); print(json.dumps({\"Resources\": {d[\"context\"][\"env\"]: {\"Type\": \"T\"}}}))'".into()),
             ..Default::default()
         };
-        let t = load(dir.path(), &settings, &json!({"env": "dev"}), &json!({})).unwrap();
+        let trusted = json!({"env": "dev", "project_trusted": true});
+        let t = load(dir.path(), &settings, &trusted, &json!({})).unwrap();
         assert!(t.resources().contains_key("dev"));
         let failing = Settings { generator: Some("echo boom >&2; exit 3".into()), ..Default::default() };
-        let err = load(dir.path(), &failing, &json!({}), &json!({})).unwrap_err();
+        let err = load(dir.path(), &failing, &trusted, &json!({})).unwrap_err();
         assert_eq!(err.message(), "template generator `echo boom >&2; exit 3` failed with exit code 3:\n  boom");
     }
 
@@ -424,7 +443,7 @@ mod tests {
         let command = "head -c 2097152 /dev/zero >&2; sleep 300 & echo $! > bg.pid; echo '{\"Resources\": {\"T\": {\"Type\": \"T\"}}}'";
         let settings = Settings { generator: Some(command.into()), ..Default::default() };
         let started = Instant::now();
-        let t = load(dir.path(), &settings, &json!({}), &json!({})).unwrap();
+        let t = load(dir.path(), &settings, &json!({"project_trusted": true}), &json!({})).unwrap();
         assert!(t.resources().contains_key("T"));
         assert!(started.elapsed() < Duration::from_secs(30), "{:?}", started.elapsed());
         let pid: libc::pid_t = std::fs::read_to_string(dir.path().join("bg.pid")).unwrap().trim().parse().unwrap();

@@ -48,7 +48,13 @@ fn fire(signal: Signal, event: &mut Event) -> Result<()> {
     let name = signal.name().unwrap_or("?");
     let hooks = spec::hooks_at(event.config(), name)?;
     let (tool, command) = (event.tool().map(String::from), event.command().map(String::from));
-    for hook in hooks.iter().filter(|h| h.applies(tool.as_deref(), command.as_deref())) {
+    let applicable: Vec<_> = hooks.iter().filter(|h| h.applies(tool.as_deref(), command.as_deref())).collect();
+    if !applicable.is_empty() && !event.project_trusted() {
+        // Project code: not run in a project the user has not trusted (the host warns once).
+        event.skip_untrusted(&format!("its command hooks (hooks.{name})"));
+        return Ok(());
+    }
+    for hook in applicable {
         let handed_back = run::run(hook, name, &input(event), event)?;
         if let Some(changes) = handed_back {
             apply(event, changes);

@@ -64,6 +64,9 @@ pub fn read_config(event: &mut Event) -> Result<()> {
             .with_help("keep one of them"))
         }
     };
+    if !event.project_trusted() {
+        return Err(event.untrusted_error(&format!("the Python config {name}")));
+    }
     let loaded = load(event, &dir.join(&name), Signal::CONFIG_READ_INIT, &[])?;
     if !loaded.contains(&"generate_config".to_string()) {
         return Err(Error::new(format!("{name} has no generate_config(): a Python config returns the config from it")));
@@ -84,6 +87,14 @@ pub fn read_config(event: &mut Event) -> Result<()> {
 /// the config's `hookfile`.
 pub fn load_hooks(event: &mut Event) -> Result<()> {
     let dir = event.project_path();
+    if !event.project_trusted() {
+        // Project code: not loaded in a project the user has not trusted. A template the cloud
+        // tool needs stops it in `template` below; hooks are skipped (the host warns once).
+        if let Some(Value::String(file)) = event.config().get("hookfile").cloned() {
+            event.skip_untrusted(&format!("its Python hooks ({file})"));
+        }
+        return Ok(());
+    }
     if event.tool() == Some("cloud") && dir.join(TEMPLATE_FILE).is_file() {
         // gcdt loaded it before the lifecycle began, so its `initialized` and `config_read_init`
         // functions ran; here they run now, in order, once the config has named the interpreter.
@@ -136,6 +147,9 @@ pub fn template(event: &mut Event) -> Result<()> {
             s.files.iter().any(|f| f.name == TEMPLATE_FILE && f.functions.iter().any(|n| n == function))
         })
     };
+    if request.tool == "cloud" && !event.project_trusted() && event.project_path().join(TEMPLATE_FILE).is_file() {
+        return Err(event.untrusted_error(&format!("{TEMPLATE_FILE} (the stack's template)")));
+    }
     if request.tool != "cloud" || !session().as_ref().is_some_and(|s| s.files.iter().any(|f| f.name == TEMPLATE_FILE)) {
         return Ok(());
     }

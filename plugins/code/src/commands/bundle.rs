@@ -4,7 +4,8 @@
 use fink_plugin_api::{CommandSpec, Invocation, Result};
 
 pub fn spec() -> CommandSpec {
-    CommandSpec::new("bundle", "Build the CodeDeploy bundle (bundle.tar.gz) without deploying").without_aws()
+    CommandSpec::new("bundle", "Build the CodeDeploy bundle (.fink/bundle/<env>/bundle.tar.gz) without deploying")
+        .without_aws()
 }
 
 pub fn run(call: &mut Invocation) -> Result<()> {

@@ -4,7 +4,7 @@
 use fink_plugin_api::{ArgSpec, CommandSpec, Invocation, Result};
 
 pub fn spec() -> CommandSpec {
-    CommandSpec::new("bundle", "Build the function's bundle (bundle.zip) without deploying")
+    CommandSpec::new("bundle", "Build the function's bundle (.fink/bundle/<env>/bundle.zip) without deploying")
         .without_aws()
         .arg(keep_arg())
 }

@@ -1,9 +1,9 @@
-//! `lambda clean`: remove the bundle and the bundler's staging folder.
+//! `lambda clean`: remove every env's bundle and staging folder (`.fink/bundle`).
 
 use fink_plugin_api::{CommandSpec, Invocation, Result};
 
 pub fn spec() -> CommandSpec {
-    CommandSpec::new("clean", "Remove bundle.zip and the bundler's staging folder").without_aws()
+    CommandSpec::new("clean", "Remove every env's bundle and staging folder (.fink/bundle)").without_aws()
 }
 
 pub fn run(call: &mut Invocation) -> Result<()> {

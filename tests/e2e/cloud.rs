@@ -522,14 +522,26 @@ fn gcdts_kumo_and_a_link_named_cloud_run_the_cloud_tool() {
 #[test]
 fn a_generator_filling_stderr_before_its_template_and_one_over_its_time_limit() {
     let project = Project::with(&["fink-plugin-config-reader", "fink-plugin-cloud"]);
-    // 2 MiB on stderr, then the template: more than any pipe holds before fink reads stdout.
+    // 2 MiB on stderr before it reads its input (over 200 kB: more than a pipe holds), then the
+    // template; and a background process that keeps its stdout open.
     project.file(
         "gen.sh",
-        "head -c 2097152 /dev/zero | tr '\\0' 'e' >&2\necho '{\"Resources\": {\"Topic\": {\"Type\": \"AWS::SNS::Topic\"}}}'\n",
+        "head -c 2097152 /dev/zero | tr '\\0' 'e' >&2\nbytes=$(wc -c | tr -d ' ')\nsleep 300 & echo $! > bg.pid\n\
+         echo \"{\\\"Resources\\\": {\\\"Topic\\\": {\\\"Type\\\": \\\"AWS::SNS::Topic\\\"}}, \\\"Outputs\\\": {\\\"Bytes\\\": {\\\"Value\\\": \\\"$bytes\\\"}}}\"\n",
     );
-    project.file("fink_dev.json", r#"{"cloud": {"stack": {"StackName": "gen", "generator": "sh gen.sh"}}}"#);
-    let run = project.fink_within(std::time::Duration::from_secs(60), &["cloud", "generate", "-", "-e", "dev"]).ok();
-    assert_eq!(run.json()["Resources"]["Topic"]["Type"], "AWS::SNS::Topic");
+    let config =
+        json!({"padding": "p".repeat(200_000), "cloud": {"stack": {"StackName": "gen", "generator": "sh gen.sh"}}});
+    project.file("fink_dev.json", &config.to_string());
+    let started = std::time::Instant::now();
+    let run = project.fink_within(std::time::Duration::from_secs(60), &["cloud", "generate", "-", "-e", "dev"]);
+    let background = std::fs::read_to_string(project.dir().join("bg.pid")).unwrap_or_default();
+    let _ = std::process::Command::new("kill").arg(background.trim()).status();
+    let run = run.ok();
+    assert!(started.elapsed() < std::time::Duration::from_secs(30), "took {:?}", started.elapsed());
+    let template = run.json();
+    assert_eq!(template["Resources"]["Topic"]["Type"], "AWS::SNS::Topic");
+    let bytes: usize = template["Outputs"]["Bytes"]["Value"].as_str().unwrap().parse().unwrap();
+    assert!(bytes > 200_000, "the generator read all its input: {bytes}");
 
     project.file("gen.sh", "sleep 300 & echo $! > child.pid\nsleep 300\n");
     let started = std::time::Instant::now();

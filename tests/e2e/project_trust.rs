@@ -214,3 +214,93 @@ fn with_a_warm_cache_fink_version_and_help_initialise_no_plugin_library() {
     let run = traced.fink(&["demo", "nocfg"]).ok();
     assert!(run.stderr.contains("calling init: /proc/self/fd/"), "{}", run.stderr);
 }
+
+/// What an untrusted project's config asks to run: command hooks, a Python hookfile, a
+/// generator, pre-bundle scripts, a pip install, a Python config and template. None of it runs.
+#[test]
+fn an_untrusted_project_runs_none_of_its_hooks_scripts_generators_or_python() {
+    let plugins = [
+        "fink-plugin-config-reader",
+        "fink-plugin-hooks",
+        "fink-plugin-cloud",
+        "fink-plugin-bundler",
+        "fink-plugin-lambda",
+        "fink-fixture-alpha",
+    ];
+    let project = Project::untrusted_with(&plugins);
+    let dir = project.dir().canonicalize().unwrap();
+    let fix = format!("if you trust its code, run `fink trust {}`", dir.display());
+    project.file("hooks.py", "from gcdt import gcdt_signals\nopen('python-ran', 'w').write('x')\n");
+    project.file("handler.py", "def handle(event, context):\n    return 'alive'\n");
+    project.file(
+        "fink_dev.json",
+        &serde_json::json!({
+            "demo": {},
+            "hooks": {"command_init": ["touch hook-ran"], "finalized": ["touch hook-ran-too"]},
+            "hookfile": "hooks.py",
+            "cloud": {"stack": {"StackName": "gen", "generator": "touch generator-ran; echo '{}'"}},
+            "lambda": {"lambda": {"name": "f", "handlerFile": "handler.py", "runtime": "python3.12"},
+                       "bundling": {"preBundle": ["touch prebundle-ran"]}},
+        })
+        .to_string(),
+    );
+    let ran = |file: &str| project.dir().join(file).exists();
+
+    // Hooks are extras: the command runs without them, and one warning names them.
+    let run = project.fink(&["demo", "run", "-e", "dev"]).ok().stdout_has("demo run");
+    let warning = run
+        .stderr
+        .lines()
+        .find(|l| l.contains("is not a trusted project"))
+        .unwrap_or_else(|| panic!("no warning: {}", run.stderr))
+        .to_string();
+    for part in ["its command hooks (hooks.command_init)", "its command hooks (hooks.finalized)", "its Python hooks (hooks.py)", &fix] {
+        assert!(warning.contains(part), "{part} in {warning}");
+    }
+    assert_eq!(run.stderr.matches("is not a trusted project").count(), 1, "{}", run.stderr);
+
+    // Commands that cannot work without the project's code stop with exit 2, naming it.
+    project
+        .fink(&["cloud", "generate", "-", "-e", "dev"])
+        .code(2)
+        .stderr_has("cloud.stack.generator (`touch generator-ran; echo '{}'`) is the project's own code")
+        .stderr_has(&fix);
+    project
+        .fink(&["lambda", "bundle", "-e", "dev"])
+        .code(2)
+        .stderr_has("lambda.bundling.preBundle (the pre-bundle scripts) is the project's own code")
+        .stderr_has(&fix);
+    for file in ["hook-ran", "hook-ran-too", "python-ran", "generator-ran", "prebundle-ran"] {
+        assert!(!ran(file), "{file}");
+    }
+
+    // Dependencies: installing them runs code the project names.
+    project.file("requirements.txt", "six\n");
+    project.file(
+        "fink_dev.json",
+        &serde_json::json!({"lambda": {"lambda": {"name": "f", "handlerFile": "handler.py", "runtime": "python3.12"}}}).to_string(),
+    );
+    project.fink(&["lambda", "bundle", "-e", "dev"]).code(2).stderr_has("installing its requirements.txt is the project's own code");
+
+    // A Python config and a Python template.
+    std::fs::remove_file(project.dir().join("fink_dev.json")).unwrap();
+    project.file("fink_dev.py", "open('config-ran', 'w').write('x')\ndef generate_config():\n    return {}\n");
+    project.fink(&["config", "-e", "dev"]).code(2).stderr_has("the Python config fink_dev.py is the project's own code");
+    assert!(!ran("config-ran"));
+    std::fs::remove_file(project.dir().join("fink_dev.py")).unwrap();
+    project.file("fink_dev.json", r#"{"cloud": {"stack": {"StackName": "py"}}}"#);
+    project.file(
+        "cloudformation.py",
+        "open('template-ran', 'w').write('x')\ndef generate_template():\n    return {'Resources': {'T': {'Type': 'AWS::SNS::Topic'}}}\n",
+    );
+    project
+        .fink(&["cloud", "generate", "-", "-e", "dev"])
+        .code(2)
+        .stderr_has("cloudformation.py (the stack's template) is the project's own code");
+    assert!(!ran("template-ran"));
+
+    // Trusted, the same project runs its code.
+    project.trust();
+    project.fink(&["cloud", "generate", "-", "-e", "dev"]).ok().stdout_has("AWS::SNS::Topic");
+    assert!(ran("template-ran"));
+}

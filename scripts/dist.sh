@@ -4,6 +4,8 @@
 #   completions), README.md, LICENSE, SHA256SUMS
 # Unpacked anywhere, bin/fink finds its plugins next to it.
 # Usage: scripts/dist.sh [--out DIR] [--debug]        (default: target/dist, release profile)
+# With FINK_SIGNING_KEY_FILE=<unencrypted minisign secret key> (from your CI's secret store, never
+# the repository), every bundled plugin gets a <file>.minisig beside it (crates/sign, `fink-sign`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root="$(pwd)"
@@ -26,6 +28,13 @@ trap 'rm -rf "$work"' EXIT
 stage="$work/$name"
 
 bash scripts/install.sh --prefix "$stage" "${build[@]}" >/dev/null
+if [ -n "${FINK_SIGNING_KEY_FILE:-}" ]; then
+    if [ "${#build[@]}" -gt 0 ]; then profile=dev; dir=debug; else profile=release; dir=release; fi
+    cargo build --locked -q -p fink-sign --profile "$profile"
+    ext=so
+    [ "$(uname)" = Darwin ] && ext=dylib
+    "$root/target/$dir/fink-sign" "$FINK_SIGNING_KEY_FILE" "$stage"/lib/fink/plugins/*."$ext"
+fi
 cp README.md LICENSE "$stage/"
 # Completion scripts with the bundled tools (fink finds its plugins next to it).
 mkdir -p "$stage/share/bash-completion/completions" "$stage/share/zsh/site-functions" \

@@ -9,7 +9,7 @@ use clap::{Arg, ArgAction, ArgMatches, Command};
 use fink_plugin_api::{ArgKind, ArgSpec, ToolSpec};
 use serde_json::{Map, Value};
 
-use crate::commands::plugin::{PluginCommand, Scope};
+use crate::commands::plugin::{KeyCommand, PluginCommand, Scope};
 use crate::declare::{GlobalOption, Takes, BUILTIN_COMMANDS, GLOBAL_OPTIONS};
 use crate::registry::Registry;
 use crate::session::{Needs, ToolCommand};
@@ -249,6 +249,28 @@ fn plugin_command(cmd: Command) -> Command {
                 .long("force")
                 .action(ArgAction::SetTrue)
                 .help("Replace a plugin of the same name (or a file of the same name) in the folder"),
+        )
+        .arg(
+            Arg::new("allow-unsigned")
+                .long("allow-unsigned")
+                .action(ArgAction::SetTrue)
+                .help("Install files without a valid signature (<FILE>.minisig) from a publisher key you trust"),
+        );
+    let key = Command::new("key")
+        .about("The publisher keys whose signatures `plugin install` accepts: key add|list|remove")
+        .subcommand_required(true)
+        .arg_required_else_help(true)
+        .subcommand(
+            Command::new("add")
+                .about("Trust a publisher's minisign public key (the base64 line, or a minisign.pub file)")
+                .arg(Arg::new("key").value_name("KEY").required(true).help("The public key, or the path of its file"))
+                .arg(Arg::new("name").long("name").value_name("NAME").help("The publisher's name (default: the key id)")),
+        )
+        .subcommand(Command::new("list").about("Show the trusted publisher keys"))
+        .subcommand(
+            Command::new("remove")
+                .about("Stop trusting a publisher key")
+                .arg(Arg::new("name").value_name("NAME").required(true).help("The publisher's name or the key id")),
         );
     let remove = Command::new("remove")
         .about("Remove a plugin from a plugins folder")
@@ -272,6 +294,7 @@ fn plugin_command(cmd: Command) -> Command {
         .subcommand(scoped(install))
         .subcommand(scoped(remove))
         .subcommand(new)
+        .subcommand(key)
 }
 
 /// The `fink plugin` command the parser found.
@@ -283,7 +306,17 @@ fn plugin_action(args: &ArgMatches) -> Option<PluginCommand> {
             files: m.get_many::<PathBuf>("files").into_iter().flatten().cloned().collect(),
             scope: scope(m),
             force: m.get_flag("force"),
+            allow_unsigned: m.get_flag("allow-unsigned"),
         },
+        ("key", m) => PluginCommand::Key(match m.subcommand()? {
+            ("add", k) => KeyCommand::Add {
+                key: k.get_one::<String>("key").cloned().unwrap_or_default(),
+                name: k.get_one::<String>("name").cloned(),
+            },
+            ("list", _) => KeyCommand::List,
+            ("remove", k) => KeyCommand::Remove { name: name(k) },
+            _ => return None,
+        }),
         ("remove", m) => PluginCommand::Remove { name: name(m), scope: scope(m) },
         ("new", m) => PluginCommand::New { name: name(m), tool: m.get_flag("tool") },
         _ => return None,

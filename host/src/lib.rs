@@ -4,7 +4,7 @@
 //! resolves to), [`declare`] (what a plugin may declare, and the host's own names),
 //! [`plugin_path`] (where plugins are), [`trust`] (who may change a plugin file),
 //! [`project_trust`] (which projects may run their own code), [`settings`] (the user's own
-//! choices), [`pins`] and [`hash_cache`] (`plugins.lock`), [`library_check`] (a file's headers
+//! choices), [`publishers`] (whose signatures `plugin install` accepts), [`pins`] and [`hash_cache`] (`plugins.lock`), [`library_check`] (a file's headers
 //! before dlopen), [`checked_file`] (a file opened once, checked and loaded as checked),
 //! [`plugin_cache`] (what plugins declared, without loading them), [`loader`] (a file becomes a
 //! plugin), [`registry`] (what was found and loaded), [`lifecycle`]
@@ -27,6 +27,7 @@ pub mod pins;
 pub mod plugin_cache;
 pub mod plugin_path;
 pub mod project_trust;
+pub mod publishers;
 pub mod registry;
 pub mod schema;
 pub mod session;

@@ -19,9 +19,14 @@ const HEADER: &str = "# The plugins fink may load from this folder: `<plugin nam
 /// One line of the lock, kept as written so comments survive an update.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Line {
-    Pin { name: String, hash: String },
+    /// A pin; `publisher` is who signed the file when `fink plugin install` verified it, kept as
+    /// a `# publisher: ...` comment so that older fink versions read the lock unchanged.
+    Pin { name: String, hash: String, publisher: Option<String> },
     Other(String),
 }
+
+/// The comment that records a pin's publisher.
+const PUBLISHER: &str = "publisher: ";
 
 /// A folder's `plugins.lock`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -54,7 +59,9 @@ impl Lock {
     fn parse(path: PathBuf, text: &str) -> Result<Lock, LoadError> {
         let mut lines: Vec<Line> = Vec::new();
         for (number, raw) in text.lines().enumerate() {
-            let content = raw.split('#').next().unwrap_or_default().trim();
+            let (content, comment) = raw.split_once('#').unwrap_or((raw, ""));
+            let content = content.trim();
+            let publisher = comment.trim().strip_prefix(PUBLISHER).map(|p| p.trim().to_string());
             if content.is_empty() {
                 lines.push(Line::Other(raw.to_string()));
                 continue;
@@ -73,14 +80,14 @@ impl Lock {
             if lines.iter().any(|l| matches!(l, Line::Pin { name: n, .. } if n == name)) {
                 return Err(bad(format!("plugin '{name}' is pinned twice")));
             }
-            lines.push(Line::Pin { name: name.to_string(), hash: hash.to_ascii_lowercase() });
+            lines.push(Line::Pin { name: name.to_string(), hash: hash.to_ascii_lowercase(), publisher });
         }
         Ok(Lock { path, lines })
     }
 
     fn pins(&self) -> impl Iterator<Item = (&str, &str)> {
         self.lines.iter().filter_map(|l| match l {
-            Line::Pin { name, hash } => Some((name.as_str(), hash.as_str())),
+            Line::Pin { name, hash, .. } => Some((name.as_str(), hash.as_str())),
             Line::Other(_) => None,
         })
     }
@@ -121,9 +128,17 @@ impl Lock {
             .max_by_key(|(name, _)| name.len())
     }
 
-    /// Pins `name` to `hash`, in place of its old pin.
-    pub fn set(&mut self, name: &str, hash: &str) {
-        let pin = Line::Pin { name: name.to_string(), hash: hash.to_string() };
+    /// Who signed the pinned file of `name`, as `fink plugin install` recorded it.
+    pub fn publisher(&self, name: &str) -> Option<&str> {
+        self.lines.iter().find_map(|l| match l {
+            Line::Pin { name: n, publisher, .. } if n == name => publisher.as_deref(),
+            _ => None,
+        })
+    }
+
+    /// Pins `name` to `hash` (signed by `publisher`, if verified), in place of its old pin.
+    pub fn set(&mut self, name: &str, hash: &str, publisher: Option<&str>) {
+        let pin = Line::Pin { name: name.to_string(), hash: hash.to_string(), publisher: publisher.map(String::from) };
         match self.lines.iter_mut().find(|l| matches!(l, Line::Pin { name: n, .. } if n == name)) {
             Some(line) => *line = pin,
             None => self.lines.push(pin),
@@ -140,7 +155,10 @@ impl Lock {
         let mut text = String::new();
         for line in &self.lines {
             match line {
-                Line::Pin { name, hash } => text.push_str(&format!("{name} {hash}\n")),
+                Line::Pin { name, hash, publisher: None } => text.push_str(&format!("{name} {hash}\n")),
+                Line::Pin { name, hash, publisher: Some(p) } => {
+                    text.push_str(&format!("{name} {hash}  # {PUBLISHER}{p}\n"))
+                }
                 Line::Other(raw) => text.push_str(&format!("{raw}\n")),
             }
         }
@@ -212,12 +230,15 @@ mod tests {
     #[test]
     fn updates_keep_comments_and_replace_the_pin_in_place() {
         let mut lock = lock(&format!("# mine\na {A}\nb {B}\n")).unwrap();
-        lock.set("a", B);
-        lock.set("c", A);
+        lock.set("a", B, None);
+        lock.set("c", A, Some("acme (key 0123456789ABCDEF)"));
         lock.remove("b");
-        assert_eq!(lock.render(), format!("# mine\na {B}\nc {A}\n"));
+        assert_eq!(lock.render(), format!("# mine\na {B}\nc {A}  # publisher: acme (key 0123456789ABCDEF)\n"));
+        let again = Lock::parse(PathBuf::from("/p/plugins.lock"), &lock.render()).unwrap();
+        assert_eq!(again.publisher("c"), Some("acme (key 0123456789ABCDEF)"));
+        assert_eq!(again.publisher("a"), None);
         let mut fresh = Lock::empty(PathBuf::from("/p/plugins.lock"));
-        fresh.set("a", A);
+        fresh.set("a", A, None);
         assert!(
             fresh.render().starts_with("# The plugins fink may load") && fresh.render().ends_with(&format!("a {A}\n"))
         );

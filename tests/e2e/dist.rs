@@ -1,6 +1,8 @@
 //! The release archive: `scripts/dist.sh` (debug profile here) builds
 //! `fink-<version>-<target>.tar.gz`; unpacked into a fresh folder, its `bin/fink` finds every
-//! bundled plugin next to it, and `SHA256SUMS` checks out.
+//! bundled plugin next to it, and `SHA256SUMS` checks out. Given a signing key (a throwaway one
+//! here), every bundled plugin is signed, and `fink plugins` names the publisher once the user
+//! trusts its key.
 
 use std::process::Command;
 
@@ -10,10 +12,14 @@ use crate::support::{bundled_plugins, repo_root};
 fn the_archive_unpacks_into_a_fink_that_finds_its_plugins() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("out");
+    let release_key = fink_sign::KeyPair::generate().unwrap();
+    let secret = tmp.path().join("release.key");
+    std::fs::write(&secret, release_key.secret_file()).unwrap();
     let built = fink_test_support::builder("bash")
         .current_dir(repo_root())
         .args(["scripts/dist.sh", "--debug", "--out"])
         .arg(&out)
+        .env("FINK_SIGNING_KEY_FILE", &secret)
         .output()
         .unwrap();
     let printed = String::from_utf8_lossy(&built.stdout).to_string();
@@ -64,6 +70,15 @@ fn the_archive_unpacks_into_a_fink_that_finds_its_plugins() {
     assert!(!version.contains("rejected"), "{version}");
     let plugins = fink(&["plugins"]);
     assert!(plugins.contains(&dir.join("lib/fink/plugins").display().to_string()), "{plugins}");
+    // Signed by the release key, which this user does not trust yet.
+    let unknown = format!("publisher: unverified (signed with key {}", release_key.key_id());
+    assert_eq!(plugins.matches(&unknown).count(), bundled_plugins().len(), "{plugins}");
+    let public = tmp.path().join("release.pub");
+    std::fs::write(&public, release_key.public_file()).unwrap();
+    fink(&["plugin", "key", "add", public.to_str().unwrap(), "--name", "fink-release"]);
+    let plugins = fink(&["plugins"]);
+    let named = format!("publisher: fink-release (key {})", release_key.key_id());
+    assert_eq!(plugins.matches(&named).count(), bundled_plugins().len(), "{plugins}");
     let bash = std::fs::read_to_string(dir.join("share/bash-completion/completions/fink")).unwrap();
     assert!(bash.contains("cloud") && bash.contains("lambda") && bash.contains("code"), "the bundled tools complete");
 }

@@ -27,6 +27,8 @@ mod faults;
 mod loading;
 /// `fink plugin install`, `remove` and `new`: checks before copying, refusals, modes, the lock.
 mod plugin_install;
+/// Signed plugins: publisher keys, signatures good, bad, unknown or missing, --allow-unsigned.
+mod plugin_signing;
 /// Plugin files and folders others may change, and plugins.lock pins, refused naming the fix.
 mod trust;
 /// Project trust: an untrusted checkout runs none of its code; trust, changes, CI, shadowing, the cache.

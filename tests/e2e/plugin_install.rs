@@ -46,7 +46,7 @@ fn install_checks_the_file_copies_it_with_mode_0644_and_refuses_a_second_copy_wi
     let project = project();
     let source = group_writable_copy(&project, "fink-plugin-say-hello");
     let dest = user_folder(&project).join(lib_file("fink_plugin_say_hello"));
-    project.fink(&["plugin", "install", source.to_str().unwrap()]).ok().stdout_has(&format!(
+    project.fink(&["plugin", "install", "--allow-unsigned", source.to_str().unwrap()]).ok().stdout_has(&format!(
         "installed say-hello 0.1.0 as {} (from {})",
         dest.display(),
         source.display()
@@ -57,14 +57,14 @@ fn install_checks_the_file_copies_it_with_mode_0644_and_refuses_a_second_copy_wi
     project.fink(&["plugins"]).ok().stdout_has(&format!("file: {}", dest.display()));
     project.fink(&["config", "-e", "dev"]).ok().stderr_has("MoinMoin tester!");
 
-    let run = project.fink(&["plugin", "install", source.to_str().unwrap()]).code(1).stderr_has(&format!(
+    let run = project.fink(&["plugin", "install", "--allow-unsigned", source.to_str().unwrap()]).code(1).stderr_has(&format!(
         "error: plugin 'say-hello' is already installed in {} as {}; pass --force to replace it",
         user_folder(&project).display(),
         dest.display()
     ));
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
     project
-        .fink(&["plugin", "install", "--force", source.to_str().unwrap()])
+        .fink(&["plugin", "install", "--allow-unsigned", "--force", source.to_str().unwrap()])
         .ok()
         .stdout_has(&format!("replaced {} (plugin say-hello)", dest.display()));
 }
@@ -76,12 +76,12 @@ fn a_plugin_of_the_same_name_under_another_file_name_is_named_and_replaced_with_
     let renamed = user_folder(&project).join(lib_file("old_alpha"));
     std::fs::rename(&old, &renamed).unwrap();
     let source = plugin("fink-fixture-alpha");
-    project.fink(&["plugin", "install", source.to_str().unwrap()]).code(1).stderr_has(&format!(
+    project.fink(&["plugin", "install", "--allow-unsigned", source.to_str().unwrap()]).code(1).stderr_has(&format!(
         "plugin 'alpha' is already installed in {} as {}; pass --force to replace it",
         user_folder(&project).display(),
         renamed.display()
     ));
-    project.fink(&["plugin", "install", "--force", source.to_str().unwrap()]).ok();
+    project.fink(&["plugin", "install", "--allow-unsigned", "--force", source.to_str().unwrap()]).ok();
     assert_eq!(entries(&user_folder(&project)), vec![lib_file("fink_fixture_alpha")]);
 }
 
@@ -91,21 +91,21 @@ fn a_file_that_does_not_load_is_not_installed_and_neither_are_the_others_given_w
     let junk = project.file(&lib_file("junk"), "not a library");
     let hello = plugin("fink-plugin-say-hello");
     let run = project
-        .fink(&["plugin", "install", hello.to_str().unwrap(), junk.to_str().unwrap()])
+        .fink(&["plugin", "install", "--allow-unsigned", hello.to_str().unwrap(), junk.to_str().unwrap()])
         .code(1)
         .stderr_has(&format!("cannot install {}: not a loadable library", junk.display()))
         .stderr_has("nothing was installed");
     assert!(!run.stdout.contains("installed"), "{}", run.stdout);
     assert!(entries(&user_folder(&project)).is_empty(), "{:?}", entries(&user_folder(&project)));
     let text = project.file("notes.txt", "x");
-    project.fink(&["plugin", "install", text.to_str().unwrap()]).code(1).stderr_has("not a .so file");
+    project.fink(&["plugin", "install", "--allow-unsigned", text.to_str().unwrap()]).code(1).stderr_has("not a .so file");
     project
-        .fink(&["plugin", "install", "/nonexistent/libx.so"])
+        .fink(&["plugin", "install", "--allow-unsigned", "/nonexistent/libx.so"])
         .code(1)
         .stderr_has("/nonexistent/libx.so: no such file");
     // A plugin that fails to register is refused with its message.
     let plain = plugin("fink-fixture-plain");
-    project.fink(&["plugin", "install", plain.to_str().unwrap()]).code(1).stderr_has("not a fink plugin");
+    project.fink(&["plugin", "install", "--allow-unsigned", plain.to_str().unwrap()]).code(1).stderr_has("not a fink plugin");
 }
 
 #[test]
@@ -113,7 +113,7 @@ fn project_installs_go_into_dot_fink_plugins_and_remove_takes_them_out() {
     let project = project();
     let folder = project.dir().join(".fink/plugins");
     let hello = plugin("fink-plugin-say-hello");
-    project.fink(&["plugin", "install", "--project", hello.to_str().unwrap()]).ok();
+    project.fink(&["plugin", "install", "--allow-unsigned", "--project", hello.to_str().unwrap()]).ok();
     assert_eq!(entries(&folder), vec![lib_file("fink_plugin_say_hello")]);
     assert!(entries(&user_folder(&project)).is_empty());
     project.fink(&["plugins"]).ok().stdout_has("say-hello 0.1.0 [enabled]").stdout_has("[project]");
@@ -129,7 +129,7 @@ fn project_installs_go_into_dot_fink_plugins_and_remove_takes_them_out() {
         .stdout_has(&format!("removed say-hello: {}", folder.join(lib_file("fink_plugin_say_hello")).display()));
     assert!(entries(&folder).is_empty());
     project.fink(&["plugins"]).ok().stdout_has("no plugins found");
-    project.fink(&["plugin", "install", "--project", "--user", hello.to_str().unwrap()]).code(2);
+    project.fink(&["plugin", "install", "--allow-unsigned", "--project", "--user", hello.to_str().unwrap()]).code(2);
 }
 
 #[test]
@@ -151,7 +151,7 @@ fn install_and_remove_keep_an_existing_plugins_lock_in_step() {
     std::fs::write(&lock, "# our pins\n").unwrap();
     let hello = plugin("fink-plugin-say-hello");
     project
-        .fink(&["plugin", "install", hello.to_str().unwrap(), plugin("fink-fixture-alpha").to_str().unwrap()])
+        .fink(&["plugin", "install", "--allow-unsigned", hello.to_str().unwrap(), plugin("fink-fixture-alpha").to_str().unwrap()])
         .ok()
         .stdout_has(&format!("pinned in {}", lock.display()));
     let text = std::fs::read_to_string(&lock).unwrap();
@@ -172,7 +172,7 @@ fn install_and_remove_keep_an_existing_plugins_lock_in_step() {
     // A file put there by hand is refused until it is installed (which pins it).
     let alpha = project.install_into(&folder, &plugin("fink-fixture-alpha"));
     project.fink(&["plugins"]).ok().stdout_has(&format!("{} [rejected]\n  not pinned", alpha.display()));
-    project.fink(&["plugin", "install", "--force", alpha.to_str().unwrap()]).ok();
+    project.fink(&["plugin", "install", "--allow-unsigned", "--force", alpha.to_str().unwrap()]).ok();
     project.fink(&["plugins"]).ok().stdout_has("alpha 0.3.1 [enabled]");
 }
 
@@ -183,7 +183,7 @@ fn install_refuses_a_plugins_folder_others_may_write() {
     std::fs::create_dir_all(&folder).unwrap();
     set_mode(&folder, 0o775);
     let hello = plugin("fink-plugin-say-hello");
-    project.fink(&["plugin", "install", hello.to_str().unwrap()]).code(1).stderr_has(&format!(
+    project.fink(&["plugin", "install", "--allow-unsigned", hello.to_str().unwrap()]).code(1).stderr_has(&format!(
         "error: plugins folder {}: not trusted: this plugins folder is group-writable; fix with `chmod go-w {}`",
         folder.display(),
         folder.display()
@@ -233,7 +233,7 @@ fn a_new_plugin_builds_as_written_installs_and_greets() {
     let lib = new_plugin(&project, "greeter", &[]);
     let readme = std::fs::read_to_string(project.dir().join("greeter/README.md")).unwrap();
     assert!(readme.contains("fink plugin install target/release/libfink_plugin_greeter"), "{readme}");
-    project.fink(&["plugin", "install", lib.to_str().unwrap()]).ok().stdout_has("installed greeter 0.1.0");
+    project.fink(&["plugin", "install", "--allow-unsigned", lib.to_str().unwrap()]).ok().stdout_has("installed greeter 0.1.0");
     project.fink(&["version"]).ok().stdout_has("greeter 0.1.0");
     project.fink(&["config", "-e", "dev"]).ok().stderr_has("greeter: Hello tester, from greeter!");
     // The folder is taken.
@@ -245,7 +245,7 @@ fn a_new_plugin_builds_as_written_installs_and_greets() {
 fn a_new_plugin_with_a_tool_builds_installs_and_runs_its_command() {
     let project = project();
     let lib = new_plugin(&project, "hi-tool", &["--tool"]);
-    project.fink(&["plugin", "install", "--project", lib.to_str().unwrap()]).ok();
+    project.fink(&["plugin", "install", "--allow-unsigned", "--project", lib.to_str().unwrap()]).ok();
     project.fink(&["hi-tool", "greet", "-e", "dev"]).ok().stdout_has("Hello, tester!");
     project.fink(&["hi-tool", "greet", "-e", "dev", "-n", "ana"]).ok().stdout_has("Hello, ana!");
     project.fink(&["plugin", "new", "--tool", "config"]).code(2).stderr_has("'config' is a built-in command");
@@ -256,7 +256,7 @@ fn installing_a_plugin_that_an_earlier_folder_also_has_warns_which_one_is_used()
     let project = Project::with(&["fink-plugin-say-hello"]);
     let first = project.plugins_dir().join(lib_file("fink_plugin_say_hello"));
     let hello = plugin("fink-plugin-say-hello");
-    project.fink(&["plugin", "install", hello.to_str().unwrap()]).ok().stderr_has(&format!(
+    project.fink(&["plugin", "install", "--allow-unsigned", hello.to_str().unwrap()]).ok().stderr_has(&format!(
         "warning: plugin 'say-hello' is also in {}, which fink searches first, so that one is used",
         first.display()
     ));

@@ -111,7 +111,7 @@ fn a_project_plugin_added_or_changed_after_the_trust_needs_trusting_again() {
     project.fink(&["plugins"]).ok().stdout_has("alpha 0.3.1 [enabled]");
 
     // `fink plugin install --project` in a trusted project trusts what it installs.
-    let run = project.fink(&["plugin", "install", "--project", "--force", plugin("fink-plugin-say-hello").to_str().unwrap()]).ok();
+    let run = project.fink(&["plugin", "install", "--allow-unsigned", "--project", "--force", plugin("fink-plugin-say-hello").to_str().unwrap()]).ok();
     assert!(!run.stderr.contains("not a trusted project"), "{}", run.stderr);
     project.fink(&["plugins"]).ok().stdout_has("say-hello 0.1.0 [enabled]");
 }

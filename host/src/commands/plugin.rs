@@ -8,6 +8,7 @@ use crate::atomic::{self, Staged};
 use crate::error::Failure;
 use crate::hash_cache::HashCache;
 use crate::project_trust::{self, Grant, Store};
+use crate::publishers::{self, Keys, Publisher};
 use crate::pins::{self, Lock};
 use crate::plugin_path;
 use crate::registry::Registry;
@@ -26,17 +27,26 @@ pub enum Scope {
 /// `fink plugin <command>`, as parsed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PluginCommand {
-    Install { files: Vec<PathBuf>, scope: Scope, force: bool },
+    Install { files: Vec<PathBuf>, scope: Scope, force: bool, allow_unsigned: bool },
     Remove { name: String, scope: Scope },
     New { name: String, tool: bool },
+    Key(KeyCommand),
+}
+
+/// `fink plugin key <command>`, as parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyCommand {
+    Add { key: String, name: Option<String> },
+    List,
+    Remove { name: String },
 }
 
 /// Runs a `fink plugin` command.
 pub fn run(registry: &Registry, session: &Session, command: &PluginCommand) -> Result<(), Failure> {
     match command {
-        PluginCommand::Install { files, scope, force } => {
+        PluginCommand::Install { files, scope, force, allow_unsigned } => {
             let folder = folder(*scope, session)?;
-            let names = install(registry, &folder, files, *force)?;
+            let names = install(registry, &folder, files, *force, *allow_unsigned)?;
             warn_if_shadowed(registry, session, &folder, &names);
             if *scope == Scope::Project {
                 record_project_trust(session, &folder);
@@ -45,7 +55,46 @@ pub fn run(registry: &Registry, session: &Session, command: &PluginCommand) -> R
         }
         PluginCommand::Remove { name, scope } => remove(registry, &folder(*scope, session)?, name),
         PluginCommand::New { name, tool } => super::plugin_new::run(session, name, *tool),
+        PluginCommand::Key(command) => key(command),
     }
+}
+
+/// `fink plugin key add|list|remove`.
+fn key(command: &KeyCommand) -> Result<(), Failure> {
+    let mut keys = Keys::read();
+    let mut out = String::new();
+    match command {
+        KeyCommand::Add { key, name } => {
+            // A path to a minisign.pub file, or the key itself.
+            let text = match std::fs::read_to_string(key) {
+                Ok(text) => text,
+                Err(_) if !key.contains('/') && !key.ends_with(".pub") => key.clone(),
+                Err(e) => return Err(Failure::new(format!("cannot read the key file {key}: {e}"))),
+            };
+            let added = keys.add(&text, name.as_deref()).map_err(Failure::usage)?;
+            let path = keys.write().map_err(|e| Failure::new(format!("cannot record the key: {e}")))?;
+            outln!(out, "trusting publisher {} (key {}) for `fink plugin install`", added.name, added.id);
+            outln!(out, "  recorded in {}", path.display());
+        }
+        KeyCommand::List => {
+            for key in &keys.keys {
+                outln!(out, "{}  key {}  {}", key.name, key.id, key.public_key);
+            }
+            if keys.keys.is_empty() {
+                outln!(out, "no publisher keys; `fink plugin key add <KEY> --name <NAME>` trusts one");
+            }
+        }
+        KeyCommand::Remove { name } => {
+            let Some(removed) = keys.remove(name) else {
+                return Err(Failure::new(format!("no publisher key named '{name}'"))
+                    .with_help("`fink plugin key list` shows the keys"));
+            };
+            keys.write().map_err(|e| Failure::new(format!("cannot record the change: {e}")))?;
+            outln!(out, "removed publisher {} (key {})", removed.name, removed.id);
+        }
+    }
+    super::emit(&out);
+    Ok(())
 }
 
 /// A library the user installed into a trusted project's folder with fink itself is one they
@@ -110,6 +159,10 @@ fn warn_if_shadowed(registry: &Registry, session: &Session, folder: &Path, names
 /// A file checked and copied next to its destination, waiting to be renamed into place.
 struct Ready {
     staged: Staged,
+    /// The file's signature, staged next to it (`<dest>.minisig`), when it has one.
+    signature: Option<Staged>,
+    /// Who signed it, or why it is installed without a verified publisher (`--allow-unsigned`).
+    publisher: Result<Publisher, publishers::Unverified>,
     source: PathBuf,
     name: String,
     version: String,
@@ -120,7 +173,14 @@ struct Ready {
 
 /// Checks every file, then puts them all in place; if one fails its check, none is installed.
 /// Returns the names of the plugins installed.
-fn install(registry: &Registry, folder: &Path, files: &[PathBuf], force: bool) -> Result<Vec<String>, Failure> {
+fn install(
+    registry: &Registry,
+    folder: &Path,
+    files: &[PathBuf],
+    force: bool,
+    allow_unsigned: bool,
+) -> Result<Vec<String>, Failure> {
+    let keys = Keys::read();
     atomic::create_folder(folder, 0o755)
         .map_err(|e| Failure::new(format!("cannot create the plugins folder {}: {e}", folder.display())))?;
     trust::check_folder(folder).map_err(|e| Failure::new(format!("plugins folder {}: {e}", folder.display())))?;
@@ -129,7 +189,7 @@ fn install(registry: &Registry, folder: &Path, files: &[PathBuf], force: bool) -
     let mut ready: Vec<Ready> = Vec::new();
     let mut problems = Vec::new();
     for file in files {
-        match stage(file, folder, &installed, &ready, force) {
+        match stage(file, folder, &installed, &ready, force, &keys, allow_unsigned) {
             Ok(item) => ready.push(item),
             Err(problem) => problems.push(problem),
         }
@@ -151,11 +211,26 @@ fn install(registry: &Registry, folder: &Path, files: &[PathBuf], force: bool) -
             for name in item.replaces.iter().filter_map(|(_, name)| name.as_deref()) {
                 lock.remove(name);
             }
-            lock.set(&item.name, &hash);
+            let publisher = item.publisher.as_ref().ok().map(ToString::to_string);
+            lock.set(&item.name, &hash, publisher.as_deref());
+        }
+        let signature_dest = publishers::signature_path(&item.dest);
+        match item.signature {
+            Some(signature) => signature
+                .commit()
+                .map_err(|e| Failure::new(format!("cannot install {}: {e}", signature_dest.display())))?,
+            // An old signature would not match the new file.
+            None => match atomic::remove(&signature_dest) {
+                Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                    return Err(Failure::new(format!("cannot remove {}: {e}", signature_dest.display())))
+                }
+                _ => {}
+            },
         }
         item.staged.commit().map_err(|e| Failure::new(format!("cannot install {}: {e}", item.dest.display())))?;
         for (old, _) in item.replaces.iter().filter(|(old, _)| *old != item.dest) {
             atomic::remove(old).map_err(|e| Failure::new(format!("cannot remove {}: {e}", old.display())))?;
+            let _ = atomic::remove(&publishers::signature_path(old));
         }
         outln!(
             out,
@@ -165,6 +240,10 @@ fn install(registry: &Registry, folder: &Path, files: &[PathBuf], force: bool) -
             item.dest.display(),
             item.source.display()
         );
+        match &item.publisher {
+            Ok(publisher) => outln!(out, "  signed by {publisher}"),
+            Err(why) => outln!(out, "  unsigned: {why}; installed because of --allow-unsigned"),
+        }
         for (old, name) in &item.replaces {
             let held = name.as_ref().map(|n| format!(" (plugin {n})")).unwrap_or_default();
             outln!(out, "  replaced {}{held}", old.display());
@@ -186,6 +265,8 @@ fn stage(
     installed: &[(String, PathBuf)],
     ready: &[Ready],
     force: bool,
+    keys: &Keys,
+    allow_unsigned: bool,
 ) -> Result<Ready, String> {
     let shown = file.display();
     if !file.is_file() {
@@ -200,6 +281,18 @@ fn stage(
     let dest = folder.join(file_name);
     let staged =
         Staged::copy(file, &dest, 0o644).map_err(|e| format!("cannot copy {shown} to {}: {e}", folder.display()))?;
+    // The signature is checked on the staged copy: what is verified is what goes into place.
+    let publisher = keys.verify(staged.path(), file);
+    if let (Err(why), false) = (&publisher, allow_unsigned) {
+        return Err(format!("cannot install {shown}: {why}; `--allow-unsigned` installs it anyway"));
+    }
+    let signature = match publisher {
+        Ok(_) => Some(
+            Staged::copy(&publishers::signature_path(file), &publishers::signature_path(&dest), 0o644)
+                .map_err(|e| format!("cannot copy the signature of {shown}: {e}"))?,
+        ),
+        Err(_) => None,
+    };
     let plugin = Registry::inspect(staged.path()).map_err(|e| format!("cannot install {shown}: {e}"))?;
     let name = plugin.name.clone();
     if let Some(earlier) = ready.iter().find(|r| r.name == name || r.dest == dest) {
@@ -233,7 +326,7 @@ fn stage(
         }
         replaces.push((dest.clone(), held));
     }
-    Ok(Ready { staged, source: file.to_path_buf(), name, version: plugin.version, dest, replaces })
+    Ok(Ready { staged, signature, publisher, source: file.to_path_buf(), name, version: plugin.version, dest, replaces })
 }
 
 /// Removes the plugin `name` (or the plugin file of that name) from `folder`.
@@ -257,6 +350,7 @@ fn remove(registry: &Registry, folder: &Path, name: &str) -> Result<(), Failure>
     };
     let mut lock = read_lock(folder)?;
     atomic::remove(&path).map_err(|e| Failure::new(format!("cannot remove {}: {e}", path.display())))?;
+    let _ = atomic::remove(&publishers::signature_path(&path));
     let mut out = String::new();
     outln!(out, "removed {name}: {}", path.display());
     if let Some(lock) = lock.as_mut().filter(|l| l.pinned(name).is_some()) {

@@ -1,4 +1,4 @@
-//! `fink plugins`: every plugin with version, file, status, signals and tools, and every file
+//! `fink plugins`: every plugin with version, file, publisher, status, signals and tools, and every file
 //! that was rejected or shadowed, with the reason.
 
 use fink_plugin_api::Signal;
@@ -6,7 +6,8 @@ use fink_plugin_api::Signal;
 use crate::lifecycle;
 use crate::logging;
 use crate::pins;
-use crate::registry::Registry;
+use crate::publishers::{Keys, Unverified};
+use crate::registry::{Plugin, Registry};
 use crate::session::Session;
 
 /// Prints the plugin list. With an env, the project config is read first so that plugins it
@@ -28,6 +29,7 @@ pub fn run(registry: &mut Registry, session: &Session) {
         note = Some("pass --env (or set ENV) to see which plugins the project config switches off".to_string());
     }
 
+    let keys = Keys::read();
     for plugin in &registry.plugins {
         let status = if plugin.enabled { "enabled" } else { "disabled by project config" };
         outln!(out, "{} {} [{status}]", plugin.name, plugin.version);
@@ -35,6 +37,7 @@ pub fn run(registry: &mut Registry, session: &Session) {
             outln!(out, "  {}", plugin.description);
         }
         outln!(out, "  file: {}", plugin.path.display());
+        outln!(out, "  publisher: {}", publisher(plugin, &keys));
         outln!(out, "  built against plugin API {}", plugin.api_version);
         let mut subs: Vec<(usize, &str, i32)> = plugin
             .subscriptions
@@ -86,4 +89,20 @@ pub fn run(registry: &mut Registry, session: &Session) {
         outln!(out, "note: {note}");
     }
     super::emit(&out);
+}
+
+/// Who published `plugin`: as `fink plugin install` recorded it in the folder's lock, else as
+/// its `<file>.minisig` says now, else "unsigned".
+fn publisher(plugin: &Plugin, keys: &Keys) -> String {
+    let folder = plugin.path.parent().unwrap_or(std::path::Path::new("."));
+    if let Ok(Some(lock)) = pins::Lock::read(folder) {
+        if let Some(publisher) = lock.publisher(&plugin.name) {
+            return publisher.to_string();
+        }
+    }
+    match keys.verify(&plugin.path, &plugin.path) {
+        Ok(publisher) => publisher.to_string(),
+        Err(Unverified::NoSignature(_)) => "unsigned".to_string(),
+        Err(why) => format!("unverified ({why})"),
+    }
 }

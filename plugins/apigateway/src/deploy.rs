@@ -9,6 +9,7 @@ use aws_config::SdkConfig;
 use aws_sdk_apigateway::primitives::Blob;
 use aws_sdk_apigateway::types::{CacheClusterSize, PutMode, Stage};
 use aws_sdk_apigateway::Client;
+use fink_aws::timeouts::Timeouts;
 use fink_aws::Explained;
 use fink_plugin_api::{debug, outln, warn, Result};
 
@@ -144,7 +145,14 @@ async fn create(
     match template.render(values) {
         Ok(text) => {
             let document = template.parse(text, Some(&values.name))?;
-            let out = client.import_rest_api().body(Blob::new(document.text.as_bytes())).send().await.explained()?;
+            let out = client
+                .import_rest_api()
+                .body(Blob::new(document.text.as_bytes()))
+                .customize()
+                .config_override(document_bounds(Timeouts::from_env()?, &document))
+                .send()
+                .await
+                .explained()?;
             report_warnings(template, out.warnings());
             Ok((out.id().unwrap_or_default().to_string(), document))
         }
@@ -235,6 +243,8 @@ async fn overwrite(client: &Client, id: &str, template: &Template, document: &Do
         .rest_api_id(id)
         .mode(PutMode::Overwrite)
         .body(Blob::new(document.text.as_bytes()))
+        .customize()
+        .config_override(document_bounds(Timeouts::from_env()?, document))
         .send()
         .await
         .explained()?;
@@ -242,8 +252,36 @@ async fn overwrite(client: &Client, id: &str, template: &Template, document: &Do
     Ok(())
 }
 
+/// The SDK timeouts of ImportRestApi and PutRestApi, which send the whole document: the bound of
+/// one call plus the time the document takes at 64 KiB/s.
+fn document_bounds(timeouts: Timeouts, document: &Document) -> aws_sdk_apigateway::config::Builder {
+    aws_sdk_apigateway::config::Builder::default().timeout_config(timeouts.upload(document.text.len() as u64))
+}
+
 fn report_warnings(template: &Template, warnings: &[String]) {
     for warning in warnings {
         warn!("{}: API Gateway: {warning}", template.name);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    #[test]
+    fn a_document_sent_whole_gets_time_for_its_size() {
+        let document = |len: usize| Document { text: "x".repeat(len), value: fink_plugin_api::Value::Null };
+        // The default 20 s an attempt and 50 s a call, plus 2 MiB at 64 KiB/s (32 s).
+        let config = document_bounds(Timeouts::default(), &document(2 * 1024 * 1024)).build();
+        let bounds = config.timeout_config().unwrap();
+        assert_eq!(bounds.operation_attempt_timeout(), Some(Duration::from_secs(52)));
+        assert_eq!(bounds.read_timeout(), Some(Duration::from_secs(52)));
+        assert_eq!(bounds.operation_timeout(), Some(Duration::from_secs(82)));
+        assert_eq!(bounds.connect_timeout(), Some(Duration::from_secs(5)));
+        // A small document: a second more than the default.
+        let small = document_bounds(Timeouts::default(), &document(3000)).build();
+        assert_eq!(small.timeout_config().unwrap().operation_timeout(), Some(Duration::from_secs(51)));
     }
 }

@@ -13,6 +13,7 @@ use aws_sdk_lambda::client::Waiters;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{Environment, FunctionCode, FunctionConfiguration, Runtime, VpcConfig};
 use aws_sdk_lambda::Client;
+use fink_aws::timeouts::Timeouts;
 use fink_aws::Explained;
 use fink_plugin_api::{human, info, json, outln, warn, Bundle, Error, Result, Value};
 use sha2::{Digest, Sha256};
@@ -146,7 +147,7 @@ pub async fn deploy(config: &SdkConfig, settings: &Settings, built: &Bundle) -> 
     let existing = crate::functions::configuration(&client, name).await?;
     let (created, code_updated, changed) = match &existing {
         None => {
-            create(&client, name, &wanted, code).await?;
+            create(&client, name, &wanted, code, built.size).await?;
             (true, true, Vec::new())
         }
         Some(current) => {
@@ -158,7 +159,12 @@ pub async fn deploy(config: &SdkConfig, settings: &Settings, built: &Bundle) -> 
                     Code::Zip(bytes) => request.zip_file(Blob::new(bytes)),
                     Code::S3 { bucket, key } => request.s3_bucket(bucket).s3_key(key),
                 };
-                request.send().await.explained()?;
+                request
+                    .customize()
+                    .config_override(code_bounds(Timeouts::from_env()?, built.size))
+                    .send()
+                    .await
+                    .explained()?;
                 wait_updated(&client, name).await?;
             } else {
                 info!("code of function '{name}' unchanged (sha256 {}), not uploading", built.sha256);
@@ -179,7 +185,8 @@ pub async fn deploy(config: &SdkConfig, settings: &Settings, built: &Bundle) -> 
 
     // A version that is already ACTIVE was checked when it became so.
     if settings.ping_after_deploy() && previous.as_deref() != Some(version.as_str()) {
-        match invoke::ping(&client, name, Some(&version)).await {
+        let timeout = wanted.timeout.or_else(|| existing.as_ref().and_then(FunctionConfiguration::timeout));
+        match invoke::ping(&client, name, Some(&version), timeout).await {
             Ok(()) => info!("version {version} answered the ping"),
             Err(err) if settings.fail_on_bad_ping() => {
                 let stays = previous.as_deref().map(|v| format!("version {v}")).unwrap_or_else(|| "unset".into());
@@ -241,6 +248,7 @@ async fn code(config: &SdkConfig, settings: &Settings, built: &Bundle) -> Result
     // Keyed by content, so an unchanged bundle is not uploaded twice.
     let hex: String = Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect();
     let key = format!("fink/lambda/{region}/{}/{hex}.zip", settings.function.name);
+    let size = bytes.len() as u64;
     let s3 = aws_sdk_s3::Client::new(config);
     if s3.head_object().bucket(&bucket).key(&key).send().await.is_ok() {
         info!("bundle already in s3://{bucket}/{key}");
@@ -250,6 +258,9 @@ async fn code(config: &SdkConfig, settings: &Settings, built: &Bundle) -> Result
             .bucket(&bucket)
             .key(&key)
             .body(aws_sdk_s3::primitives::ByteStream::from(bytes))
+            .customize()
+            // The bound of one call, plus the time the body takes on a slow line.
+            .config_override(aws_sdk_s3::config::Builder::default().timeout_config(fink_aws::timeouts::upload(size)))
             .send()
             .await
             .map_err(|e| {
@@ -260,7 +271,14 @@ async fn code(config: &SdkConfig, settings: &Settings, built: &Bundle) -> Result
     Ok(Code::S3 { bucket, key })
 }
 
-async fn create(client: &Client, name: &str, wanted: &Managed, code: Code) -> Result<()> {
+/// The SDK timeouts of CreateFunction and UpdateFunctionCode for a bundle of `size` bytes: the
+/// bound of one call plus the time the zip takes at 64 KiB/s. Sent in the body or read by Lambda
+/// from S3, the whole zip is read and checked before the answer (which carries its CodeSha256).
+fn code_bounds(timeouts: Timeouts, size: u64) -> aws_sdk_lambda::config::Builder {
+    aws_sdk_lambda::config::Builder::default().timeout_config(timeouts.upload(size))
+}
+
+async fn create(client: &Client, name: &str, wanted: &Managed, code: Code, size: u64) -> Result<()> {
     let role = wanted.role.clone().ok_or_else(|| {
         Error::new("lambda.lambda.role is missing").with_help("a new function needs the ARN of its execution role")
     })?;
@@ -285,6 +303,8 @@ async fn create(client: &Client, name: &str, wanted: &Managed, code: Code) -> Re
         .vpc_config(wanted.vpc())
         .set_layers(Some(wanted.layers.clone()).filter(|l| !l.is_empty()))
         .code(code)
+        .customize()
+        .config_override(code_bounds(Timeouts::from_env()?, size))
         .send()
         .await
         .explained()?;
@@ -378,6 +398,23 @@ mod tests {
         let mut current = wanted.clone();
         current.timeout = Some(3); // not configured: not managed
         assert!(wanted.differences(&current).is_empty());
+    }
+
+    #[test]
+    fn code_uploads_get_time_for_the_zip() {
+        // The default 20 s an attempt and 50 s a call, plus 10 MiB at 64 KiB/s (160 s).
+        let config = code_bounds(Timeouts::default(), 10 * 1024 * 1024).build();
+        let bounds = config.timeout_config().unwrap();
+        assert_eq!(bounds.operation_attempt_timeout(), Some(Duration::from_secs(180)));
+        assert_eq!(bounds.read_timeout(), Some(Duration::from_secs(180)));
+        assert_eq!(bounds.operation_timeout(), Some(Duration::from_secs(210)));
+        assert_eq!(bounds.connect_timeout(), Some(Duration::from_secs(5)));
+        // A small zip keeps about the default bounds.
+        let small = code_bounds(Timeouts::default(), 1000).build();
+        assert_eq!(small.timeout_config().unwrap().operation_timeout(), Some(Duration::from_secs(51)));
+        // FINK_AWS_TIMEOUT=2: the body's time is added to the smaller bounds.
+        let short = code_bounds(Timeouts { call: Duration::from_secs(2) }, 640 * 1024).build();
+        assert_eq!(short.timeout_config().unwrap().operation_timeout(), Some(Duration::from_secs(12)));
     }
 
     #[test]

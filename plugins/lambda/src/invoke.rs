@@ -1,13 +1,16 @@
 //! `lambda invoke` and `lambda ping`.
 
 use std::path::PathBuf;
+use std::time::Duration;
 
+use aws_config::timeout::TimeoutConfig;
 use aws_config::SdkConfig;
 use aws_sdk_lambda::primitives::Blob;
 use aws_sdk_lambda::types::{InvocationType, LogType};
 use aws_sdk_lambda::Client;
 use base64::Engine;
-use fink_plugin_api::{info, outln, Error, Result};
+use fink_aws::timeouts::Timeouts;
+use fink_plugin_api::{debug, info, outln, Error, Result};
 
 use crate::functions::{active_version, ALIAS};
 use crate::shown::escaped;
@@ -15,6 +18,13 @@ use crate::shown::escaped;
 /// The ping event: gcdt's ramuda sent `ramuda_action`, the Python fink `lambda_action`; both, so
 /// functions written for either answer. A function that supports it answers `"alive"`.
 pub const PING: &str = r#"{"ramuda_action": "ping", "lambda_action": "ping"}"#;
+
+/// The longest a function may run (Lambda's limit): the wait for an answer when the function's
+/// own timeout is unknown.
+const LONGEST_RUN: Duration = Duration::from_secs(900);
+
+/// On top of the function's timeout: a cold start's init phase, which Lambda allows 10 s.
+const INIT: Duration = Duration::from_secs(10);
 
 /// The invoke command's arguments.
 pub struct Request {
@@ -34,13 +44,23 @@ pub async fn invoke(config: &SdkConfig, request: &Request) -> Result<()> {
     let name = request.name.as_str();
     let qualifier = qualifier(&client, name, request.version.clone()).await?;
     let kind = InvocationType::from(request.invocation_type.as_str());
+    let sync = kind == InvocationType::RequestResponse;
+    // Only a synchronous invoke waits for the function; Event and DryRun answer at once.
+    let timeouts = Timeouts::from_env()?;
+    let bounds = if sync {
+        run_bounds(timeouts, function_timeout(&client, name, qualifier.as_deref()).await)
+    } else {
+        timeouts.config()
+    };
     let out = client
         .invoke()
         .function_name(name)
         .set_qualifier(qualifier.clone())
         .invocation_type(kind.clone())
-        .set_log_type((kind == InvocationType::RequestResponse).then_some(LogType::Tail))
+        .set_log_type(sync.then_some(LogType::Tail))
         .payload(Blob::new(payload))
+        .customize()
+        .config_override(aws_sdk_lambda::config::Builder::default().timeout_config(bounds))
         .send()
         .await
         .map_err(|e| match fink_aws::code(&e) {
@@ -83,7 +103,8 @@ pub async fn invoke(config: &SdkConfig, request: &Request) -> Result<()> {
 pub async fn ping_command(config: &SdkConfig, name: &str, version: Option<String>) -> Result<()> {
     let client = Client::new(config);
     let qualifier = qualifier(&client, name, version).await?;
-    match ping(&client, name, qualifier.as_deref()).await {
+    let timeout = function_timeout(&client, name, qualifier.as_deref()).await;
+    match ping(&client, name, qualifier.as_deref(), timeout).await {
         Ok(()) => {
             outln!("function '{name}' answered the ping: alive");
             Ok(())
@@ -93,13 +114,24 @@ pub async fn ping_command(config: &SdkConfig, name: &str, version: Option<String
     }
 }
 
-/// Pings one version; `Err` says why the answer was not `alive`.
-pub async fn ping(client: &Client, name: &str, qualifier: Option<&str>) -> std::result::Result<(), String> {
+/// Pings one version, whose timeout is `timeout` seconds when known; `Err` says why the answer was
+/// not `alive`.
+pub async fn ping(
+    client: &Client,
+    name: &str,
+    qualifier: Option<&str>,
+    timeout: Option<i32>,
+) -> std::result::Result<(), String> {
     let out = client
         .invoke()
         .function_name(name)
         .set_qualifier(qualifier.map(String::from))
         .payload(Blob::new(PING))
+        .customize()
+        .config_override(
+            aws_sdk_lambda::config::Builder::default()
+                .timeout_config(run_bounds(Timeouts::from_env().unwrap_or_default(), timeout)),
+        )
         .send()
         .await
         .map_err(|e| fink_aws::explain(&e).to_string())?;
@@ -111,6 +143,34 @@ pub async fn ping(client: &Client, name: &str, qualifier: Option<&str>) -> std::
         Ok(())
     } else {
         Err(format!("expected \"alive\", got {}", one_line(&body)))
+    }
+}
+
+/// The SDK timeouts of a synchronous invoke: the answer comes only after the function ran, so the
+/// call's bounds grow by its timeout (`timeout` seconds, else Lambda's limit of 900 s) and the
+/// time a cold start may take.
+pub fn run_bounds(timeouts: Timeouts, timeout: Option<i32>) -> TimeoutConfig {
+    timeouts.long_call(longest_run(timeout))
+}
+
+fn longest_run(timeout: Option<i32>) -> Duration {
+    match timeout.and_then(|t| u64::try_from(t).ok()).filter(|t| *t > 0) {
+        Some(seconds) => Duration::from_secs(seconds).min(LONGEST_RUN) + INIT,
+        None => LONGEST_RUN + INIT,
+    }
+}
+
+/// The timeout of the version `qualifier` of the function, for the invoke's bounds; `None`
+/// (Lambda's limit is assumed) when it cannot be read, e.g. without
+/// lambda:GetFunctionConfiguration or for a function that does not exist (the invoke says so).
+async fn function_timeout(client: &Client, name: &str, qualifier: Option<&str>) -> Option<i32> {
+    let read = client.get_function_configuration().function_name(name).set_qualifier(qualifier.map(String::from));
+    match read.send().await {
+        Ok(out) => out.timeout(),
+        Err(err) => {
+            debug!("timeout of function '{name}' unknown, waiting up to 900 s: {}", fink_aws::explain(&err));
+            None
+        }
     }
 }
 
@@ -162,6 +222,25 @@ mod tests {
         assert!(is_alive("alive\n"));
         assert!(!is_alive(PING));
         assert!(!is_alive("\"dead\""));
+    }
+
+    #[test]
+    fn a_synchronous_invoke_waits_for_the_function_timeout_plus_init_or_for_900_s() {
+        assert_eq!(longest_run(Some(3)), Duration::from_secs(13));
+        assert_eq!(longest_run(Some(900)), Duration::from_secs(910));
+        for unknown in [None, Some(0), Some(-1)] {
+            assert_eq!(longest_run(unknown), Duration::from_secs(910), "{unknown:?}");
+        }
+        // The override the invoke and ping requests carry (the default 50 s a call).
+        let bounds = run_bounds(Timeouts::default(), Some(3));
+        let config = aws_sdk_lambda::config::Builder::default().timeout_config(bounds).build();
+        let config = config.timeout_config().unwrap();
+        assert_eq!(config.read_timeout(), Some(Duration::from_secs(33)));
+        assert_eq!(config.operation_attempt_timeout(), Some(Duration::from_secs(33)));
+        assert_eq!(config.operation_timeout(), Some(Duration::from_secs(63)));
+        assert_eq!(config.connect_timeout(), Some(Duration::from_secs(5)));
+        let unknown = run_bounds(Timeouts::default(), None);
+        assert_eq!(unknown.operation_timeout(), Some(Duration::from_secs(960)));
     }
 
     #[test]

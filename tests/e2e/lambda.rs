@@ -151,6 +151,60 @@ fn the_bundle_holds_the_handler_and_settings_json() {
 }
 
 #[test]
+fn clean_keeps_an_env_folder_another_run_holds_and_removes_it_once_released() {
+    let project = Project::with(PLUGINS);
+    project.file("handler.py", HANDLER);
+    // dev's bundle waits in its preBundle script (with fink's pid, its parent, in `started`) until
+    // released, 60 s at most.
+    let wait = "echo $PPID > started; i=0; while [ ! -f release ] && [ $i -lt 600 ]; do sleep 0.1; i=$((i+1)); done";
+    let function = json!({"name": "cleaned", "handlerFile": "handler.py", "runtime": "python3.12"});
+    let config = |bundling: Value| json!({"lambda": {"lambda": function, "bundling": bundling}}).to_string();
+    project.file("fink_dev.json", &config(json!({"preBundle": [wait]})));
+    project.file("fink_prod.json", &config(json!({})));
+    let bundle = project.dir().join(".fink/bundle");
+    project.fink(&["lambda", "bundle", "-e", "prod"]).ok();
+    assert!(bundle.join("prod/bundle.zip").is_file());
+
+    let limit = std::time::Duration::from_secs(120);
+    std::thread::scope(|s| {
+        let first = s.spawn(|| project.fink_within(limit, &["lambda", "bundle", "-e", "dev"]));
+        let started = project.dir().join("started");
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+        while !std::fs::read_to_string(&started).is_ok_and(|t| t.ends_with('\n')) {
+            assert!(std::time::Instant::now() < deadline && !first.is_finished(), "the dev bundle did not start");
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let pid = std::fs::read_to_string(&started).unwrap().trim().to_string();
+
+        project
+            .fink(&["lambda", "clean", "-e", "prod"])
+            .ok()
+            .stderr_has(&format!(
+                "kept .fink/bundle/dev/: another fink run is using it: pid {pid}, `fink lambda bundle -e dev`, since "
+            ))
+            .stderr_has("removed .fink/bundle/prod/");
+        assert!(bundle.join("dev/.lock").is_file(), "the running bundle's lock stays");
+        assert!(bundle.join("dev").is_dir() && !bundle.join("prod").exists());
+
+        std::fs::write(project.dir().join("release"), "").unwrap();
+        first.join().unwrap().ok();
+    });
+    assert!(bundle.join("dev/bundle.zip").is_file(), "the held run finished its bundle");
+
+    // A lock held by another process (here the test), naming the run it last wrote.
+    let lock = std::fs::File::open(bundle.join("dev/.lock")).unwrap();
+    lock.try_lock().unwrap();
+    project
+        .fink(&["lambda", "clean", "-e", "dev"])
+        .ok()
+        .stderr_has("kept .fink/bundle/dev/: another fink run is using it: pid ");
+    assert!(bundle.join("dev/bundle.zip").is_file());
+    drop(lock);
+    project.fink(&["lambda", "clean", "-e", "dev"]).ok().stderr_has("removed .fink/bundle/\n");
+    assert!(project.dir().join("handler.py").is_file() && !bundle.exists());
+}
+
+#[test]
 fn deploy_uploads_through_s3_when_an_artifact_bucket_is_set() {
     let moto = Moto::shared();
     let name = unique("viabucket");

@@ -500,3 +500,29 @@ fn logs_show_terminal_escape_sequences_escaped() {
     assert!(run.stdout.ends_with(&expected), "{:?}", run.stdout);
     assert!(!run.stdout.contains(['\u{1b}', '\u{7}', '\u{9b}', '\r']), "{:?}", run.stdout);
 }
+
+#[test]
+fn invoke_waits_for_a_slow_function_beyond_fink_aws_timeout_while_other_calls_keep_it() {
+    // A server of our own: under a 3 s bound a busy shared moto could make any call time out.
+    let moto = Moto::start();
+    let name = unique("slow");
+    function(&moto, &name);
+    // moto's Docker-less Lambda answers at once; the proxy holds its answer as a function that runs
+    // 6 s would (moto's default timeout of the function: 3 s, so fink waits up to 3 + 10 s more).
+    let proxy = crate::proxy::Proxy::start(moto.endpoint());
+    proxy.delay("/invocations", Duration::from_secs(6));
+    let project = project(&moto).env("AWS_ENDPOINT_URL", &proxy.endpoint()).env("FINK_AWS_TIMEOUT", "3");
+
+    let started = std::time::Instant::now();
+    project.fink(&["lambda", "invoke", &name, "--payload", r#"{"slow": true}"#]).ok().stdout_has(r#"{"slow": true}"#);
+    assert!(started.elapsed() >= Duration::from_secs(6), "the answer was held: {:?}", started.elapsed());
+
+    // Any other call keeps the 3 s bound: a GetAlias held as long ends the run.
+    proxy.delay("/aliases/ACTIVE", Duration::from_secs(6));
+    let started = std::time::Instant::now();
+    project
+        .fink(&["lambda", "invoke", &name, "--payload", "{}"])
+        .code(1)
+        .stderr_has(&format!("no answer from {} (AWS_ENDPOINT_URL) to Lambda GetAlias within 3 s", proxy.endpoint()));
+    assert!(started.elapsed() < Duration::from_secs(6), "ended at the call's bound: {:?}", started.elapsed());
+}

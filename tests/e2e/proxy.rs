@@ -10,6 +10,8 @@
 //!   and StopDeployment; see [`codedeploy`].
 //! - A call that fails: with [`Proxy::refuse`], StopDeployment or CancelUpdateStack (or any
 //!   operation) is answered with AccessDenied, as for a role without that permission.
+//! - A call that takes a while: with [`Proxy::delay`], moto's answer to matching requests is held
+//!   back (a Lambda function that runs for seconds; moto's Docker-less Lambda answers at once).
 //! - API Gateway: UpdateDomainName (`PATCH /domainnames/<name>`, not implemented by moto 5.2.5)
 //!   is recorded and answered here with the patched certificate.
 //!
@@ -41,6 +43,8 @@ struct State {
     stack_started: std::collections::HashMap<String, std::time::Instant>,
     /// Operations answered with AccessDenied (see [`Proxy::refuse`]).
     refused: Vec<String>,
+    /// Requests whose request line contains the text get moto's answer this much later.
+    delays: Vec<(String, std::time::Duration)>,
 }
 
 pub struct Proxy {
@@ -112,6 +116,12 @@ impl Proxy {
     /// AccessDenied error, as AWS answers a role without that permission; it is still recorded.
     pub fn refuse(&self, operation: &str) {
         self.state.lock().unwrap().refused.push(operation.to_string());
+    }
+
+    /// From now on, moto's answer to each request whose request line (`POST /2015-03-31/functions/
+    /// <name>/invocations HTTP/1.1`) contains `part` is passed on `duration` after it came.
+    pub fn delay(&self, part: &str, duration: std::time::Duration) {
+        self.state.lock().unwrap().delays.push((part.to_string(), duration));
     }
 
     /// The bodies of the StopDeployment requests seen so far.
@@ -253,6 +263,11 @@ fn serve(mut client: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io
         if let Some(rewritten) = codedeploy::rewrite_get_deployment(&mut state.lock().unwrap().play, &payload) {
             payload = rewritten;
         }
+    }
+    let line = head.first().map(String::as_str).unwrap_or_default();
+    let delay = state.lock().unwrap().delays.iter().filter(|(part, _)| line.contains(part)).map(|(_, d)| *d).max();
+    if let Some(delay) = delay {
+        std::thread::sleep(delay);
     }
     respond(&mut client, &status, &headers, payload.as_bytes())
 }

@@ -107,6 +107,9 @@ export USER="${USER:-demo}"
 fink="$demo/prefix/bin/fink"
 cd "$project"
 
+step "$fink version   # a fresh checkout: fink runs none of its code (.fink/plugins, hooks) until you trust it"
+"$fink" version
+run "$fink" trust
 run "$fink" version
 run "$fink" plugins -e dev
 run "$fink" config -e dev
@@ -125,7 +128,10 @@ step "$fink config -e prod   # a wrong type in the config"
 step "$fink stacks deploy -e dev   # a tool no installed plugin provides"
 "$fink" stacks deploy -e dev || echo "(exit code $?)"
 head -c 4096 /dev/urandom > "$project/.fink/plugins/broken.so"
-step "$fink config -e dev   # with a broken plugin file in .fink/plugins"
+step "$fink config -e dev   # a library appeared in .fink/plugins after you trusted the project"
+"$fink" config -e dev || echo "(exit code $?)"
+"$fink" trust >/dev/null
+step "$fink config -e dev   # trusted again: the broken plugin file is named"
 "$fink" config -e dev || echo "(exit code $?)"
 rm "$project/.fink/plugins/broken.so"
 

@@ -84,7 +84,7 @@ pub const KEYS: &[Key] = &[
     Key { name: ENV, set_by: "host", kind: "string or null", meaning: "the env from `-e/--env` or `$ENV`, trimmed and lowercased; `null` only where no env is needed" },
     Key { name: USER, set_by: "host", kind: "string", meaning: "`$USER`, else `$USERNAME`, else `$LOGNAME`, else `\"unknown\"`" },
     Key { name: FINK_VERSION, set_by: "host", kind: "string", meaning: "the host's version, e.g. `\"0.1.0\"`" },
-    Key { name: API_VERSION, set_by: "host", kind: "string", meaning: "the host's plugin-API version, e.g. `\"1.2.0\"`" },
+    Key { name: API_VERSION, set_by: "host", kind: "string", meaning: "the host's plugin-API version, e.g. `\"1.3.0\"`" },
     Key { name: PLUGINS, set_by: "host", kind: "array of strings", meaning: "names of the loaded plugins; once the project config is read, only the enabled ones" },
     Key { name: ARGUMENTS, set_by: "host", kind: "object", meaning: "the tool command's parsed arguments (flags are booleans, options strings or lists); `{}` otherwise" },
     Key { name: PROJECT_DIR, set_by: "host", kind: "string", meaning: "the absolute project directory (`-C DIR`, else the current directory); always set" },

@@ -169,3 +169,15 @@ fn completions_cover_the_installed_tools_and_their_commands() {
     }
     project.fink(&["completions", "tcsh"]).code(2).stderr_has("invalid value 'tcsh'");
 }
+
+#[test]
+fn hundreds_of_v_flags_are_a_usage_error_not_an_overflow_or_a_panic() {
+    let project = Project::with(&["fink-plugin-say-hello"]);
+    let many = format!("-{}", "v".repeat(200));
+    let run = project.fink(&["version", &many]).code(2).stderr_has("error: -v given 200 times; at most 8");
+    assert!(!run.stderr.contains("panicked") && run.stdout.is_empty(), "{}", run.stderr);
+    let spread: Vec<&str> = std::iter::repeat_n("--verbose", 130).collect();
+    project.fink(&[&["version"], spread.as_slice()].concat()).code(2).stderr_has("-v given 130 times");
+    // A few are fine: -vv is the most detail there is.
+    project.fink(&["version", "-vvv"]).ok().stdout_has("say-hello");
+}

@@ -74,7 +74,23 @@ pub fn hold(folder: &Path, env: &str, me: &Holder) -> Result<()> {
     #[cfg(unix)]
     std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
     let mut file = options.open(&path).map_err(cannot)?;
-    match file.try_lock() {
+    // `lambda clean` removes a free env folder, lock file last: a lock taken on a file that was
+    // removed meanwhile guards nothing, so the file is opened again until the lock is on the one
+    // at the path (a few tries; a folder removed over and over is not worth waiting for).
+    let mut tries = 0;
+    let locked = loop {
+        match file.try_lock() {
+            Ok(()) if tries >= 5 || same_file(&file, &path) => break Ok(()),
+            Ok(()) => {
+                let _ = file.unlock();
+                tries += 1;
+                private_folder(folder)?;
+                file = options.open(&path).map_err(cannot)?;
+            }
+            Err(error) => break Err(error),
+        }
+    };
+    match locked {
         Ok(()) => {}
         Err(TryLockError::WouldBlock) => {
             let mut text = String::new();
@@ -104,6 +120,23 @@ pub fn hold(folder: &Path, env: &str, me: &Holder) -> Result<()> {
     write(&mut file).map_err(|e| Error::new(format!("cannot write the lock file {}: {e}", path.display())))?;
     held.insert(path, file);
     Ok(())
+}
+
+/// Whether the open `file` is the one at `path` now (not one removed or replaced since).
+fn same_file(file: &File, path: &Path) -> bool {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        match (file.metadata(), std::fs::metadata(path)) {
+            (Ok(open), Ok(there)) => open.dev() == there.dev() && open.ino() == there.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (file, path);
+        true
+    }
 }
 
 /// Creates `folder` (and its parents) and makes it readable by its owner only: it holds the
@@ -151,6 +184,20 @@ pub fn utc(secs: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn a_lock_file_removed_and_made_again_is_not_the_one_held() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join(".lock");
+        std::fs::write(&path, b"").unwrap();
+        let open = File::open(&path).unwrap();
+        assert!(same_file(&open, &path));
+        std::fs::remove_file(&path).unwrap();
+        assert!(!same_file(&open, &path), "removed");
+        std::fs::write(&path, b"").unwrap();
+        assert!(!same_file(&open, &path), "another file at the same path");
+    }
 
     #[test]
     fn utc_dates() {

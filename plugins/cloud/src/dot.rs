@@ -1,19 +1,64 @@
 //! `cloud dot`: the template's resources as a Graphviz graph, with an edge for every Ref,
-//! Fn::GetAtt, DependsOn and Fn::Sub reference between resources.
+//! Fn::GetAtt, DependsOn and Fn::Sub reference between resources, and local nested templates as
+//! clusters.
 
 use std::collections::BTreeSet;
 
 use fink_plugin_api::Value;
 use serde_json::Map;
 
+/// A nested template, drawn as a cluster inside its parent's graph.
+pub struct Child {
+    pub logical_id: String,
+    pub source: String,
+    pub resources: Map<String, Value>,
+    pub children: Vec<Child>,
+}
+
 /// The graph in Graphviz's dot language; resources and edges sorted, so the text is stable.
+#[cfg(test)]
 pub fn render(resources: &Map<String, Value>) -> String {
+    render_tree(resources, &[])
+}
+
+/// The graph with each local nested template as a cluster next to its stack resource (names
+/// inside it are `<stack resource>/<resource>`), with a dashed edge from the resource to it.
+pub fn render_tree(resources: &Map<String, Value>, children: &[Child]) -> String {
     let mut out = String::from(
         "digraph cloudformation {\n  rankdir=LR;\n  node [shape=box, style=rounded, fontname=\"Helvetica\"];\n",
     );
+    if !children.is_empty() {
+        out.push_str("  compound=true;\n");
+    }
+    body(resources, "", &mut out);
+    for child in children {
+        cluster(child, "", &mut out);
+    }
+    out.push_str("}\n");
+    out
+}
+
+fn cluster(child: &Child, prefix: &str, out: &mut String) {
+    let inner = format!("{prefix}{}/", child.logical_id);
+    out.push_str(&format!("  subgraph \"cluster_{inner}\" {{\n  label=\"{}: {}\";\n", child.logical_id, child.source));
+    body(&child.resources, &inner, out);
+    for grandchild in &child.children {
+        cluster(grandchild, &inner, out);
+    }
+    out.push_str("  }\n");
+    if let Some(first) = child.resources.keys().next() {
+        out.push_str(&format!(
+            "  \"{prefix}{}\" -> \"{inner}{first}\" [style=dashed, lhead=\"cluster_{inner}\", label=\"nested\"];\n",
+            child.logical_id
+        ));
+    }
+}
+
+/// The nodes, then the edges, of one template's resources, named with `prefix`.
+fn body(resources: &Map<String, Value>, prefix: &str, out: &mut String) {
     for (name, resource) in resources {
         let kind = resource.get("Type").and_then(Value::as_str).unwrap_or("?");
-        out.push_str(&format!("  \"{name}\" [label=\"{name}\\n{kind}\"];\n"));
+        out.push_str(&format!("  \"{prefix}{name}\" [label=\"{name}\\n{kind}\"];\n"));
     }
     let mut edges = BTreeSet::new();
     for (name, resource) in resources {
@@ -34,10 +79,8 @@ pub fn render(resources: &Map<String, Value>) -> String {
         }
     }
     for (from, to, kind) in edges {
-        out.push_str(&format!("  \"{from}\" -> \"{to}\" [label=\"{kind}\"];\n"));
+        out.push_str(&format!("  \"{prefix}{from}\" -> \"{prefix}{to}\" [label=\"{kind}\"];\n"));
     }
-    out.push_str("}\n");
-    out
 }
 
 /// Collects (resource, kind) references anywhere in a value.

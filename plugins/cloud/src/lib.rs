@@ -5,7 +5,8 @@
 //! `register` lists the commands; each lives in `commands/` with its spec and its run. They read
 //! `config.cloud` through `settings` and call into the domain modules: `template` loads the
 //! template, `parameters` matches values, `stack` talks to CloudFormation, `deploy`
-//! creates/updates, `events` waits and shows progress, `interrupt` handles Ctrl-C, `policy` the
+//! creates/updates, `package` uploads local artifacts
+//! and handles Rain's directives, `events` waits and shows progress, `interrupt` handles Ctrl-C, `policy` the
 //! stack policies, `dot` draws the graph, `stop_start` stops and starts resources.
 
 mod commands;
@@ -13,6 +14,7 @@ mod deploy;
 mod dot;
 mod events;
 mod interrupt;
+mod package;
 mod parameters;
 mod policy;
 mod settings;

@@ -18,6 +18,8 @@ pub struct Settings {
     pub tags: BTreeMap<String, String>,
     pub capabilities: Vec<String>,
     pub artifact_bucket: Option<String>,
+    /// Where packaged artifacts go in the bucket (default `fink/cloud/artifacts`).
+    pub artifact_prefix: Option<String>,
     /// A template file relative to the project dir (default: the first of the usual names).
     pub template: Option<String>,
     /// A command printing the template on stdout.
@@ -56,6 +58,7 @@ pub fn schema() -> Value {
             "RoleARN": string(),
             "NotificationARNs": strings(),
             "artifactBucket": string(),
+            "artifactPrefix": string(),
             "template": string(),
             "generator": string(),
             "capabilities": strings()
@@ -94,6 +97,7 @@ struct Stack {
     Capabilities: Key<Vec<String>>,
     artifactBucket: Key<String>,
     ArtifactBucket: Key<String>,
+    artifactPrefix: Key<String>,
     template: Key<String>,
     TemplateBody: Key<String>,
     templateFile: Key<String>,
@@ -131,6 +135,7 @@ impl From<Section> for Settings {
                 .get()
                 .unwrap_or_else(|| DEFAULT_CAPABILITIES.iter().map(|c| c.to_string()).collect()),
             artifact_bucket: s.artifactBucket.or(s.ArtifactBucket).get(),
+            artifact_prefix: s.artifactPrefix.get(),
             template: s.template.or(s.TemplateBody).or(s.templateFile).get(),
             generator: s.generator.get(),
             parameters: parameters.into_iter().map(|(k, v)| (k, v.0)).collect(),

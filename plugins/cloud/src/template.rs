@@ -339,7 +339,7 @@ pub fn parse(text: &str, source: &str) -> Result<Template> {
     })
 }
 
-fn from_yaml(value: serde_yaml::Value) -> Value {
+pub(crate) fn from_yaml(value: serde_yaml::Value) -> Value {
     use serde_yaml::Value as Y;
     match value {
         Y::Null => Value::Null,

@@ -27,6 +27,7 @@ pub fn run(call: &mut Invocation) -> Result<()> {
     let override_policy = call.flag("override-stack-policy");
     let secrets = call.secret_values();
     let deployed = with_aws(|config| async move {
+        let template = crate::package::prepare(&config, &dir, &settings, template).await?;
         deploy::deploy(&config, &dir, &settings, &template, override_policy, &secrets).await
     })?;
     if let Deployed::Outputs(outputs) = deployed {

@@ -1,4 +1,4 @@
-//! `cloud dot`: cloudformation.dot (drawn by `crate::dot`), and cloudformation.svg when Graphviz
+//! `cloud dot`: cloudformation.dot (drawn by `crate::dot`, local nested templates as clusters), and cloudformation.svg when Graphviz
 //! is installed; without AWS. Both are replaced in one step: a failure leaves the old ones.
 
 use std::path::Path;
@@ -14,13 +14,15 @@ pub fn spec() -> CommandSpec {
 }
 
 pub fn run(call: &mut Invocation) -> Result<()> {
-    let (_, template) = settings_and_template(call)?;
-    dot(&call.project_path(), &template)
+    let (settings, template) = settings_and_template(call)?;
+    let dir = call.project_path();
+    let nested = crate::package::nested_for_drawing(&dir, &settings, &template)?;
+    dot(&dir, &template, &nested)
 }
 
-fn dot(dir: &Path, template: &Template) -> Result<()> {
+fn dot(dir: &Path, template: &Template, nested: &[crate::dot::Child]) -> Result<()> {
     let path = dir.join("cloudformation.dot");
-    fink_aws::file::write_atomic(&path, crate::dot::render(&template.resources()).as_bytes())
+    fink_aws::file::write_atomic(&path, crate::dot::render_tree(&template.resources(), nested).as_bytes())
         .map_err(|e| Error::new(format!("cannot write {}: {e}", path.display())))?;
     outln!("wrote cloudformation.dot");
     // Graphviz writes its own file: into a temporary name, renamed once it succeeded.

@@ -10,14 +10,23 @@ use crate::settings::Settings;
 use crate::template::Template;
 
 pub fn spec() -> CommandSpec {
-    CommandSpec::new("generate", "Write the rendered template as JSON").without_aws().arg(ArgSpec::positional(
-        "file",
-        "File to write, or - for stdout (default: <StackName>-generated-cf-template.json)",
-    ))
+    CommandSpec::new("generate", "Write the rendered template as JSON")
+        .long_about(
+            "Writes the template as CloudFormation gets it: local artifacts and nested templates packaged \
+             (uploaded to cloud.stack.artifactBucket unless already there) and Rain's directives handled. \
+             With --no-upload, nothing is uploaded: it shows what would go where.",
+        )
+        .without_aws()
+        .arg(ArgSpec::positional(
+            "file",
+            "File to write, or - for stdout (default: <StackName>-generated-cf-template.json)",
+        ))
+        .arg(ArgSpec::flag("no-upload", "Upload nothing; show what would be uploaded where"))
 }
 
 pub fn run(call: &mut Invocation) -> Result<()> {
     let (settings, template) = settings_and_template(call)?;
+    let template = crate::package::for_generate(&call.project_path(), &settings, template, !call.flag("no-upload"))?;
     generate(&call.project_path(), &settings, &template, call.value("file"))
 }
 

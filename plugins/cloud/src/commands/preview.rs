@@ -19,5 +19,9 @@ pub fn run(call: &mut Invocation) -> Result<()> {
     }
     let (settings, template) = settings_and_template(call)?;
     let secrets = call.secret_values();
-    with_aws(|config| async move { deploy::preview(&config, &settings, &template, &secrets).await })
+    let dir = call.project_path();
+    with_aws(|config| async move {
+        let template = crate::package::prepare(&config, &dir, &settings, template).await?;
+        deploy::preview(&config, &settings, &template, &secrets).await
+    })
 }

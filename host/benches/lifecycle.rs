@@ -205,7 +205,7 @@ fn bench_lifecycle(tmp: &Path) -> bool {
     let search_dirs = vec![SearchDir { path: dir, origin: "bench" }];
     let trust = fink::project_trust::ProjectTrust { dir: tmp.to_path_buf(), grant: None };
     let mut registry = Registry::load(&search_dirs, &trust);
-    registry.activate();
+    registry.activate(Some("cloud"));
     let session =
         Session { env: Some("dev".into()), project_dir: tmp.to_path_buf(), verbosity: -1, search_dirs, trust };
     let reasons: Vec<String> =

@@ -186,9 +186,10 @@ impl<'r> Run<'r> {
     /// Reading config files is a plugin's job; without one, every command would see an empty
     /// config and say nothing about why.
     fn warn_if_nothing_read(&self) {
+        let tool = self.context.value.get(key::TOOL).and_then(Value::as_str);
         let readers = [Signal::CONFIG_READ_INIT, Signal::CONFIG_READ_FINALIZED]
             .into_iter()
-            .any(|signal| !self.registry.subscribers(signal).is_empty());
+            .any(|signal| !self.registry.subscribers(signal, tool).is_empty());
         let empty = self.config.value.as_object().map_or(true, Map::is_empty);
         if readers || !empty {
             return;
@@ -258,7 +259,8 @@ impl<'r> Run<'r> {
 
     /// Calls every enabled subscriber of `signal` in order; the first error stops the run.
     fn fire(&mut self, signal: Signal) -> Result<(), Failure> {
-        let subscribers = self.registry.subscribers(signal);
+        let tool = self.context.value.get(key::TOOL).and_then(Value::as_str).map(String::from);
+        let subscribers = self.registry.subscribers(signal, tool.as_deref());
         for (pi, si) in subscribers {
             let result = {
                 let context = self.context.text.get_or_insert_with(|| self.context.value.to_string());

@@ -9,7 +9,7 @@ use abi_stable::sabi_trait::TD_Opaque;
 use abi_stable::std_types::{RResult, RStr};
 use fink_plugin_api::abi::{
     CommandRunnerBox, HandlerBox, Host, Host_TO, Level, PluginInfo, PluginModRef, Registrar, Registrar_TO, Signal,
-    API_VERSION, KEPT_CONTEXT_TARGET,
+    API_VERSION, KEPT_CONTEXT_TARGET, SUBSCRIPTION_SCOPE_TARGET,
 };
 use semver::Version;
 
@@ -58,8 +58,52 @@ pub fn open(file: CheckedFile) -> Result<(PluginModRef, PluginInfo), LoadError> 
     Ok((module, info))
 }
 
+/// For which runs a subscription is ([`SUBSCRIPTION_SCOPE_TARGET`], since API 1.3).
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    /// Every run.
+    #[default]
+    Any,
+    /// Tool commands only.
+    ToolCommands,
+    /// The runs of these tools only.
+    Tools(Vec<String>),
+}
+
+impl Scope {
+    /// The scope a protocol record announces; one fink cannot read counts for every run.
+    fn from_record(text: &str) -> Scope {
+        let value: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
+        if let Some(tools) = value.get("tools").and_then(serde_json::Value::as_array) {
+            return Scope::Tools(tools.iter().filter_map(|t| t.as_str().map(String::from)).collect());
+        }
+        if value.get("tool_commands").and_then(serde_json::Value::as_bool) == Some(true) {
+            return Scope::ToolCommands;
+        }
+        Scope::Any
+    }
+
+    /// Whether a subscription with this scope fires in a run of `tool` (`None`: a built-in
+    /// command such as `fink config`).
+    pub fn covers(&self, tool: Option<&str>) -> bool {
+        match (self, tool) {
+            (Scope::Any, _) => true,
+            (Scope::ToolCommands, tool) => tool.is_some(),
+            (Scope::Tools(tools), Some(tool)) => tools.iter().any(|t| t == tool),
+            (Scope::Tools(_), None) => false,
+        }
+    }
+}
+
+thread_local! {
+    /// The scope announced for the subscription `register` makes next.
+    static PENDING_SCOPE: std::cell::RefCell<Option<Scope>> = const { std::cell::RefCell::new(None) };
+}
+
 /// Calls the plugin's `register`, collecting its subscriptions, tools and schemas.
 pub fn register(module: PluginModRef, info: PluginInfo, path: PathBuf) -> Result<Loaded, LoadError> {
+    PENDING_SCOPE.with(|pending| pending.borrow_mut().take());
     let host = Host_TO::from_value(PluginHost { name: info.name.to_string() }, TD_Opaque);
     let mut collected = Collected::default();
     let result = (module.register())(host, Registrar_TO::from_ptr(&mut collected, TD_Opaque));
@@ -84,6 +128,12 @@ impl Host for PluginHost {
             crate::lifecycle::keep_context(&self.name, message.as_str());
             return;
         }
+        if level == Level::OFF && target.as_str() == SUBSCRIPTION_SCOPE_TARGET {
+            // `register` runs on this thread: the scope is for its next subscription.
+            let scope = Scope::from_record(message.as_str());
+            PENDING_SCOPE.with(|pending| *pending.borrow_mut() = Some(scope));
+            return;
+        }
         logging::plugin_record(level, &self.name, target.as_str(), message.as_str());
     }
 
@@ -96,14 +146,15 @@ impl Host for PluginHost {
 /// registry reads and checks it.
 #[derive(Default)]
 pub struct Collected {
-    pub subscriptions: Vec<(Signal, i32, HandlerBox)>,
+    pub subscriptions: Vec<(Signal, i32, HandlerBox, Scope)>,
     pub tools: Vec<(String, CommandRunnerBox)>,
     pub schemas: Vec<(String, String)>,
 }
 
 impl Registrar for Collected {
     fn subscribe(&mut self, signal: Signal, order: i32, handler: HandlerBox) {
-        self.subscriptions.push((signal, order, handler));
+        let scope = PENDING_SCOPE.with(|pending| pending.borrow_mut().take()).unwrap_or_default();
+        self.subscriptions.push((signal, order, handler, scope));
     }
 
     fn add_tool(&mut self, spec_json: RStr<'_>, runner: CommandRunnerBox) {
@@ -183,6 +234,17 @@ mod tests {
         assert!(check_api_version(&v("1.3.5"), &v("1.3.0")).is_ok());
         assert!(matches!(check_api_version(&v("1.4.0"), &v("1.3.0")), Err(LoadError::NewerMinor { .. })));
         assert!(matches!(check_api_version(&v("2.0.0"), &v("1.3.0")), Err(LoadError::WrongMajor { .. })));
+    }
+
+    #[test]
+    fn a_scope_record_limits_a_subscription_to_its_runs() {
+        let cloud = Scope::from_record(r#"{"tools": ["cloud"]}"#);
+        assert_eq!(cloud, Scope::Tools(vec!["cloud".into()]));
+        assert!(cloud.covers(Some("cloud")) && !cloud.covers(Some("lambda")) && !cloud.covers(None));
+        let tools = Scope::from_record(r#"{"tool_commands": true}"#);
+        assert!(tools.covers(Some("lambda")) && !tools.covers(None));
+        assert_eq!(Scope::from_record("not json"), Scope::Any);
+        assert!(Scope::Any.covers(None));
     }
 
     #[test]

@@ -17,6 +17,7 @@ use fink_plugin_api::ToolSpec;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::loader::Scope;
 use crate::{atomic, trust};
 
 /// Entries kept at most; the oldest go first.
@@ -30,10 +31,19 @@ pub struct Described {
     pub description: String,
     pub api_version: String,
     pub tools: Vec<ToolSpec>,
-    /// (signal name, order) of each subscription.
-    pub signals: Vec<(String, i32)>,
+    /// Each subscription.
+    pub signals: Vec<Subscribed>,
     /// (section, JSON schema).
     pub schemas: Vec<(String, Value)>,
+}
+
+/// A subscription as a plugin declared it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Subscribed {
+    pub signal: String,
+    pub order: i32,
+    #[serde(default)]
+    pub scope: Scope,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -150,7 +160,7 @@ mod tests {
             description: String::new(),
             api_version: "1.3.0".into(),
             tools: vec![],
-            signals: vec![("initialized".into(), 5)],
+            signals: vec![Subscribed { signal: "initialized".into(), order: 5, scope: Scope::Any }],
             schemas: vec![],
         }
     }

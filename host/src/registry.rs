@@ -22,7 +22,8 @@ use crate::error::LoadError;
 use crate::hash_cache::HashCache;
 use crate::loader;
 use crate::pins::Lock;
-use crate::plugin_cache::{Described, PluginCache};
+use crate::loader::Scope;
+use crate::plugin_cache::{Described, PluginCache, Subscribed};
 use crate::plugin_path::{plugin_files, SearchDir};
 use crate::project_trust::{Change, ProjectTrust};
 use crate::settings::UserSettings;
@@ -32,6 +33,8 @@ use crate::trust;
 pub struct Subscription {
     pub signal: Signal,
     pub order: i32,
+    /// The runs it fires in.
+    pub scope: Scope,
     pub handler: Option<HandlerBox>,
 }
 
@@ -68,6 +71,13 @@ pub struct Plugin {
 }
 
 impl Plugin {
+    /// Whether the plugin takes part in a run of `tool`: it provides the tool, or one of its
+    /// subscriptions can fire in that run.
+    pub fn takes_part(&self, tool: Option<&str>) -> bool {
+        let provides = tool.is_some_and(|t| self.tools.iter().any(|own| own.spec.name == t));
+        provides || self.subscriptions.iter().any(|s| s.scope.covers(tool))
+    }
+
     /// What the plugin declared, for the metadata cache.
     pub fn described(&self) -> Described {
         Described {
@@ -79,7 +89,10 @@ impl Plugin {
             signals: self
                 .subscriptions
                 .iter()
-                .filter_map(|s| s.signal.name().map(|n| (n.to_string(), s.order)))
+                .filter_map(|s| {
+                    let signal = s.signal.name()?.to_string();
+                    Some(Subscribed { signal, order: s.order, scope: s.scope.clone() })
+                })
                 .collect(),
             schemas: self.schemas.iter().map(|s| (s.section.clone(), s.schema.clone())).collect(),
         }
@@ -292,12 +305,14 @@ impl Registry {
         }
     }
 
-    /// Loads and registers every enabled plugin that was described from the cache, from the file
-    /// opened and checked when it was found. A plugin that fails now is rejected.
-    pub fn activate(&mut self) {
+    /// Loads and registers the enabled plugins that take part in a run of `tool` (`None`: a
+    /// built-in command such as `fink config`), from the files opened and checked when they were
+    /// found: the plugin that provides the tool, and those with a subscription that can fire in
+    /// such a run. A plugin that fails now is rejected.
+    pub fn activate(&mut self, tool: Option<&str>) {
         let mut failed = Vec::new();
         for (index, plugin) in self.plugins.iter_mut().enumerate() {
-            if plugin.live || !plugin.enabled {
+            if plugin.live || !plugin.enabled || !plugin.takes_part(tool) {
                 continue;
             }
             let Some(file) = plugin.file.take() else { continue };
@@ -335,8 +350,11 @@ impl Registry {
     ) -> Result<Plugin, LoadError> {
         let subscriptions = described
             .signals
-            .iter()
-            .filter_map(|(name, order)| Signal::from_name(name).map(|signal| Subscription { signal, order: *order, handler: None }))
+            .into_iter()
+            .filter_map(|s| {
+                let signal = Signal::from_name(&s.signal)?;
+                Some(Subscription { signal, order: s.order, scope: s.scope, handler: None })
+            })
             .collect();
         let tools = described.tools.into_iter().map(|spec| Tool { spec, runner: None }).collect();
         let schemas =
@@ -377,14 +395,14 @@ impl Registry {
             .collected
             .subscriptions
             .into_iter()
-            .filter(|(signal, _, _)| {
+            .filter(|(signal, _, _, _)| {
                 let known = signal.name().is_some();
                 if !known {
                     tracing::debug!("plugin '{name}' subscribed to unknown {signal}; ignored");
                 }
                 known
             })
-            .map(|(signal, order, handler)| Subscription { signal, order, handler: Some(handler) })
+            .map(|(signal, order, handler, scope)| Subscription { signal, order, scope, handler: Some(handler) })
             .collect();
         Ok(Plugin {
             version: loaded.info.version.to_string(),
@@ -427,18 +445,65 @@ impl Registry {
             .find_map(|(pi, p)| p.tools.iter().position(|t| t.spec.name == tool).map(|ti| (pi, ti)))
     }
 
-    /// The enabled subscriptions to `signal` as (plugin, subscription) indices: lower order first,
-    /// ties by plugin name.
-    pub fn subscribers(&self, signal: Signal) -> Vec<(usize, usize)> {
+    /// The enabled subscriptions to `signal` that fire in a run of `tool`, as (plugin,
+    /// subscription) indices: lower order first, ties by plugin name.
+    pub fn subscribers(&self, signal: Signal, tool: Option<&str>) -> Vec<(usize, usize)> {
         let mut found: Vec<(i32, &str, usize, usize)> = Vec::new();
         for (pi, plugin) in self.plugins.iter().enumerate().filter(|(_, p)| p.enabled) {
             for (si, sub) in plugin.subscriptions.iter().enumerate() {
-                if sub.signal == signal {
+                if sub.signal == signal && sub.scope.covers(tool) {
                     found.push((sub.order, plugin.name.as_str(), pi, si));
                 }
             }
         }
         found.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
         found.into_iter().map(|(_, _, pi, si)| (pi, si)).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plugin(name: &str, tool: Option<&str>, subscriptions: &[(Signal, Scope)]) -> Plugin {
+        Plugin {
+            name: name.into(),
+            version: "1.0.0".into(),
+            description: String::new(),
+            api_version: "1.3.0".into(),
+            path: PathBuf::from(format!("/p/lib{name}.so")),
+            origin: "bundled",
+            enabled: true,
+            subscriptions: subscriptions
+                .iter()
+                .map(|(signal, scope)| Subscription { signal: *signal, order: 100, scope: scope.clone(), handler: None })
+                .collect(),
+            tools: tool.map(|t| Tool { spec: ToolSpec::new(t, "a tool"), runner: None }).into_iter().collect(),
+            schemas: vec![],
+            file: None,
+            live: false,
+        }
+    }
+
+    #[test]
+    fn a_run_takes_the_plugins_whose_subscriptions_can_fire_in_it_and_the_tools_own() {
+        let registry = Registry {
+            plugins: vec![
+                plugin("cloud", Some("cloud"), &[(Signal::CONFIG_VALIDATION_FINALIZED, Scope::Tools(vec!["cloud".into()]))]),
+                plugin("lambda", Some("lambda"), &[]),
+                plugin("bundler", None, &[(Signal::BUNDLE_PRE, Scope::ToolCommands)]),
+                plugin("reader", None, &[(Signal::CONFIG_READ_INIT, Scope::Any)]),
+            ],
+            ..Registry::default()
+        };
+        let taking_part = |tool: Option<&str>| -> Vec<&str> {
+            registry.plugins.iter().filter(|p| p.takes_part(tool)).map(|p| p.name.as_str()).collect()
+        };
+        assert_eq!(taking_part(Some("lambda")), ["lambda", "bundler", "reader"]);
+        assert_eq!(taking_part(Some("cloud")), ["cloud", "bundler", "reader"]);
+        assert_eq!(taking_part(None), ["reader"]);
+        assert_eq!(registry.subscribers(Signal::CONFIG_VALIDATION_FINALIZED, Some("lambda")), vec![]);
+        assert_eq!(registry.subscribers(Signal::CONFIG_VALIDATION_FINALIZED, Some("cloud")), vec![(0, 0)]);
+        assert_eq!(registry.subscribers(Signal::BUNDLE_PRE, None), vec![]);
     }
 }

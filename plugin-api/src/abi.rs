@@ -106,6 +106,14 @@ impl std::fmt::Display for Signal {
 /// deploy created. Sent by the command glue; plugin code never writes it.
 pub const KEPT_CONTEXT_TARGET: &str = "fink:kept-context";
 
+/// The target of a [`Host::log`] record at [`Level::OFF`] sent during `register`, right before a
+/// subscription, that limits it to some runs (since 1.3): `{"tools": ["cloud"]}` (runs of those
+/// tools) or `{"tool_commands": true}` (any tool's commands, not `fink config`). The host loads a
+/// plugin only for runs in which one of its subscriptions can fire. Sent by
+/// [`crate::Registration::on_for_tool`] and friends; plugin code never writes it. A host before
+/// 1.3 ignores it, so the handler still checks the tool itself.
+pub const SUBSCRIPTION_SCOPE_TARGET: &str = "fink:subscription-scope";
+
 /// A log level; an open set like [`Signal`].
 #[repr(transparent)]
 #[derive(StableAbi, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Debug)]

@@ -14,7 +14,7 @@ use tracing::{Event, Level as TracingLevel, Subscriber};
 use tracing_subscriber::filter::LevelFilter;
 use tracing_subscriber::layer::{Context, Layer, SubscriberExt};
 
-use crate::abi::{HostBox, Level, KEPT_CONTEXT_TARGET};
+use crate::abi::{HostBox, Level, KEPT_CONTEXT_TARGET, SUBSCRIPTION_SCOPE_TARGET};
 
 /// The host's services, given once at registration.
 static HOST: OnceLock<HostBox> = OnceLock::new();
@@ -106,3 +106,12 @@ pub(crate) fn keep_context(context: &str) {
         host.log(Level::OFF, RStr::from_str(KEPT_CONTEXT_TARGET), RStr::from_str(context));
     }
 }
+
+/// Tells the host that the next subscription is for some runs only (JSON text, see
+/// [`SUBSCRIPTION_SCOPE_TARGET`]).
+pub(crate) fn subscription_scope(scope: &str) {
+    if let Some(host) = HOST.get() {
+        host.log(Level::OFF, RStr::from_str(SUBSCRIPTION_SCOPE_TARGET), RStr::from_str(scope));
+    }
+}
+

@@ -45,6 +45,27 @@ impl<'a> Registration<'a> {
         self
     }
 
+    /// Subscribes `handler` to `signal` for the runs of the tool `tool` only (since 1.3): a
+    /// plugin whose every subscription is for other tools is not even loaded for a run. A host
+    /// before 1.3 calls it for every run, so the handler still checks `event.tool()`.
+    pub fn on_for_tool<F>(&mut self, tool: &str, signal: Signal, order: i32, handler: F) -> &mut Self
+    where
+        F: FnMut(&mut Event<'_>) -> Result<(), Error> + Send + 'static,
+    {
+        logging::subscription_scope(&serde_json::json!({ "tools": [tool] }).to_string());
+        self.on_with_order(signal, order, handler)
+    }
+
+    /// Subscribes `handler` to `signal` for tool commands only, not `fink config` or `fink
+    /// plugins` (since 1.3; see [`Registration::on_for_tool`]).
+    pub fn on_for_tool_commands<F>(&mut self, signal: Signal, order: i32, handler: F) -> &mut Self
+    where
+        F: FnMut(&mut Event<'_>) -> Result<(), Error> + Send + 'static,
+    {
+        logging::subscription_scope(r#"{"tool_commands": true}"#);
+        self.on_with_order(signal, order, handler)
+    }
+
     /// Contributes a tool; `run` is called with the chosen command.
     pub fn tool<F>(&mut self, spec: ToolSpec, run: F) -> &mut Self
     where

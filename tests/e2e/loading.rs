@@ -195,3 +195,42 @@ fn without_a_config_reading_plugin_fink_config_says_so() {
     assert!(!run.stderr.contains("no plugin read a config"), "{}", run.stderr);
     assert_eq!(run.json()["demo"]["x"], 1);
 }
+
+#[test]
+fn a_command_loads_only_the_plugins_that_take_part_in_it() {
+    let project = Project::with(&bundled_plugins());
+    project.file("handler.py", "def handle(event, context):\n    return 'alive'\n");
+    project.file(
+        "fink_dev.json",
+        r#"{"lambda": {"lambda": {"name": "f", "handlerFile": "handler.py", "runtime": "python3.12"}}}"#,
+    );
+    // The first run fills the metadata cache (it loads every plugin once to learn what it declares).
+    project.fink(&["version"]).ok();
+    let loaded = |run: &crate::support::Run| -> Vec<String> {
+        let mut names: Vec<String> = run
+            .stderr
+            .lines()
+            .filter_map(|l| l.split("loading plugin '").nth(1))
+            .filter_map(|rest| rest.split('\'').next())
+            .map(String::from)
+            .collect();
+        names.sort();
+        names
+    };
+    let bundle = project.fink(&["lambda", "bundle", "-e", "dev", "-v"]).ok();
+    let names = loaded(&bundle);
+    for name in ["lambda", "bundler", "config-reader", "hooks", "lookups", "say-hello"] {
+        assert!(names.contains(&name.to_string()), "{name} is needed: {names:?}");
+    }
+    for name in ["cloud", "code", "apigateway"] {
+        assert!(!names.contains(&name.to_string()), "{name} takes no part in lambda bundle: {names:?}");
+    }
+    let config = project.fink(&["config", "-e", "dev", "-v"]).ok();
+    let names = loaded(&config);
+    assert!(names.contains(&"config-reader".to_string()), "{names:?}");
+    for name in ["cloud", "lambda", "code", "apigateway", "bundler"] {
+        assert!(!names.contains(&name.to_string()), "{name} takes no part in fink config: {names:?}");
+    }
+    // `fink plugins` shows for which runs a subscription is.
+    project.fink(&["plugins"]).ok().stdout_has("config_validation_finalized (100, cloud only)").stdout_has("bundle_pre (1000, tool commands)");
+}

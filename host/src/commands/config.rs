@@ -9,7 +9,7 @@ use crate::session::Session;
 /// Prints the read, resolved and validated config; secret values masked unless `show_secrets`.
 /// With `raw`, the config as read: before lookups, defaults and validation, without AWS.
 pub fn run(registry: &mut Registry, session: &Session, show_secrets: bool, raw: bool) -> Result<(), Failure> {
-    ensure_plugins_loaded(registry)?;
+    ensure_plugins_loaded(registry, None)?;
     session.require_env()?;
     // Plugins that need AWS for this config (lookups) check access themselves; a config without
     // lookups prints offline.

@@ -24,11 +24,12 @@ use crate::error::Failure;
 use crate::logging;
 use crate::registry::Registry;
 
-/// Commands that run the lifecycle load every enabled plugin, and refuse to start while any
+/// Commands that run the lifecycle load the enabled plugins that take part (see
+/// [`Registry::activate`]), and refuse to start while any
 /// plugin file is broken: each one is reported on its own line, and the command exits with 2
 /// before doing anything.
-pub fn ensure_plugins_loaded(registry: &mut Registry) -> Result<(), Failure> {
-    registry.activate();
+pub fn ensure_plugins_loaded(registry: &mut Registry, tool: Option<&str>) -> Result<(), Failure> {
+    registry.activate(tool);
     if registry.rejected.is_empty() {
         return Ok(());
     }

@@ -6,6 +6,7 @@ use fink_plugin_api::Signal;
 use crate::lifecycle;
 use crate::logging;
 use crate::pins;
+use crate::loader::Scope;
 use crate::publishers::{Keys, Unverified};
 use crate::registry::{Plugin, Registry};
 use crate::session::Session;
@@ -17,7 +18,7 @@ pub fn run(registry: &mut Registry, session: &Session) {
     let mut out = String::new();
     if session.env.is_some() {
         // Reading the project config runs the config reader's handlers.
-        registry.activate();
+        registry.activate(None);
         let context = session.builtin_context(registry, "plugins");
         if let Err(failure) = lifecycle::read_switches(registry, session, context) {
             note = Some(format!(
@@ -39,17 +40,23 @@ pub fn run(registry: &mut Registry, session: &Session) {
         outln!(out, "  file: {}", plugin.path.display());
         outln!(out, "  publisher: {}", publisher(plugin, &keys));
         outln!(out, "  built against plugin API {}", plugin.api_version);
-        let mut subs: Vec<(usize, &str, i32)> = plugin
+        let mut subs: Vec<(usize, &str, i32, String)> = plugin
             .subscriptions
             .iter()
             .map(|s| {
                 let position = Signal::ALL.iter().position(|x| *x == s.signal).unwrap_or(usize::MAX);
-                (position, s.signal.name().unwrap_or("?"), s.order)
+                let scope = match &s.scope {
+                    Scope::Any => String::new(),
+                    Scope::ToolCommands => ", tool commands".to_string(),
+                    Scope::Tools(tools) => format!(", {} only", tools.join(", ")),
+                };
+                (position, s.signal.name().unwrap_or("?"), s.order, scope)
             })
             .collect();
         subs.sort();
         if !subs.is_empty() {
-            let list: Vec<String> = subs.iter().map(|(_, name, order)| format!("{name} ({order})")).collect();
+            let list: Vec<String> =
+                subs.iter().map(|(_, name, order, scope)| format!("{name} ({order}{scope})")).collect();
             outln!(out, "  signals: {}", list.join(", "));
         }
         for tool in &plugin.tools {

@@ -12,7 +12,7 @@ const KNOWN_TOOLS: &[(&str, &str)] =
 
 /// `fink <tool> <command> [args]`, resolved by the command line.
 pub fn run(registry: &mut Registry, session: &Session, call: &ToolCommand) -> Result<(), Failure> {
-    ensure_plugins_loaded(registry)?;
+    ensure_plugins_loaded(registry, Some(&call.tool))?;
     // Commands that work without their config (e.g. `lambda logs <name>`) work without an env too.
     if call.needs.config {
         session.require_env()?;

@@ -17,7 +17,7 @@ pub mod request;
 
 use std::path::PathBuf;
 
-use fink_plugin_api::{export_plugin, Error, Event, Registration, Result, Signal};
+use fink_plugin_api::{export_plugin, Error, Event, Registration, Result, Signal, DEFAULT_ORDER};
 
 use crate::request::{Bundling, Request};
 
@@ -29,8 +29,9 @@ export_plugin! {
 
 fn register(plugin: &mut Registration) -> Result<()> {
     // The default order (1000): after the tools (order 100) have set `bundle_request`.
-    plugin.on(Signal::BUNDLE_PRE, pre_bundle);
-    plugin.on(Signal::BUNDLE_INIT, build);
+    // Only tools ask for bundles: `fink config` does not even load the bundler.
+    plugin.on_for_tool_commands(Signal::BUNDLE_PRE, DEFAULT_ORDER, pre_bundle);
+    plugin.on_for_tool_commands(Signal::BUNDLE_INIT, DEFAULT_ORDER, build);
     Ok(())
 }
 

@@ -36,7 +36,7 @@ fn register(plugin: &mut Registration) -> Result<()> {
     plugin.add_tool(tool());
     plugin.config_schema("cloud", settings::schema());
     // Before the hooks plugin answers with `cloudformation.py`'s template (1500).
-    plugin.on_with_order(Signal::CONFIG_VALIDATION_FINALIZED, 100, template::request);
+    plugin.on_for_tool("cloud", Signal::CONFIG_VALIDATION_FINALIZED, 100, template::request);
     Ok(())
 }
 

@@ -70,7 +70,11 @@ pub fn check_verbosity(args: &[OsString]) -> Result<(), String> {
         }
         if arg == "--verbose" {
             count += 1;
-        } else if arg.len() > 1 && arg.starts_with('-') && !arg.starts_with("--") && arg[1..].chars().all(|c| c == 'v' || c == 'q') {
+        } else if arg.len() > 1
+            && arg.starts_with('-')
+            && !arg.starts_with("--")
+            && arg[1..].chars().all(|c| c == 'v' || c == 'q')
+        {
             count += arg.chars().filter(|c| *c == 'v').count();
         }
     }
@@ -264,7 +268,9 @@ fn plugin_command(cmd: Command) -> Command {
             Command::new("add")
                 .about("Trust a publisher's minisign public key (the base64 line, or a minisign.pub file)")
                 .arg(Arg::new("key").value_name("KEY").required(true).help("The public key, or the path of its file"))
-                .arg(Arg::new("name").long("name").value_name("NAME").help("The publisher's name (default: the key id)")),
+                .arg(
+                    Arg::new("name").long("name").value_name("NAME").help("The publisher's name (default: the key id)"),
+                ),
         )
         .subcommand(Command::new("list").about("Show the trusted publisher keys"))
         .subcommand(

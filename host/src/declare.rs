@@ -71,7 +71,10 @@ pub const BUILTIN_COMMANDS: &[Builtin] = &[
         about: "Print the shell completion script (bash, zsh, fish, powershell), with the installed tools",
     },
     Builtin { name: "plugin", about: "Install, remove or start a plugin: plugin install|remove|new" },
-    Builtin { name: "trust", about: "Let fink run a project's own code (plugins, hooks, Python, generators); --list shows what is trusted" },
+    Builtin {
+        name: "trust",
+        about: "Let fink run a project's own code (plugins, hooks, Python, generators); --list shows what is trusted",
+    },
     Builtin { name: "untrust", about: "Take back the trust `fink trust` gave a folder" },
     Builtin { name: "help", about: "" },
 ];

@@ -358,5 +358,3 @@ pub(crate) fn keep_context(plugin: &str, context: &str) {
 fn not_loaded(plugin: &str) -> Failure {
     Failure::usage(format!("plugin '{plugin}' was not loaded before its handlers were needed (a fink bug)"))
 }
-
-

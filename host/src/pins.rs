@@ -21,7 +21,11 @@ const HEADER: &str = "# The plugins fink may load from this folder: `<plugin nam
 enum Line {
     /// A pin; `publisher` is who signed the file when `fink plugin install` verified it, kept as
     /// a `# publisher: ...` comment so that older fink versions read the lock unchanged.
-    Pin { name: String, hash: String, publisher: Option<String> },
+    Pin {
+        name: String,
+        hash: String,
+        publisher: Option<String>,
+    },
     Other(String),
 }
 

@@ -107,8 +107,10 @@ pub fn untrusted_warning(project: &ProjectTrust, libraries: &[PathBuf], skipped:
     }
     let mut parts = Vec::new();
     if !libraries.is_empty() {
-        let names: Vec<String> =
-            libraries.iter().map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default()).collect();
+        let names: Vec<String> = libraries
+            .iter()
+            .map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default())
+            .collect();
         parts.push(format!("its plugin libraries in .fink/plugins ({})", names.join(", ")));
     }
     for item in skipped {
@@ -174,7 +176,8 @@ impl Store {
             .max_by_key(|e| e.path.components().count())
             .cloned()
             .map(Grant::Recorded);
-        let grant = recorded.or_else(|| environment_paths().into_iter().find(|p| dir.starts_with(p)).map(Grant::Environment));
+        let grant =
+            recorded.or_else(|| environment_paths().into_iter().find(|p| dir.starts_with(p)).map(Grant::Environment));
         ProjectTrust { dir, grant }
     }
 
@@ -210,7 +213,10 @@ impl Store {
 /// The folders `FINK_TRUSTED_PATHS` names, canonical.
 pub fn environment_paths() -> Vec<PathBuf> {
     let Some(value) = std::env::var_os(TRUSTED_PATHS_VAR) else { return Vec::new() };
-    std::env::split_paths(&value).filter(|p| !p.as_os_str().is_empty() && p.is_absolute()).map(|p| canonical(&p)).collect()
+    std::env::split_paths(&value)
+        .filter(|p| !p.as_os_str().is_empty() && p.is_absolute())
+        .map(|p| canonical(&p))
+        .collect()
 }
 
 /// `path` canonical, or as given when it does not exist.
@@ -256,8 +262,12 @@ mod tests {
     #[test]
     fn the_warning_names_what_was_skipped_once_and_the_command() {
         let project = ProjectTrust { dir: PathBuf::from("/home/ana/my shop"), grant: None };
-        let skipped = vec!["command hooks (hooks.command_finalized)".to_string(), "command hooks (hooks.command_finalized)".to_string()];
-        let warning = untrusted_warning(&project, &[PathBuf::from("/home/ana/my shop/.fink/plugins/libx.so")], &skipped).unwrap();
+        let skipped = vec![
+            "command hooks (hooks.command_finalized)".to_string(),
+            "command hooks (hooks.command_finalized)".to_string(),
+        ];
+        let warning =
+            untrusted_warning(&project, &[PathBuf::from("/home/ana/my shop/.fink/plugins/libx.so")], &skipped).unwrap();
         assert_eq!(
             warning,
             "/home/ana/my shop is not a trusted project, so fink skipped its plugin libraries in .fink/plugins (libx.so), command hooks (hooks.command_finalized); if you trust its code, run `fink trust '/home/ana/my shop'`"

@@ -151,7 +151,8 @@ impl Keys {
             return Err(Unverified::UnknownKey(signed_with));
         };
         let publisher = Publisher { name: key.name.clone(), key_id: key.id.clone() };
-        let public = PublicKey::from_base64(&key.public_key).map_err(|e| unreadable(format!("your key is damaged: {e}")))?;
+        let public =
+            PublicKey::from_base64(&key.public_key).map_err(|e| unreadable(format!("your key is damaged: {e}")))?;
         let mut verifier = public.verify_stream(&signature).map_err(|_| Unverified::BadSignature(publisher.clone()))?;
         let mut reader = std::fs::File::open(file).map_err(|e| unreadable(format!("cannot read the file: {e}")))?;
         let mut buffer = vec![0u8; 1 << 16];

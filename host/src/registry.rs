@@ -21,8 +21,8 @@ use crate::declare;
 use crate::error::LoadError;
 use crate::hash_cache::HashCache;
 use crate::loader;
-use crate::pins::Lock;
 use crate::loader::Scope;
+use crate::pins::Lock;
 use crate::plugin_cache::{Described, PluginCache, Subscribed};
 use crate::plugin_path::{plugin_files, SearchDir};
 use crate::project_trust::{Change, ProjectTrust};
@@ -150,12 +150,8 @@ impl Registry {
     /// Finds every plugin in `dirs` for the project `project`, with the user's caches.
     pub fn load(dirs: &[SearchDir], project: &ProjectTrust) -> Registry {
         let settings = UserSettings::read();
-        let mut loading = Loading {
-            project,
-            hashes: &mut HashCache::new(),
-            cache: &mut PluginCache::new(),
-            settings: &settings,
-        };
+        let mut loading =
+            Loading { project, hashes: &mut HashCache::new(), cache: &mut PluginCache::new(), settings: &settings };
         Registry::load_with(dirs, &mut loading)
     }
 
@@ -242,7 +238,7 @@ impl Registry {
         let identity = file.identity();
         let cached = identity.as_deref().and_then(|id| loading.cache.get(id, sha256.as_deref()));
         let plugin = match cached {
-            Some(described) => self.from_described(described, path, origin, file)?,
+            Some(described) => Registry::cached_plugin(described, path, origin, file),
             None => {
                 let (module, info) = loader::open(file)?;
                 let loaded = loader::register(module, info, path.to_path_buf())?;
@@ -317,7 +313,8 @@ impl Registry {
             }
             let Some(file) = plugin.file.take() else { continue };
             tracing::debug!("loading plugin '{}' from {}", plugin.name, plugin.path.display());
-            let loaded = loader::open(file).and_then(|(module, info)| loader::register(module, info, plugin.path.clone()));
+            let loaded =
+                loader::open(file).and_then(|(module, info)| loader::register(module, info, plugin.path.clone()));
             match loaded.and_then(|l| Registry::default().to_plugin(l, plugin.origin)) {
                 Ok(fresh) if fresh.name == plugin.name => {
                     let enabled = plugin.enabled;
@@ -341,13 +338,7 @@ impl Registry {
     }
 
     /// A plugin from the cached description of the file `file`, not loaded yet.
-    fn from_described(
-        &self,
-        described: Described,
-        path: &Path,
-        origin: &'static str,
-        file: CheckedFile,
-    ) -> Result<Plugin, LoadError> {
+    fn cached_plugin(described: Described, path: &Path, origin: &'static str, file: CheckedFile) -> Plugin {
         let subscriptions = described
             .signals
             .into_iter()
@@ -357,9 +348,8 @@ impl Registry {
             })
             .collect();
         let tools = described.tools.into_iter().map(|spec| Tool { spec, runner: None }).collect();
-        let schemas =
-            described.schemas.into_iter().map(|(section, schema)| Schema { section, schema }).collect();
-        Ok(Plugin {
+        let schemas = described.schemas.into_iter().map(|(section, schema)| Schema { section, schema }).collect();
+        Plugin {
             name: described.name,
             version: described.version,
             description: described.description,
@@ -372,7 +362,7 @@ impl Registry {
             schemas,
             file: Some(file),
             live: false,
-        })
+        }
     }
 
     fn to_plugin(&self, loaded: loader::Loaded, origin: &'static str) -> Result<Plugin, LoadError> {
@@ -476,7 +466,12 @@ mod tests {
             enabled: true,
             subscriptions: subscriptions
                 .iter()
-                .map(|(signal, scope)| Subscription { signal: *signal, order: 100, scope: scope.clone(), handler: None })
+                .map(|(signal, scope)| Subscription {
+                    signal: *signal,
+                    order: 100,
+                    scope: scope.clone(),
+                    handler: None,
+                })
                 .collect(),
             tools: tool.map(|t| Tool { spec: ToolSpec::new(t, "a tool"), runner: None }).into_iter().collect(),
             schemas: vec![],
@@ -489,7 +484,11 @@ mod tests {
     fn a_run_takes_the_plugins_whose_subscriptions_can_fire_in_it_and_the_tools_own() {
         let registry = Registry {
             plugins: vec![
-                plugin("cloud", Some("cloud"), &[(Signal::CONFIG_VALIDATION_FINALIZED, Scope::Tools(vec!["cloud".into()]))]),
+                plugin(
+                    "cloud",
+                    Some("cloud"),
+                    &[(Signal::CONFIG_VALIDATION_FINALIZED, Scope::Tools(vec!["cloud".into()]))],
+                ),
                 plugin("lambda", Some("lambda"), &[]),
                 plugin("bundler", None, &[(Signal::BUNDLE_PRE, Scope::ToolCommands)]),
                 plugin("reader", None, &[(Signal::CONFIG_READ_INIT, Scope::Any)]),

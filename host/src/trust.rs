@@ -184,7 +184,11 @@ mod tests {
         let open = open.canonicalize().unwrap();
         assert_eq!(
             error,
-            format!("not trusted: the folder above it, {}, is group- and world-writable; fix with `chmod go-w {}`", open.display(), open.display())
+            format!(
+                "not trusted: the folder above it, {}, is group- and world-writable; fix with `chmod go-w {}`",
+                open.display(),
+                open.display()
+            )
         );
         std::fs::set_permissions(&open, std::fs::Permissions::from_mode(0o1777)).unwrap();
         assert!(check_ancestors(&plugins).is_ok(), "a sticky folder like /tmp is fine");

@@ -114,4 +114,3 @@ pub(crate) fn subscription_scope(scope: &str) {
         host.log(Level::OFF, RStr::from_str(SUBSCRIPTION_SCOPE_TARGET), RStr::from_str(scope));
     }
 }
-

@@ -232,5 +232,9 @@ fn a_command_loads_only_the_plugins_that_take_part_in_it() {
         assert!(!names.contains(&name.to_string()), "{name} takes no part in fink config: {names:?}");
     }
     // `fink plugins` shows for which runs a subscription is.
-    project.fink(&["plugins"]).ok().stdout_has("config_validation_finalized (100, cloud only)").stdout_has("bundle_pre (1000, tool commands)");
+    project
+        .fink(&["plugins"])
+        .ok()
+        .stdout_has("config_validation_finalized (100, cloud only)")
+        .stdout_has("bundle_pre (1000, tool commands)");
 }

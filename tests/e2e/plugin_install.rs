@@ -57,11 +57,13 @@ fn install_checks_the_file_copies_it_with_mode_0644_and_refuses_a_second_copy_wi
     project.fink(&["plugins"]).ok().stdout_has(&format!("file: {}", dest.display()));
     project.fink(&["config", "-e", "dev"]).ok().stderr_has("MoinMoin tester!");
 
-    let run = project.fink(&["plugin", "install", "--allow-unsigned", source.to_str().unwrap()]).code(1).stderr_has(&format!(
-        "error: plugin 'say-hello' is already installed in {} as {}; pass --force to replace it",
-        user_folder(&project).display(),
-        dest.display()
-    ));
+    let run = project.fink(&["plugin", "install", "--allow-unsigned", source.to_str().unwrap()]).code(1).stderr_has(
+        &format!(
+            "error: plugin 'say-hello' is already installed in {} as {}; pass --force to replace it",
+            user_folder(&project).display(),
+            dest.display()
+        ),
+    );
     assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
     project
         .fink(&["plugin", "install", "--allow-unsigned", "--force", source.to_str().unwrap()])
@@ -98,14 +100,20 @@ fn a_file_that_does_not_load_is_not_installed_and_neither_are_the_others_given_w
     assert!(!run.stdout.contains("installed"), "{}", run.stdout);
     assert!(entries(&user_folder(&project)).is_empty(), "{:?}", entries(&user_folder(&project)));
     let text = project.file("notes.txt", "x");
-    project.fink(&["plugin", "install", "--allow-unsigned", text.to_str().unwrap()]).code(1).stderr_has("not a .so file");
+    project
+        .fink(&["plugin", "install", "--allow-unsigned", text.to_str().unwrap()])
+        .code(1)
+        .stderr_has("not a .so file");
     project
         .fink(&["plugin", "install", "--allow-unsigned", "/nonexistent/libx.so"])
         .code(1)
         .stderr_has("/nonexistent/libx.so: no such file");
     // A plugin that fails to register is refused with its message.
     let plain = plugin("fink-fixture-plain");
-    project.fink(&["plugin", "install", "--allow-unsigned", plain.to_str().unwrap()]).code(1).stderr_has("not a fink plugin");
+    project
+        .fink(&["plugin", "install", "--allow-unsigned", plain.to_str().unwrap()])
+        .code(1)
+        .stderr_has("not a fink plugin");
 }
 
 #[test]
@@ -151,7 +159,13 @@ fn install_and_remove_keep_an_existing_plugins_lock_in_step() {
     std::fs::write(&lock, "# our pins\n").unwrap();
     let hello = plugin("fink-plugin-say-hello");
     project
-        .fink(&["plugin", "install", "--allow-unsigned", hello.to_str().unwrap(), plugin("fink-fixture-alpha").to_str().unwrap()])
+        .fink(&[
+            "plugin",
+            "install",
+            "--allow-unsigned",
+            hello.to_str().unwrap(),
+            plugin("fink-fixture-alpha").to_str().unwrap(),
+        ])
         .ok()
         .stdout_has(&format!("pinned in {}", lock.display()));
     let text = std::fs::read_to_string(&lock).unwrap();
@@ -233,7 +247,10 @@ fn a_new_plugin_builds_as_written_installs_and_greets() {
     let lib = new_plugin(&project, "greeter", &[]);
     let readme = std::fs::read_to_string(project.dir().join("greeter/README.md")).unwrap();
     assert!(readme.contains("fink plugin install target/release/libfink_plugin_greeter"), "{readme}");
-    project.fink(&["plugin", "install", "--allow-unsigned", lib.to_str().unwrap()]).ok().stdout_has("installed greeter 0.1.0");
+    project
+        .fink(&["plugin", "install", "--allow-unsigned", lib.to_str().unwrap()])
+        .ok()
+        .stdout_has("installed greeter 0.1.0");
     project.fink(&["version"]).ok().stdout_has("greeter 0.1.0");
     project.fink(&["config", "-e", "dev"]).ok().stderr_has("greeter: Hello tester, from greeter!");
     // The folder is taken.

@@ -37,9 +37,11 @@ fn only_files_signed_by_a_trusted_publisher_install_unless_allow_unsigned() {
     let anyway = "`--allow-unsigned` installs it anyway";
 
     // No signature.
-    install(&hello)
-        .code(1)
-        .stderr_has(&format!("cannot install {}: no signature ({}.minisig does not exist); {anyway}", hello.display(), hello.display()));
+    install(&hello).code(1).stderr_has(&format!(
+        "cannot install {}: no signature ({}.minisig does not exist); {anyway}",
+        hello.display(),
+        hello.display()
+    ));
     // Signed, but with a key the user does not trust.
     sign(&acme, &hello, &hello);
     install(&hello).code(1).stderr_has(&format!(
@@ -56,10 +58,9 @@ fn only_files_signed_by_a_trusted_publisher_install_unless_allow_unsigned() {
     project.fink(&["plugin", "key", "list"]).ok().stdout_has(&format!("acme  key {}", acme.key_id()));
     // A signature of other content is a bad signature.
     sign(&acme, &hello, &alpha);
-    install(&hello).code(1).stderr_has(&format!(
-        "bad signature: it does not match the file (signed as acme (key {}))",
-        acme.key_id()
-    ));
+    install(&hello)
+        .code(1)
+        .stderr_has(&format!("bad signature: it does not match the file (signed as acme (key {}))", acme.key_id()));
     assert!(!user.join(lib_file("fink_plugin_say_hello")).exists(), "nothing was installed");
 
     // Signed right: installed, with its signature, and the publisher pinned and shown.
@@ -77,7 +78,10 @@ fn only_files_signed_by_a_trusted_publisher_install_unless_allow_unsigned() {
         .fink(&["plugin", "install", "--allow-unsigned", alpha.to_str().unwrap()])
         .ok()
         .stdout_has("installed alpha 0.3.1")
-        .stdout_has(&format!("  unsigned: no signature ({}.minisig does not exist); installed because of --allow-unsigned", alpha.display()));
+        .stdout_has(&format!(
+            "  unsigned: no signature ({}.minisig does not exist); installed because of --allow-unsigned",
+            alpha.display()
+        ));
     let plugins = project.fink(&["plugins"]).ok();
     let section = |name: &str| {
         let start = plugins.stdout.find(&format!("{name} ")).unwrap_or_else(|| panic!("{name}: {}", plugins.stdout));

@@ -72,7 +72,11 @@ fn an_untrusted_checkouts_library_never_runs_until_its_user_trusts_it() {
     assert!(run.stdout.contains("not a fink plugin"), "{}", run.stdout);
     assert!(!run.stderr.contains("is not a trusted project"), "{}", run.stderr);
     assert_eq!(std::fs::read_to_string(marker(&project)).unwrap(), "constructor ran\n");
-    project.fink(&["trust", "--list"]).ok().stdout_has(&format!("{}  (since ", dir.display())).stdout_has("1 project plugin library");
+    project
+        .fink(&["trust", "--list"])
+        .ok()
+        .stdout_has(&format!("{}  (since ", dir.display()))
+        .stdout_has("1 project plugin library");
 
     // Untrusted again, it is skipped again (`untrust` itself still ran in a trusted project).
     project.fink(&["untrust"]).ok().stdout_has(&format!("untrusted {}", dir.display()));
@@ -90,10 +94,11 @@ fn a_project_plugin_added_or_changed_after_the_trust_needs_trusting_again() {
     project.file("fink_dev.json", "{}");
     let dir = project.dir().canonicalize().unwrap();
     let fix = format!("if you trust it, run `fink trust {}`", dir.display());
-    project
-        .fink(&["config", "-e", "dev"])
-        .code(2)
-        .stderr_has(&format!("error: plugin {}: was added since you trusted {}; {fix}", hello.display(), dir.display()));
+    project.fink(&["config", "-e", "dev"]).code(2).stderr_has(&format!(
+        "error: plugin {}: was added since you trusted {}; {fix}",
+        hello.display(),
+        dir.display()
+    ));
     project.trust();
     project.fink(&["config", "-e", "dev"]).ok().stderr_has("MoinMoin tester!");
 
@@ -102,7 +107,11 @@ fn a_project_plugin_added_or_changed_after_the_trust_needs_trusting_again() {
     set_mode(&hello, 0o644);
     let run = project.fink(&["plugins"]).ok();
     assert!(
-        run.stdout.contains(&format!("{} [rejected]\n  changed since you trusted {}; {fix}", hello.display(), dir.display())),
+        run.stdout.contains(&format!(
+            "{} [rejected]\n  changed since you trusted {}; {fix}",
+            hello.display(),
+            dir.display()
+        )),
         "{}",
         run.stdout
     );
@@ -111,7 +120,16 @@ fn a_project_plugin_added_or_changed_after_the_trust_needs_trusting_again() {
     project.fink(&["plugins"]).ok().stdout_has("alpha 0.3.1 [enabled]");
 
     // `fink plugin install --project` in a trusted project trusts what it installs.
-    let run = project.fink(&["plugin", "install", "--allow-unsigned", "--project", "--force", plugin("fink-plugin-say-hello").to_str().unwrap()]).ok();
+    let run = project
+        .fink(&[
+            "plugin",
+            "install",
+            "--allow-unsigned",
+            "--project",
+            "--force",
+            plugin("fink-plugin-say-hello").to_str().unwrap(),
+        ])
+        .ok();
     assert!(!run.stderr.contains("not a trusted project"), "{}", run.stderr);
     project.fink(&["plugins"]).ok().stdout_has("say-hello 0.1.0 [enabled]");
 }
@@ -152,7 +170,8 @@ fn trusting_a_folder_covers_the_projects_below_it() {
 #[test]
 fn a_project_plugin_may_not_replace_a_user_plugin_unless_the_users_settings_allow_it() {
     let project = Project::with(&["fink-plugin-config-reader"]);
-    let user = project.install_into(&project.home().join(".local/share/fink/plugins"), &plugin("fink-plugin-say-hello"));
+    let user =
+        project.install_into(&project.home().join(".local/share/fink/plugins"), &plugin("fink-plugin-say-hello"));
     let mine = project.install_into(&project.dir().join(".fink/plugins"), &plugin("fink-plugin-say-hello"));
     project.trust();
     project.file("fink_dev.json", "{}");
@@ -199,7 +218,11 @@ fn with_a_warm_cache_fink_version_and_help_initialise_no_plugin_library() {
     let traced = project.env("LD_DEBUG", "files");
     // The cache is cold after the plugins were copied in: this run loads them, from the open files.
     let cold = traced.fink(&["version"]).ok();
-    assert!(cold.stderr.contains("calling init: /proc/self/fd/"), "the loader maps the checked open file: {}", cold.stderr);
+    assert!(
+        cold.stderr.contains("calling init: /proc/self/fd/"),
+        "the loader maps the checked open file: {}",
+        cold.stderr
+    );
     for args in [&["version"][..], &["--help"], &["completions", "bash"], &["plugins"]] {
         let warm = traced.fink(args).ok();
         assert!(!warm.stderr.contains("calling init: /proc/self/fd/"), "{args:?} loaded a plugin: {}", warm.stderr);
@@ -254,7 +277,12 @@ fn an_untrusted_project_runs_none_of_its_hooks_scripts_generators_or_python() {
         .find(|l| l.contains("is not a trusted project"))
         .unwrap_or_else(|| panic!("no warning: {}", run.stderr))
         .to_string();
-    for part in ["its command hooks (hooks.command_init)", "its command hooks (hooks.finalized)", "its Python hooks (hooks.py)", &fix] {
+    for part in [
+        "its command hooks (hooks.command_init)",
+        "its command hooks (hooks.finalized)",
+        "its Python hooks (hooks.py)",
+        &fix,
+    ] {
         assert!(warning.contains(part), "{part} in {warning}");
     }
     assert_eq!(run.stderr.matches("is not a trusted project").count(), 1, "{}", run.stderr);
@@ -278,14 +306,21 @@ fn an_untrusted_project_runs_none_of_its_hooks_scripts_generators_or_python() {
     project.file("requirements.txt", "six\n");
     project.file(
         "fink_dev.json",
-        &serde_json::json!({"lambda": {"lambda": {"name": "f", "handlerFile": "handler.py", "runtime": "python3.12"}}}).to_string(),
+        &serde_json::json!({"lambda": {"lambda": {"name": "f", "handlerFile": "handler.py", "runtime": "python3.12"}}})
+            .to_string(),
     );
-    project.fink(&["lambda", "bundle", "-e", "dev"]).code(2).stderr_has("installing its requirements.txt is the project's own code");
+    project
+        .fink(&["lambda", "bundle", "-e", "dev"])
+        .code(2)
+        .stderr_has("installing its requirements.txt is the project's own code");
 
     // A Python config and a Python template.
     std::fs::remove_file(project.dir().join("fink_dev.json")).unwrap();
     project.file("fink_dev.py", "open('config-ran', 'w').write('x')\ndef generate_config():\n    return {}\n");
-    project.fink(&["config", "-e", "dev"]).code(2).stderr_has("the Python config fink_dev.py is the project's own code");
+    project
+        .fink(&["config", "-e", "dev"])
+        .code(2)
+        .stderr_has("the Python config fink_dev.py is the project's own code");
     assert!(!ran("config-ran"));
     std::fs::remove_file(project.dir().join("fink_dev.py")).unwrap();
     project.file("fink_dev.json", r#"{"cloud": {"stack": {"StackName": "py"}}}"#);

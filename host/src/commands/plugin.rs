@@ -7,10 +7,10 @@ use std::path::{Path, PathBuf};
 use crate::atomic::{self, Staged};
 use crate::error::Failure;
 use crate::hash_cache::HashCache;
-use crate::project_trust::{self, Grant, Store};
-use crate::publishers::{self, Keys, Publisher};
 use crate::pins::{self, Lock};
 use crate::plugin_path;
+use crate::project_trust::{self, Grant, Store};
+use crate::publishers::{self, Keys, Publisher};
 use crate::registry::Registry;
 use crate::session::Session;
 use crate::trust;
@@ -326,7 +326,16 @@ fn stage(
         }
         replaces.push((dest.clone(), held));
     }
-    Ok(Ready { staged, signature, publisher, source: file.to_path_buf(), name, version: plugin.version, dest, replaces })
+    Ok(Ready {
+        staged,
+        signature,
+        publisher,
+        source: file.to_path_buf(),
+        name,
+        version: plugin.version,
+        dest,
+        replaces,
+    })
 }
 
 /// Removes the plugin `name` (or the plugin file of that name) from `folder`.

@@ -4,9 +4,9 @@
 use fink_plugin_api::Signal;
 
 use crate::lifecycle;
+use crate::loader::Scope;
 use crate::logging;
 use crate::pins;
-use crate::loader::Scope;
 use crate::publishers::{Keys, Unverified};
 use crate::registry::{Plugin, Registry};
 use crate::session::Session;

@@ -28,7 +28,11 @@ pub fn trust(session: &Session, dir: Option<&Path>) -> Result<(), Failure> {
         .map_err(|e| Failure::new(format!("cannot read the plugin libraries below {}: {e}", dir.display())))?;
     let path = store.write().map_err(|e| Failure::new(format!("cannot record the trust: {e}")))?;
     let mut out = String::new();
-    outln!(out, "trusted {}: fink runs the code of the projects in it (plugins, hooks, Python files, generators, scripts)", dir.display());
+    outln!(
+        out,
+        "trusted {}: fink runs the code of the projects in it (plugins, hooks, Python files, generators, scripts)",
+        dir.display()
+    );
     for (file, hash) in &entry.plugins {
         outln!(out, "  plugin library {} (sha256 {})", file.display(), &hash[..16.min(hash.len())]);
     }

@@ -191,6 +191,33 @@ fn a_project_plugin_may_not_replace_a_user_plugin_unless_the_users_settings_allo
 }
 
 #[test]
+fn a_project_plugin_named_like_a_bundled_one_is_refused_naming_both_files() {
+    // An install as scripts/install.sh lays it out: <prefix>/bin/fink beside lib/fink/plugins.
+    let project = Project::new();
+    let prefix = project.home().join("prefix");
+    std::fs::create_dir_all(prefix.join("bin")).unwrap();
+    let fink = prefix.join("bin/fink");
+    std::fs::copy(env!("CARGO_BIN_EXE_fink"), &fink).unwrap();
+    set_mode(&prefix.join("bin"), 0o755);
+    set_mode(&prefix, 0o755);
+    std::fs::create_dir_all(prefix.join("lib/fink")).unwrap();
+    set_mode(&prefix.join("lib"), 0o755);
+    set_mode(&prefix.join("lib/fink"), 0o755);
+    let bundled = project.install_into(&prefix.join("lib/fink/plugins"), &plugin("fink-plugin-credentials"));
+    // A repository's own "credentials" would see every deploy's AWS credentials.
+    let theirs = project.dir().join(".fink/plugins").join(lib_file("credentials"));
+    std::fs::create_dir_all(theirs.parent().unwrap()).unwrap();
+    std::fs::copy(plugin("fink-plugin-credentials"), &theirs).unwrap();
+    set_mode(&theirs, 0o644);
+    project.trust();
+    let run = crate::support::run_within(project.command_as(&fink, &["plugins"]), crate::support::RUN_LIMIT, "plugins");
+    let reason = format!("a project plugin may not replace plugin 'credentials' of {}", bundled.display());
+    assert!(run.stdout.contains(&format!("{} [rejected]\n  {reason}", theirs.display())), "{}", run.stdout);
+    assert!(run.stdout.contains(&format!("credentials 0.1.0 [enabled]\n")), "{}", run.stdout);
+    assert!(run.stdout.contains(&format!("file: {}", bundled.display())), "the bundled one is used: {}", run.stdout);
+}
+
+#[test]
 fn a_plugins_folder_below_a_folder_others_may_write_loads_none_of_its_files() {
     let project = Project::new();
     let open = project.home().join("open");

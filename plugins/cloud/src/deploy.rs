@@ -70,6 +70,9 @@ pub async fn deploy(
     }
     let source = source(config, settings, template).await?;
     let mut watcher = Watcher::new(&client, name).await;
+    if crate::package::has_nested(&template.doc) {
+        watcher.follow_nested(&client, name).await;
+    }
     let mut interrupts = Interrupts::listen()?;
     if current.is_none() {
         print_changes(&template_additions(template));

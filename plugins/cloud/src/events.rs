@@ -40,6 +40,8 @@ pub struct Watcher {
     seen: HashSet<String>,
     started: Instant,
     spinner: Option<indicatif::ProgressBar>,
+    /// Also show the events of the stack's nested stacks (see [`Watcher::follow_nested`]).
+    nested: bool,
 }
 
 impl Watcher {
@@ -51,7 +53,17 @@ impl Watcher {
             bar.enable_steady_tick(Duration::from_millis(120));
             bar
         });
-        Watcher { seen, started: Instant::now(), spinner }
+        Watcher { seen, started: Instant::now(), spinner, nested: false }
+    }
+
+    /// Shows the nested stacks' events too, each resource as `<nested logical id>/<resource>`;
+    /// the events they have now count as seen.
+    pub async fn follow_nested(&mut self, client: &Client, stack: &str) {
+        self.nested = true;
+        for (_, id) in nested_stacks(client, stack).await {
+            let events = all_events(client, &id).await.unwrap_or_default();
+            self.seen.extend(events.into_iter().filter_map(|e| e.event_id));
+        }
     }
 
     /// Polls until the stack's status is no longer *_IN_PROGRESS; a stack that is gone counts
@@ -80,6 +92,16 @@ impl Watcher {
     }
 
     async fn show_new(&mut self, client: &Client, stack: &str, failures: &mut Vec<String>) {
+        self.show_events(client, stack, "", failures).await;
+        if self.nested {
+            for (prefix, id) in nested_stacks(client, stack).await {
+                self.show_events(client, &id, &format!("{prefix}/"), failures).await;
+            }
+        }
+    }
+
+    /// The new events of one stack; `prefix` names a nested stack's resources.
+    async fn show_events(&mut self, client: &Client, stack: &str, prefix: &str, failures: &mut Vec<String>) {
         let Ok(events) = all_events(client, stack).await else { return };
         // The API lists newest first.
         for event in events.into_iter().rev() {
@@ -88,7 +110,7 @@ impl Watcher {
                 continue;
             }
             let status = event.resource_status().map(|s| s.as_str()).unwrap_or("?");
-            let resource = event.logical_resource_id().unwrap_or("?");
+            let resource = format!("{prefix}{}", event.logical_resource_id().unwrap_or("?"));
             let kind = event.resource_type().unwrap_or("");
             let reason = event.resource_status_reason().unwrap_or("");
             if status.ends_with("_FAILED") && failures.len() < 5 && !reason.is_empty() {
@@ -102,6 +124,35 @@ impl Watcher {
         }
     }
 }
+
+/// The nested stacks under a stack (their nested stacks too, a few levels deep): the logical id
+/// path (`Network/Subnets`) and the stack's id.
+async fn nested_stacks(client: &Client, stack: &str) -> Vec<(String, String)> {
+    let mut found = Vec::new();
+    let mut pending = vec![(String::new(), stack.to_string(), 0)];
+    while let Some((prefix, id, depth)) = pending.pop() {
+        let Ok(out) = client.describe_stack_resources().stack_name(&id).send().await else { continue };
+        for resource in out.stack_resources() {
+            let (Some(logical), Some(physical)) = (resource.logical_resource_id(), resource.physical_resource_id())
+            else {
+                continue;
+            };
+            if resource.resource_type() != Some("AWS::CloudFormation::Stack") || physical.is_empty() {
+                continue;
+            }
+            let path = if prefix.is_empty() { logical.to_string() } else { format!("{prefix}/{logical}") };
+            found.push((path.clone(), physical.to_string()));
+            if depth < NESTED_DEPTH {
+                pending.push((path, physical.to_string(), depth + 1));
+            }
+        }
+    }
+    found.sort();
+    found
+}
+
+/// How deep [`nested_stacks`] looks below the stack.
+const NESTED_DEPTH: usize = 4;
 
 /// Every event of the stack (all pages).
 async fn all_events(client: &Client, stack: &str) -> Result<Vec<StackEvent>> {
@@ -137,12 +188,36 @@ fn paint(status: &str) -> String {
     format!("\x1b[{code}m{status}\x1b[0m")
 }
 
-/// A failed wait as one error with the root causes.
+/// A failed wait as one error with the root causes: failures inside nested stacks first, before
+/// the parent's "Embedded stack ... was not successfully created".
 pub fn failure(stack: &str, settled: &Settled) -> Error {
     let mut message = format!("stack '{stack}' ended in {}", settled.status);
     if !settled.failures.is_empty() {
+        let mut failures = settled.failures.clone();
+        failures.sort_by_key(|f| !f.split(' ').next().is_some_and(|resource| resource.contains('/')));
         message.push_str(":\n  ");
-        message.push_str(&settled.failures.join("\n  "));
+        message.push_str(&failures.join("\n  "));
     }
     Error::new(message)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_inside_a_nested_stack_comes_first() {
+        let settled = Settled {
+            status: "ROLLBACK_COMPLETE".into(),
+            failures: vec![
+                "Net (AWS::CloudFormation::Stack): Embedded stack arn:x was not successfully created".into(),
+                "Net/Queue (AWS::SQS::Queue): Invalid value for DelaySeconds".into(),
+            ],
+        };
+        assert_eq!(
+            failure("shop", &settled).message(),
+            "stack 'shop' ended in ROLLBACK_COMPLETE:\n  Net/Queue (AWS::SQS::Queue): Invalid value for DelaySeconds\n  \
+             Net (AWS::CloudFormation::Stack): Embedded stack arn:x was not successfully created"
+        );
+    }
 }

@@ -98,7 +98,9 @@ pub async fn create_change_set(
         .set_capabilities(Some(capabilities(settings)))
         .set_role_arn(settings.role_arn.clone())
         .set_notification_arns(settings.notification_arns.clone())
-        .set_tags(Some(tags(settings)));
+        .set_tags(Some(tags(settings)))
+        // Nested stacks get change sets of their own, listed below their stack resource.
+        .include_nested_stacks(true);
     request = match source {
         Source::Body(body) => request.template_body(body),
         Source::Url(url) => request.template_url(url),
@@ -135,23 +137,54 @@ pub async fn create_change_set(
                 return Err(Error::new(format!("change set for stack '{}' failed: {reason}", settings.stack_name)));
             }
             _ => {
-                let changes: Vec<Change> = out
-                    .changes()
-                    .iter()
-                    .filter_map(|c| c.resource_change())
-                    .map(|r| Change {
+                let mut changes = Vec::new();
+                for r in out.changes().iter().filter_map(|c| c.resource_change()) {
+                    let change = Change {
                         action: r.action().map(ChangeAction::as_str).unwrap_or("?").to_string(),
                         logical_id: r.logical_resource_id().unwrap_or_default().to_string(),
                         resource_type: r.resource_type().unwrap_or_default().to_string(),
                         replacement: r.replacement().map(|x| x.as_str().to_string()).unwrap_or_default(),
-                    })
-                    .collect();
+                    };
+                    let nested = r.change_set_id().filter(|id| !id.is_empty()).map(String::from);
+                    let prefix = format!("{}/", change.logical_id);
+                    changes.push(change);
+                    if let Some(id) = nested {
+                        changes.extend(nested_changes(client, &id, &prefix, 0).await?);
+                    }
+                }
                 // An empty list is still a change (e.g. of outputs or parameters only); a change set
                 // without any change fails with "didn't contain changes" above.
                 return Ok(Planned::Ready { name, changes });
             }
         }
     }
+}
+
+/// The changes of a nested stack's change set (and of its own nested ones), each logical id
+/// behind `prefix` (`Network/Subnet`).
+fn nested_changes<'a>(
+    client: &'a Client,
+    id: &'a str,
+    prefix: &'a str,
+    depth: usize,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<Change>>> + 'a>> {
+    Box::pin(async move {
+        let out = client.describe_change_set().change_set_name(id).send().await.explained()?;
+        let mut changes = Vec::new();
+        for r in out.changes().iter().filter_map(|c| c.resource_change()) {
+            let logical_id = format!("{prefix}{}", r.logical_resource_id().unwrap_or_default());
+            changes.push(Change {
+                action: r.action().map(ChangeAction::as_str).unwrap_or("?").to_string(),
+                logical_id: logical_id.clone(),
+                resource_type: r.resource_type().unwrap_or_default().to_string(),
+                replacement: r.replacement().map(|x| x.as_str().to_string()).unwrap_or_default(),
+            });
+            if let Some(nested) = r.change_set_id().filter(|id| !id.is_empty() && depth < 4) {
+                changes.extend(nested_changes(client, nested, &format!("{logical_id}/"), depth + 1).await?);
+            }
+        }
+        Ok(changes)
+    })
 }
 
 /// Deletes a change set; a failure here only leaves a harmless change set behind.

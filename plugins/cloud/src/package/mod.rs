@@ -119,6 +119,16 @@ impl Target {
     }
 }
 
+/// Whether the template has nested stacks (whose events `deploy` follows).
+pub fn has_nested(doc: &Value) -> bool {
+    doc.get("Resources").and_then(Value::as_object).is_some_and(|resources| {
+        resources.values().any(|r| {
+            let kind = r.get("Type").and_then(Value::as_str);
+            kind == Some("AWS::CloudFormation::Stack") || kind == Some("AWS::Serverless::Application")
+        })
+    })
+}
+
 /// Whether the template names anything to package (cheap: reads nothing).
 pub fn needed(doc: &Value) -> bool {
     fn rain_anywhere(value: &Value) -> bool {

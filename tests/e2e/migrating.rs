@@ -141,7 +141,7 @@ pub fn profile_project(moto: &Moto, plugins: &[&str]) -> Project {
 }
 
 /// A credstash store in moto: its table and KMS key, and `credstash put` through the real package.
-struct Credstash<'m> {
+pub(crate) struct Credstash<'m> {
     moto: &'m Moto,
     table: String,
     alias: String,
@@ -149,7 +149,7 @@ struct Credstash<'m> {
 
 impl<'m> Credstash<'m> {
     /// `credstash setup` for `table`, and a KMS key under a fresh alias.
-    fn setup(moto: &'m Moto, table: &str) -> Self {
+    pub(crate) fn setup(moto: &'m Moto, table: &str) -> Self {
         let alias = format!("alias/{}", unique("credstash"));
         python(
             moto,
@@ -165,7 +165,7 @@ impl<'m> Credstash<'m> {
     }
 
     /// `credstash put -a` (a new version each time).
-    fn put(&self, name: &str, value: &str) {
+    pub(crate) fn put(&self, name: &str, value: &str) {
         self.cli(&["put", "-a", "-k", &self.alias, name, value]);
     }
 
@@ -210,7 +210,7 @@ fn moto_env(mut command: Command, moto: &Moto) -> Command {
     command
 }
 
-fn python(moto: &Moto, script: &str, args: &[&str]) {
+pub(crate) fn python(moto: &Moto, script: &str, args: &[&str]) {
     let out = moto_env(Command::new(venv("python")), moto).arg("-c").arg(script).args(args).output().expect("python");
     assert!(out.status.success(), "python: {}", String::from_utf8_lossy(&out.stderr));
 }

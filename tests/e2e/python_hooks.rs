@@ -192,12 +192,13 @@ fn gcdt_helper_modules_and_a_missing_python_are_named() {
     let project = project(moto, json!({"cloud": {"stack": {"StackName": unique("pyerr")}}}));
     project.file(
         "cloudformation.py",
-        "from gcdt_kumo.iam import IAMRoleAndPolicies\n\ndef generate_template():\n    return '{}'\n",
+        "from gcdt_kumo.kumo_viz import cfn_viz\n\ndef generate_template():\n    return '{}'\n",
     );
+    // gcdt's helpers are shipped (tests/e2e/gcdt_projects.rs); gcdt's other modules are named.
     project
         .fink(&["cloud", "generate", "-e", "dev"])
         .code(1)
-        .stderr_has("cloudformation.py: loading it raised ImportError: gcdt_kumo.iam is a gcdt helper module that fink does not provide");
+        .stderr_has("cloudformation.py: loading it raised ImportError: gcdt_kumo.kumo_viz is a gcdt module that fink does not provide");
 
     project.file("cloudformation.py", CLOUDFORMATION_PY);
     project.file(

@@ -103,23 +103,26 @@ fn a_failed_command_is_announced_with_its_error_and_keeps_its_exit_code() {
 }
 
 #[test]
-fn without_a_webhook_nothing_is_posted_and_one_debug_line_says_why() {
+fn without_a_webhook_nothing_is_posted_and_one_line_says_why() {
+    // The project has a plugins.slack section, so it asked for Slack: one line at normal verbosity.
     let project = project(json!({"webhook": "", "commands": ["run"]}));
-    let run = demo_run(&project, &["-v"]).ok();
-    let line = "debug: slack (fink_plugin_slack): no Slack webhook configured (plugins.slack.webhook is empty or missing): no message for 'demo run'";
+    let run = demo_run(&project, &[]).ok();
+    let line = "no Slack webhook configured (plugins.slack.webhook is empty or missing, or its lookup found nothing): \
+                no message for 'demo run'";
     assert_eq!(run.stderr.matches(line).count(), 1, "{}", run.stderr);
 
     // The default webhook is a lookup; without the lookups plugin it stays one.
     let project = self::project(json!({"commands": ["run"]})).env("FINK_FIXTURE_ALPHA_FAIL_AT", "command");
-    let run = demo_run(&project, &["-v"]).code(3);
-    assert_eq!(
-        run.stderr.matches("debug: slack (fink_plugin_slack): plugins.slack.webhook is still a lookup").count(),
-        1,
-        "{}",
-        run.stderr
-    );
+    let run = demo_run(&project, &[]).code(3);
+    assert_eq!(run.stderr.matches("plugins.slack.webhook is still a lookup").count(), 1, "{}", run.stderr);
     assert!(!run.stderr.contains("warning"), "{}", run.stderr);
-    assert!(!demo_run(&project, &[]).stderr.contains("slack"), "the debug line shows only with -v");
+
+    // A project without a plugins.slack section did not ask: the reason shows only with -v.
+    let project = Project::with(PLUGINS);
+    project.file("fink_dev.json", &json!({"demo": {}}).to_string());
+    let quiet = demo_run(&project, &[]).ok();
+    assert!(!quiet.stderr.contains("slack"), "{}", quiet.stderr);
+    demo_run(&project, &["-v"]).ok().stderr_has("debug: slack (fink_plugin_slack): 'demo run' is not among");
 }
 
 #[test]

@@ -44,7 +44,9 @@ fn register(plugin: &mut Registration) -> Result<()> {
 
 /// The tool's commands, in the order `fink api --help` lists them (gcdt's yugen order).
 fn tool() -> Tool {
-    use commands::{apikey_create, apikey_delete, apikey_list, custom_domain_create, delete, deploy, export, list};
+    use commands::{
+        apikey_create, apikey_delete, apikey_list, custom_domain_create, delete, deploy, export, list, version,
+    };
     Tool::new("api", "Deploy and manage API Gateway REST APIs from a swagger file")
         // gcdt's name for the tool.
         .alias("yugen")
@@ -56,6 +58,7 @@ fn tool() -> Tool {
         .command(apikey_list::spec(), apikey_list::run)
         .command(apikey_delete::spec(), apikey_delete::run)
         .command(custom_domain_create::spec(), custom_domain_create::run)
+        .command(version::spec(), version::run)
 }
 
 /// The schema of `config.api`: a missing `targetStage` is one line naming the key.
@@ -134,7 +137,8 @@ mod tests {
                 "apikey-create",
                 "apikey-list",
                 "apikey-delete",
-                "custom-domain-create"
+                "custom-domain-create",
+                "version"
             ]
         );
     }

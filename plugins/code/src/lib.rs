@@ -37,13 +37,14 @@ fn register(plugin: &mut Registration) -> Result<()> {
 
 /// The tool's commands, in the order `fink code --help` lists them.
 fn tool() -> Tool {
-    use commands::{bundle, deploy, list};
+    use commands::{bundle, deploy, list, version};
     Tool::new("code", "Deploy applications to EC2 instances with AWS CodeDeploy")
         // gcdt's name for the tool.
         .alias("tenkai")
         .command(bundle::spec(), bundle::run)
         .command(deploy::spec(), deploy::run)
         .command(list::spec(), list::run)
+        .command(version::spec(), version::run)
 }
 
 /// The schema of `config.code`, checked before any command runs: a missing
@@ -73,7 +74,7 @@ mod tests {
 
     #[test]
     fn each_command_is_listed_once_in_help_order() {
-        assert_eq!(tool().spec().command_names(), ["bundle", "deploy", "list"]);
+        assert_eq!(tool().spec().command_names(), ["bundle", "deploy", "list", "version"]);
     }
 
     #[test]

@@ -14,9 +14,19 @@ use crate::{files, ignore_files, legacy, merge};
 pub const KEY: &str = "baseconfig";
 
 /// The config of `env` in `dir` with its bases merged in and `baseconfig` removed.
+#[cfg(test)]
 pub fn read_env_config(dir: &Path, env: &str) -> Result<Map<String, Value>> {
+    read_env_config_noting(dir, env, &mut Vec::new())
+}
+
+/// The config of `env` in `dir` with its bases merged in and `baseconfig` removed, adding the gcdt names the files use to `gcdt_names` (see [`legacy::upgrade`]).
+pub fn read_env_config_noting(
+    dir: &Path,
+    env: &str,
+    gcdt_names: &mut Vec<(&'static str, &'static str)>,
+) -> Result<Map<String, Value>> {
     let first = files::find_env_file(dir, env)?;
-    let layers = read_chain(dir, first)?;
+    let layers = read_chain(dir, first, gcdt_names)?;
     let mut merged = Map::new();
     // The farthest base first, so each nearer file overrides it and the env file wins.
     for layer in layers.into_iter().rev() {
@@ -26,7 +36,11 @@ pub fn read_env_config(dir: &Path, env: &str) -> Result<Map<String, Value>> {
 }
 
 /// The env file's config and then each base's, nearest first, each without its `baseconfig` key.
-fn read_chain(dir: &Path, first: PathBuf) -> Result<Vec<Map<String, Value>>> {
+fn read_chain(
+    dir: &Path,
+    first: PathBuf,
+    gcdt_names: &mut Vec<(&'static str, &'static str)>,
+) -> Result<Vec<Map<String, Value>>> {
     let mut seen: Vec<(PathBuf, String)> = Vec::new();
     let mut layers = Vec::new();
     let mut next = Some(first);
@@ -39,7 +53,11 @@ fn read_chain(dir: &Path, first: PathBuf) -> Result<Vec<Map<String, Value>>> {
         }
         let mut config = formats::read(&path, &name)?;
         debug!("read config {name}");
-        legacy::upgrade(&mut config, &name)?;
+        for found in legacy::upgrade(&mut config, &name)? {
+            if !gcdt_names.contains(&found) {
+                gcdt_names.push(found);
+            }
+        }
         ignore_files::config_patterns(&config, &name)?;
         next = match config.remove(KEY) {
             None => None,

@@ -27,11 +27,16 @@ pub const PLUGIN_SECTIONS: [(&str, &str); 8] = [
 ];
 
 /// Rewrites the old spellings in the config of the file `file` (its name in messages) to today's.
-pub fn upgrade(config: &mut Map<String, Value>, file: &str) -> Result<()> {
+/// Returns the gcdt names it found, as `(today's, gcdt's)`: tool sections (`("cloud", "kumo")`) and
+/// plugin sections (`("plugins.slack", "plugins.gcdt_slack_integration")`), so a gcdt project can be
+/// told apart and shown its own names (the hooks plugin hands Python hooks the config as written).
+pub fn upgrade(config: &mut Map<String, Value>, file: &str) -> Result<Vec<(&'static str, &'static str)>> {
     let mut renamed = Vec::new();
+    let mut found = Vec::new();
     for (old, new) in TOOL_SECTIONS {
         if rename(config, old, new, file, "")? {
             renamed.push(old);
+            found.push((new, old));
         }
     }
     if let Some(Value::Object(cloud)) = config.get_mut("cloud") {
@@ -55,10 +60,12 @@ pub fn upgrade(config: &mut Map<String, Value>, file: &str) -> Result<()> {
             }
         }
         for (old, new) in PLUGIN_SECTIONS {
-            rename(plugins, old, new, file, "plugins.")?;
+            if rename(plugins, old, new, file, "plugins.")? && old.starts_with("gcdt_") {
+                found.push((new, old));
+            }
         }
     }
-    Ok(())
+    Ok(found)
 }
 
 /// Moves `map[old]` to `map[new]` with a warning, saying whether it did; both present is an error

@@ -50,21 +50,46 @@ fn read_config(event: &mut Event) -> Result<()> {
             let other = other.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             warn!("both {python} and {other} exist: using {python}, as gcdt did");
         }
-        legacy::upgrade(event.config_mut(), &python)?;
+        let names = legacy::upgrade(event.config_mut(), &python)?;
+        note_gcdt_project(event, &python, &names);
         return set_ignore(event.config_mut(), &dir, home.as_deref());
     }
-    apply(event.config_mut(), &dir, &env, home.as_deref())?;
+    let names = apply(event.config_mut(), &dir, &env, home.as_deref())?;
     // Later messages (e.g. the host's schema validation) name the file the config came from.
     let file = files::find_env_file(&dir, &env)?;
     let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    note_gcdt_project(event, &name, &names);
     event.set_context("config_file", name);
     Ok(())
 }
 
-/// Merges the env config of `dir` into `config` (file values win) and sets `ignore` to all patterns.
-fn apply(config: &mut Map<String, Value>, dir: &Path, env: &str, home: Option<&Path>) -> Result<()> {
-    merge::deep_merge(config, chain::read_env_config(dir, env)?);
-    set_ignore(config, dir, home)
+/// The private context key that marks a gcdt project: one whose env file is `gcdt_<env>.*` or
+/// whose config uses gcdt's section names. Its value is `{"file": ..., "sections": {"cloud":
+/// "kumo", ...}}` (today's name to the name the project wrote). Plugins give such a project
+/// gcdt's defaults and shapes (Python hooks see `config['kumo']`, secrets come from credstash).
+pub const GCDT_PROJECT: &str = "_gcdt_project";
+
+fn note_gcdt_project(event: &mut Event, file: &str, names: &[(&str, &str)]) {
+    if !file.starts_with("gcdt_") && names.is_empty() {
+        return;
+    }
+    let sections: Map<String, Value> = names.iter().map(|(new, old)| ((*new).to_string(), Value::from(*old))).collect();
+    debug!("{file}: a gcdt project (gcdt names: {sections:?})");
+    event.set_context(GCDT_PROJECT, serde_json::json!({"file": file, "sections": sections}));
+}
+
+/// Merges the env config of `dir` into `config` (file values win) and sets `ignore` to all
+/// patterns; returns the gcdt names the files used.
+fn apply(
+    config: &mut Map<String, Value>,
+    dir: &Path,
+    env: &str,
+    home: Option<&Path>,
+) -> Result<Vec<(&'static str, &'static str)>> {
+    let mut names = Vec::new();
+    merge::deep_merge(config, chain::read_env_config_noting(dir, env, &mut names)?);
+    set_ignore(config, dir, home)?;
+    Ok(names)
 }
 
 /// Sets `ignore` to all patterns (the config's and the ignore files').

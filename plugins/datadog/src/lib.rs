@@ -26,7 +26,27 @@ export_plugin! {
 /// API key as a secret and the reports.
 fn register(plugin: &mut Registration) -> Result<()> {
     plugin.config_schema("plugins.datadog", config::schema());
+    // Before the host fills in the schema's defaults (after this signal) and before lookups.
+    plugin.on(fink_plugin_api::Signal::CONFIG_READ_FINALIZED, gcdt_default);
     fink_notify::subscribe(plugin, hide_key, report);
+    Ok(())
+}
+
+/// The config-reader's mark of a gcdt project (a `gcdt_<env>.*` file or gcdt's section names).
+const GCDT_PROJECT: &str = "_gcdt_project";
+
+/// In a gcdt project, datadog reports as gcdt-datadog-integration did once installed: a missing
+/// `plugins.datadog` section is an empty one, so the default key
+/// (`lookup:secret:datadog.api_key:CONTINUE_IF_NOT_FOUND`, credstash in a gcdt project) applies.
+fn gcdt_default(event: &mut Event) -> Result<()> {
+    if event.context().get(GCDT_PROJECT).is_none() {
+        return Ok(());
+    }
+    let config = event.config_mut();
+    let plugins = config.entry("plugins").or_insert_with(|| fink_plugin_api::json!({}));
+    if let Some(plugins) = plugins.as_object_mut() {
+        plugins.entry("datadog").or_insert_with(|| fink_plugin_api::json!({}));
+    }
     Ok(())
 }
 
@@ -57,12 +77,15 @@ enum Plan {
     },
     /// Nothing to send, for a reason worth a debug line (or none, for runs without a tool).
     Skip(Option<String>),
+    /// Nothing sent although the project asked for Datadog: said once at normal verbosity.
+    Silent(String),
 }
 
 fn report(event: &mut Event, outcome: Outcome, duration: Option<Duration>) {
     match plan(event, outcome, duration) {
         Plan::Skip(None) => {}
         Plan::Skip(Some(why)) => debug!("{why}"),
+        Plan::Silent(why) => fink_plugin_api::info!("{why}"),
         Plan::Send { run, key, requests, timeout } => send(&run, &key, requests, timeout),
     }
 }
@@ -80,14 +103,14 @@ fn plan(event: &Event, outcome: Outcome, duration: Option<Duration>) -> Plan {
     let key = match api_key {
         ApiKey::Key(key) => key,
         ApiKey::Missing => {
-            return Plan::Skip(Some(format!(
-                "no Datadog API key configured (plugins.datadog.api_key is empty or missing): '{run}' not reported"
-            )))
+            return Plan::Silent(format!(
+                "no Datadog API key configured (plugins.datadog.api_key is empty or missing, or its lookup found nothing): '{run}' not reported"
+            ))
         }
         ApiKey::Unresolved => {
-            return Plan::Skip(Some(format!(
+            return Plan::Silent(format!(
                 "plugins.datadog.api_key is still a lookup (no lookups plugin, or the run stopped before lookups): '{run}' not reported"
-            )))
+            ))
         }
     };
     let secrets = event.secret_values();
@@ -168,14 +191,15 @@ mod tests {
     fn without_a_section_a_key_or_a_tool_nothing_is_sent() {
         assert_eq!(plan_for(r#"{"tool": "cloud", "command": "deploy"}"#, "{}"), Plan::Skip(None));
         assert_eq!(plan_for(r#"{"command": "config"}"#, KEY), Plan::Skip(None));
-        let Plan::Skip(Some(why)) =
+        // With a section, the project hears why at normal verbosity.
+        let Plan::Silent(why) =
             plan_for(r#"{"tool": "cloud", "command": "deploy"}"#, r#"{"plugins": {"datadog": {}}}"#)
         else {
             panic!()
         };
         assert!(why.starts_with("no Datadog API key configured"), "{why}");
         let lookup = format!(r#"{{"plugins": {{"datadog": {{"api_key": "{}"}}}}}}"#, config::DEFAULT_API_KEY);
-        let Plan::Skip(Some(why)) = plan_for(r#"{"tool": "cloud", "command": "deploy"}"#, &lookup) else { panic!() };
+        let Plan::Silent(why) = plan_for(r#"{"tool": "cloud", "command": "deploy"}"#, &lookup) else { panic!() };
         assert!(why.contains("still a lookup"), "{why}");
     }
 }

@@ -41,7 +41,9 @@ fn register(plugin: &mut Registration) -> Result<()> {
 
 /// The tool's commands, in the order `fink lambda --help` lists them.
 fn tool() -> Tool {
-    use commands::{bundle, clean, delete, deploy, info, invoke, list, logs, metrics, ping, rollback, unwire, wire};
+    use commands::{
+        bundle, clean, delete, deploy, info, invoke, list, logs, metrics, ping, rollback, unwire, version, wire,
+    };
     Tool::new("lambda", "Deploy and operate AWS Lambda functions")
         // gcdt's name for the tool.
         .alias("ramuda")
@@ -63,6 +65,7 @@ fn tool() -> Tool {
         // Event sources of the configured function
         .command(wire::spec(), wire::run)
         .command(unwire::spec(), unwire::run)
+        .command(version::spec(), version::run)
 }
 
 /// The schema of `config.lambda`. fink checks it (types, ranges, retention days, a non-empty
@@ -96,7 +99,8 @@ fn schema() -> fink_plugin_api::Value {
             "artifactBucket": {"type": "string"},
             "failDeploymentOnUnsuccessfulPing": {"type": "boolean"}
         }},
-        "settings": {"type": "object"}
+        "settings": {"type": "object"},
+        "failDeploymentOnUnsuccessfulPing": {"type": "boolean", "description": "gcdt's place for deployment.failDeploymentOnUnsuccessfulPing"}
     }})
 }
 
@@ -113,7 +117,7 @@ mod tests {
             names,
             [
                 "clean", "bundle", "deploy", "list", "info", "delete", "rollback", "invoke", "ping", "logs", "metrics",
-                "wire", "unwire"
+                "wire", "unwire", "version"
             ]
         );
         let configured: Vec<&str> =
@@ -121,7 +125,7 @@ mod tests {
         assert_eq!(configured, ["clean", "bundle", "deploy", "info", "wire", "unwire"]);
         let offline: Vec<&str> =
             tool.spec().commands.iter().filter(|c| !c.needs_aws).map(|c| c.name.as_str()).collect();
-        assert_eq!(offline, ["clean", "bundle"]);
+        assert_eq!(offline, ["clean", "bundle", "version"]);
     }
 
     #[test]

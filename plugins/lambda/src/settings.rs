@@ -98,6 +98,10 @@ pub struct Section {
     pub lambda: Option<Function>,
     pub deployment: Deployment,
     pub bundling: Bundling,
+    /// gcdt read `failDeploymentOnUnsuccessfulPing` at the top of the tool section
+    /// (`ramuda.failDeploymentOnUnsuccessfulPing`); it means what `lambda.deployment`'s does.
+    #[serde(rename = "failDeploymentOnUnsuccessfulPing")]
+    pub fail_deployment_on_unsuccessful_ping: bool,
 }
 
 impl Section {
@@ -107,7 +111,9 @@ impl Section {
             Error::new("lambda.lambda is missing").with_help("describe the function in lambda.lambda")
         })?;
         let zip = self.bundling.zip.filter(|z| !z.is_empty()).unwrap_or_else(|| "bundle.zip".to_string());
-        Ok(Settings { function, deployment: self.deployment, zip })
+        let mut deployment = self.deployment;
+        deployment.fail_deployment_on_unsuccessful_ping |= self.fail_deployment_on_unsuccessful_ping;
+        Ok(Settings { function, deployment, zip })
     }
 }
 

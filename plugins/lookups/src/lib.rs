@@ -51,7 +51,7 @@ fn resolve_lookups(event: &mut Event) -> Result<()> {
         return Ok(());
     }
     let enabled = enabled_types(event.config());
-    let secret_store = secret_store(event.config())?;
+    let secret_store = secret_store(event.config(), event.context().get(GCDT_PROJECT).is_some())?;
     let mut errors = Vec::new();
     let mut active: Vec<(Found, Lookup)> = Vec::new();
     for found in collect::collect(event.config()) {
@@ -175,11 +175,16 @@ fn enabled_types(config: &Value) -> BTreeSet<String> {
     }
 }
 
+/// The config-reader's mark of a gcdt project (a `gcdt_<env>.*` file or gcdt's section names).
+const GCDT_PROJECT: &str = "_gcdt_project";
+
 /// `plugins.lookups.secretStore` and `credstashTable`, checked here: lookups run before the
-/// config's schema is.
-fn secret_store(config: &Value) -> Result<SecretStore> {
+/// config's schema is. Without `secretStore`, a gcdt project (`gcdt`) reads credstash, as gcdt
+/// did, and a fink project Secrets Manager.
+fn secret_store(config: &Value, gcdt: bool) -> Result<SecretStore> {
     let section = config.pointer("/plugins/lookups");
     let store = match section.and_then(|s| s.get("secretStore")) {
+        None | Some(Value::Null) if gcdt => "credstash".to_string(),
         None | Some(Value::Null) => return Ok(SecretStore::SecretsManager),
         Some(Value::String(store)) => store.trim().to_string(),
         Some(_) => return Err(Error::new("plugins.lookups.secretStore must be a string: secretsmanager or credstash")),
@@ -222,7 +227,7 @@ mod tests {
 
     #[test]
     fn the_secret_store_is_secrets_manager_unless_credstash_is_named() {
-        let store = |config: Value| secret_store(&config).map_err(|e| e.message().to_string());
+        let store = |config: Value| secret_store(&config, false).map_err(|e| e.message().to_string());
         assert_eq!(store(json!({})), Ok(SecretStore::SecretsManager));
         assert_eq!(
             store(json!({"plugins": {"lookups": {"secretStore": "secretsmanager"}}})),
@@ -239,6 +244,14 @@ mod tests {
             Err("plugins.lookups.secretStore: 'Vault' is not a secret store; use secretsmanager or credstash".into())
         );
         assert!(store(json!({"plugins": {"lookups": {"secretStore": 1}}})).is_err());
+        // A gcdt project reads credstash unless it names another store.
+        let gcdt = |config: Value| secret_store(&config, true).map_err(|e| e.message().to_string());
+        assert_eq!(gcdt(json!({})), credstash("credential-store"));
+        assert_eq!(gcdt(json!({"plugins": {"lookups": {"credstashTable": "ops"}}})), credstash("ops"));
+        assert_eq!(
+            gcdt(json!({"plugins": {"lookups": {"secretStore": "secretsmanager"}}})),
+            Ok(SecretStore::SecretsManager)
+        );
         assert_eq!(
             store(json!({"plugins": {"lookups": {"secretStore": "credstash", "credstashTable": ""}}})),
             Err("plugins.lookups.credstashTable must name a DynamoDB table".into())

@@ -8,6 +8,10 @@ use fink_plugin_api::{json, Value};
 /// `slack.webhook`, resolved by the lookups plugin; empty when the parameter doesn't exist.
 pub const DEFAULT_WEBHOOK: &str = "lookup:parameter:slack.webhook:CONTINUE_IF_NOT_FOUND";
 
+/// gcdt's default webhook, used in a gcdt project: the credstash secret `slack.webhook` (a gcdt
+/// project's `lookup:secret:` reads credstash), empty when it doesn't exist.
+pub const GCDT_DEFAULT_WEBHOOK: &str = "lookup:secret:slack.webhook:CONTINUE_IF_NOT_FOUND";
+
 /// Commands announced by default: the ones that change something, of every tool.
 pub const DEFAULT_COMMANDS: &[&str] = fink_notify::CHANGE_COMMANDS;
 

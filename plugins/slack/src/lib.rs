@@ -25,7 +25,32 @@ export_plugin! {
 /// webhook as a secret and the two announcements.
 fn register(plugin: &mut Registration) -> Result<()> {
     plugin.config_schema("plugins.slack", config::schema());
+    // Before the host fills in the schema's defaults (after this signal) and before lookups.
+    plugin.on(fink_plugin_api::Signal::CONFIG_READ_FINALIZED, gcdt_default);
     fink_notify::subscribe(plugin, hide_webhook, announce);
+    Ok(())
+}
+
+/// The config-reader's mark of a gcdt project (a `gcdt_<env>.*` file or gcdt's section names).
+const GCDT_PROJECT: &str = "_gcdt_project";
+
+/// In a gcdt project, slack announces as gcdt-slack-integration did once installed: with no
+/// `plugins.slack` section, or one without a webhook, the webhook is gcdt's default
+/// (`lookup:secret:slack.webhook:CONTINUE_IF_NOT_FOUND`, from credstash in a gcdt project).
+fn gcdt_default(event: &mut Event) -> Result<()> {
+    if event.context().get(GCDT_PROJECT).is_none() {
+        return Ok(());
+    }
+    let config = event.config_mut();
+    let plugins = config.entry("plugins").or_insert_with(|| fink_plugin_api::json!({}));
+    let Some(plugins) = plugins.as_object_mut() else { return Ok(()) };
+    let section = plugins.entry("slack").or_insert_with(|| fink_plugin_api::json!({}));
+    if let Some(section) = section.as_object_mut() {
+        if !config::WEBHOOK_NAMES.iter().any(|name| section.contains_key(*name)) {
+            debug!("a gcdt project: the Slack webhook is gcdt's default, {}", config::GCDT_DEFAULT_WEBHOOK);
+            section.insert("webhook".into(), config::GCDT_DEFAULT_WEBHOOK.into());
+        }
+    }
     Ok(())
 }
 
@@ -44,6 +69,9 @@ enum Plan {
     Post { run: String, url: String, body: String, timeout: Duration },
     /// No message, for a reason worth a debug line (or none, for runs without a tool).
     Skip(Option<String>),
+    /// No message although the project asked for Slack (a `plugins.slack` section, or a gcdt
+    /// project): said once at normal verbosity.
+    Silent(String),
     /// No message, because the config is wrong.
     Warn(String),
 }
@@ -53,6 +81,7 @@ fn announce(event: &mut Event, outcome: Outcome, duration: Option<Duration>) {
     match plan(event, outcome, duration) {
         Plan::Skip(None) => {}
         Plan::Skip(Some(why)) => debug!("{why}"),
+        Plan::Silent(why) => fink_plugin_api::info!("{why}"),
         Plan::Warn(why) => warn!("{why}"),
         Plan::Post { run, url, body, timeout } => match fink_notify::post(&url, &[], &body, timeout) {
             Ok(attempts) => debug!("announced '{run}' in Slack ({})", fink_notify::attempts(attempts)),
@@ -76,17 +105,20 @@ fn plan(event: &Event, outcome: Outcome, duration: Option<Duration>) -> Plan {
         return Plan::Skip(Some(format!("'{run}' is not among plugins.slack.commands: no message")));
     }
     let Settings { webhook, channel, timeout, .. } = settings;
+    // A project that asked for Slack hears why nothing was sent; one that did not, only at -v.
+    let asked = event.plugin_config("slack").is_some() || event.context().get(GCDT_PROJECT).is_some();
+    let silent = |why: String| if asked { Plan::Silent(why) } else { Plan::Skip(Some(why)) };
     let url = match webhook {
         Webhook::Url(url) => url,
         Webhook::Missing => {
-            return Plan::Skip(Some(format!(
-                "no Slack webhook configured (plugins.slack.webhook is empty or missing): no message for '{run}'"
-            )))
+            return silent(format!(
+                "no Slack webhook configured (plugins.slack.webhook is empty or missing, or its lookup found nothing): no message for '{run}'"
+            ))
         }
         Webhook::Unresolved => {
-            return Plan::Skip(Some(format!(
+            return silent(format!(
                 "plugins.slack.webhook is still a lookup (no lookups plugin, or the run stopped before lookups): no message for '{run}'"
-            )))
+            ))
         }
         Webhook::Invalid => {
             return Plan::Warn(format!("plugins.slack.webhook is not an http(s) URL: no message for '{run}'"))
@@ -141,11 +173,15 @@ mod tests {
         let Plan::Skip(Some(why)) = plan_for(r#"{"tool": "cloud", "command": "list"}"#, HOOK) else { panic!() };
         assert!(why.contains("'cloud list' is not among plugins.slack.commands"), "{why}");
         let empty = r#"{"plugins": {"slack": {"webhook": ""}}}"#;
-        let Plan::Skip(Some(why)) = plan_for(r#"{"tool": "cloud", "command": "deploy"}"#, empty) else { panic!() };
+        // The project has a plugins.slack section: it hears why at normal verbosity.
+        let Plan::Silent(why) = plan_for(r#"{"tool": "cloud", "command": "deploy"}"#, empty) else { panic!() };
         assert!(why.starts_with("no Slack webhook configured"), "{why}");
         let lookup = format!(r#"{{"plugins": {{"slack": {{"webhook": "{}"}}}}}}"#, config::DEFAULT_WEBHOOK);
-        let Plan::Skip(Some(why)) = plan_for(r#"{"tool": "cloud", "command": "deploy"}"#, &lookup) else { panic!() };
+        let Plan::Silent(why) = plan_for(r#"{"tool": "cloud", "command": "deploy"}"#, &lookup) else { panic!() };
         assert!(why.contains("still a lookup"), "{why}");
+        // Without a section, only at -v.
+        let Plan::Skip(Some(why)) = plan_for(r#"{"tool": "cloud", "command": "deploy"}"#, "{}") else { panic!() };
+        assert!(why.starts_with("no Slack webhook configured"), "{why}");
         let odd = r#"{"plugins": {"slack": {"webhook": "hooks.example/T/B/x"}}}"#;
         let Plan::Warn(why) = plan_for(r#"{"tool": "cloud", "command": "deploy"}"#, odd) else { panic!() };
         assert!(!why.contains("hooks.example"), "{why}");

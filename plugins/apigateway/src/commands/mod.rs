@@ -10,6 +10,7 @@ pub mod delete;
 pub mod deploy;
 pub mod export;
 pub mod list;
+pub mod version;
 
 use fink_plugin_api::{Invocation, Result};
 

@@ -5,6 +5,7 @@
 pub mod bundle;
 pub mod deploy;
 pub mod list;
+pub mod version;
 
 use fink_plugin_api::{Invocation, Result};
 

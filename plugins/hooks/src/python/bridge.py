@@ -69,6 +69,21 @@ for pkg, attr in (("gcdt", "gcdt_signals"), ("fink", "fink_signals")):
 
 PROVIDED = {"gcdt", "gcdt.gcdt_signals", "fink", "fink.fink_signals"}
 
+# gcdt's helper modules, shipped with the bridge (plugins/hooks/src/python/gcdt/): fink puts their
+# sources in HELPERS ahead of this script. gcdt 0.2 moved some to gcdt_kumo; both names work.
+HELPERS = globals().get("HELPERS", {})
+KUMO_HELPERS = {"iam", "route53", "kumo_util", "kumo_particle_helper"}
+
+
+def helper_source(name):
+    """The shipped source of the helper module `name` (gcdt.iam, gcdt_kumo.iam, ...), or None."""
+    top, _, rest = name.partition(".")
+    if top == "gcdt" and rest in HELPERS:
+        return HELPERS[rest]
+    if top == "gcdt_kumo" and rest in KUMO_HELPERS and rest in HELPERS:
+        return HELPERS[rest]
+    return None
+
 
 class EmptyPackage(importlib.abc.Loader):
     def create_module(self, spec):
@@ -78,27 +93,64 @@ class EmptyPackage(importlib.abc.Loader):
         pass
 
 
+class Helper(importlib.abc.Loader):
+    """Runs a shipped helper module's source as that module."""
+
+    def create_module(self, spec):
+        return None
+
+    def exec_module(self, module):
+        source = helper_source(module.__name__)
+        exec(compile(source, "<fink's %s>" % module.__name__, "exec"), module.__dict__)
+
+
 class NotProvided(importlib.abc.MetaPathFinder):
-    """gcdt's helper modules (gcdt.iam, gcdt_kumo.*) are not part of fink: say so, naming the
-    module the project asked for (its top-level package is an empty stand-in to get that far)."""
+    """gcdt's helper modules come from HELPERS; the others gcdt had (gcdt.gcdt_lifecycle, ...)
+    are not part of fink: say so, naming the module the project asked for (its top-level
+    package is an empty stand-in to get that far)."""
 
     def find_spec(self, name, path=None, target=None):
         top = name.split(".")[0]
         if name in PROVIDED:
             return None
+        if helper_source(name) is not None:
+            return importlib.util.spec_from_loader(name, Helper())
         ours = top in ("gcdt", "fink") or top.startswith("gcdt_") or top.startswith("fink_")
         if ours and name == top and top not in ("gcdt", "fink"):
             return importlib.util.spec_from_loader(name, EmptyPackage(), is_package=True)
         if ours:
             raise ImportError(
-                "%s is a gcdt helper module that fink does not provide (only gcdt_signals and "
-                "fink_signals are); see docs/hooks.md#python-hooks-and-templates" % name, name=name)
+                "%s is a gcdt module that fink does not provide (it provides gcdt_signals, "
+                "fink_signals and the helpers %s); see docs/hooks.md#python-hooks-and-templates"
+                % (name, ", ".join("gcdt." + h for h in sorted(HELPERS) if not h.startswith("_"))),
+                name=name)
         return None
 
 
 sys.meta_path.insert(0, NotProvided())
 
 modules = {}
+
+# The context's `_awsclient` in a gcdt project: one per run, its boto3 clients made when first used.
+awsclient = {"client": None}
+
+
+def gcdt_context(request, context):
+    """In a gcdt project, the context gets gcdt's `_awsclient`; gcdt.utils.get_env() knows the
+    run's env. Returns a function taking `_awsclient` out again (it is no JSON)."""
+    if not request.get("gcdt"):
+        return lambda: None
+    import gcdt.gcdt_awsclient
+    import gcdt.utils
+    if awsclient["client"] is None:
+        awsclient["client"] = gcdt.gcdt_awsclient.AWSClient()
+    gcdt.utils._RUN_ENV["env"] = context.get("env")
+    context["_awsclient"] = awsclient["client"]
+    return lambda: context.pop("_awsclient", None)
+
+
+def without_awsclient(context):
+    return dict((k, v) for (k, v) in context.items() if k != "_awsclient")
 
 
 def load(path):
@@ -218,21 +270,28 @@ def handle(request):
     if op == "signal":
         signal = request["signal"]
         context, config = request.get("context", {}), request.get("config", {})
-        for (where, receiver) in list(getattr(signals, signal).receivers):
-            name = getattr(receiver, "__name__", repr(receiver))
-            try:
-                running(where, name)
-                receiver(context) if signal in CONTEXT_ONLY else receiver((context, config))
-                check_json(context=context, config=config)
-            except BaseException as exc:
-                return failure(where, name, exc)
+        done = gcdt_context(request, context)
+        try:
+            for (where, receiver) in list(getattr(signals, signal).receivers):
+                name = getattr(receiver, "__name__", repr(receiver))
+                try:
+                    running(where, name)
+                    receiver(context) if signal in CONTEXT_ONLY else receiver((context, config))
+                    check_json(context=without_awsclient(context), config=config)
+                except BaseException as exc:
+                    return failure(where, name, exc)
+        finally:
+            done()
         return {"ok": True, "context": context, "config": config}
     if op == "call":
         where, name = request["file"], request["function"]
         module = modules[where]
+        context = request.get("context", {})
+        done = gcdt_context(request, context)
         try:
             running(os.path.basename(where), name)
-            value = call(getattr(module, name), request.get("context", {}), request.get("config", {}))
+            value = call(getattr(module, name), context, request.get("config", {}))
+            done()
             if name == "generate_config":
                 if not isinstance(value, dict):
                     raise TypeError("generate_config() must return a dict, not %s" % type(value).__name__)

@@ -18,6 +18,27 @@ use crate::run::{end_groups, signal_group, Forwarding, GRACE};
 
 const SCRIPT: &str = include_str!("bridge.py");
 
+/// gcdt's helper modules, shipped with the bridge: (module name under `gcdt.`, source).
+const HELPERS: [(&str, &str); 9] = [
+    ("gcdt_awsclient", include_str!("gcdt/gcdt_awsclient.py")),
+    ("gcdt_exceptions", include_str!("gcdt/gcdt_exceptions.py")),
+    ("_needs", include_str!("gcdt/_needs.py")),
+    ("utils", include_str!("gcdt/utils.py")),
+    ("servicediscovery", include_str!("gcdt/servicediscovery.py")),
+    ("iam", include_str!("gcdt/iam.py")),
+    ("route53", include_str!("gcdt/route53.py")),
+    ("kumo_util", include_str!("gcdt/kumo_util.py")),
+    ("kumo_particle_helper", include_str!("gcdt/kumo_particle_helper.py")),
+];
+
+/// The program the interpreter runs: the helpers' sources as `HELPERS` (a JSON object of
+/// strings is a Python dict literal), then the bridge.
+fn script() -> String {
+    let helpers: serde_json::Map<String, Value> =
+        HELPERS.iter().map(|(name, source)| ((*name).to_string(), Value::from(*source))).collect();
+    format!("HELPERS = {}\n{SCRIPT}", Value::Object(helpers))
+}
+
 /// The bridge's ends of the protocol pipes: it reads requests from fd 3, answers on fd 4.
 const REQUESTS_FD: libc::c_int = 3;
 const ANSWERS_FD: libc::c_int = 4;
@@ -105,7 +126,7 @@ impl Bridge {
         let stdout = std::io::stderr().as_fd().try_clone_to_owned().map_err(cannot)?;
         let mut command = Command::new(interpreter);
         command
-            .args(["-u", "-c", SCRIPT])
+            .args(["-u", "-c", &script()])
             .current_dir(dir)
             .env("FINK_BRIDGE_FDS", format!("{REQUESTS_FD},{ANSWERS_FD}"))
             .stdin(Stdio::null())
@@ -283,16 +304,16 @@ mod tests {
     }
 
     #[test]
-    fn gcdt_helper_modules_are_named_as_missing() {
+    fn other_gcdt_modules_are_named_as_missing() {
         let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("cloudformation.py"), "from gcdt.iam import IAMRoleAndPolicies\n").unwrap();
+        std::fs::write(dir.path().join("cloudformation.py"), "from gcdt.gcdt_lifecycle import main\n").unwrap();
         let mut bridge = Bridge::start("python3", "PATH", dir.path(), "cloudformation.py").unwrap();
         let path = dir.path().join("cloudformation.py").display().to_string();
         let answer = bridge.ask(&json!({"op": "load", "file": path}), LIMIT).unwrap();
         assert_eq!(answer["ok"], false);
         let message = answer["error"]["message"].as_str().unwrap();
         assert!(
-            message.starts_with("ImportError: gcdt.iam is a gcdt helper module that fink does not provide"),
+            message.starts_with("ImportError: gcdt.gcdt_lifecycle is a gcdt module that fink does not provide"),
             "{message}"
         );
         bridge.stop();

@@ -127,11 +127,18 @@ pub fn fire(signal: Signal, event: &mut Event) -> Result<()> {
     if session.connected.get(name).copied().unwrap_or(0) == 0 {
         return Ok(());
     }
-    let input = super::input(event);
-    let request = json!({"op": "signal", "signal": name, "context": input["context"], "config": input["config"]});
+    let view = GcdtView::of(event);
+    let (context, config) = python_input(event, view.as_ref());
+    let request = json!({"op": "signal", "signal": name, "context": context, "config": config,
+                         "gcdt": view.is_some()});
     let answer = ask(&mut guard, &request, event.config(), name)?;
     drop(guard);
-    let answer = checked(answer, name)?;
+    let mut answer = checked(answer, name)?;
+    if let Some(view) = &view {
+        let (mut context, mut config) = (answer["context"].take(), answer["config"].take());
+        view.back_from_python(&mut context, &mut config);
+        (answer["context"], answer["config"]) = (context, config);
+    }
     let context = answer.get("context").and_then(Value::as_object).cloned().unwrap_or_default();
     let config = answer.get("config").filter(|c| c.is_object() && *c != event.config()).cloned();
     super::apply(event, super::run::HandedBack { context, config });
@@ -226,14 +233,22 @@ fn load(event: &Event, path: &Path, now: Signal, late: &[Signal]) -> Result<Vec<
 
 /// Calls `function` of the loaded file `name` with the run's context and config.
 fn call(event: &Event, name: &str, function: &str, signal: Signal) -> Result<Value> {
-    let input = super::input(event);
+    let view = GcdtView::of(event);
+    let (context, mut config) = python_input(event, view.as_ref());
+    if let (Some(view), Some(tool)) = (&view, event.tool()) {
+        // gcdt handed cloudformation.py's functions the tool's own section (`config['stack']`).
+        if name == TEMPLATE_FILE {
+            config = event.config().get(tool).cloned().unwrap_or_else(|| json!({}));
+            debug!("{name}: {function}() gets the {} section, as gcdt passed it", view.tool_name(tool));
+        }
+    }
     let mut guard = session();
     let Some(session) = guard.as_mut() else { return Err(Error::new(format!("{name} is not loaded"))) };
     let Some(file) = session.files.iter().find(|f| f.name == name) else {
         return Err(Error::new(format!("{name} is not loaded")));
     };
     let request = json!({"op": "call", "file": file.path.display().to_string(), "function": function,
-                         "context": input["context"], "config": input["config"]});
+                         "context": context, "config": config, "gcdt": view.is_some()});
     let answer = ask(&mut guard, &request, event.config(), signal.name().unwrap_or("?"))?;
     Ok(checked(answer, signal.name().unwrap_or("?"))?.get("value").cloned().unwrap_or(Value::Null))
 }
@@ -313,4 +328,111 @@ fn checked(answer: Value, signal: &str) -> Result<Value> {
         "run with -v to see the Python traceback"
     };
     Err(Error::new(format!("{}: {place} raised {message}", text("file"))).with_help(help))
+}
+
+/// gcdt's tool names, by fink's.
+const GCDT_TOOLS: [(&str, &str); 4] = [("cloud", "kumo"), ("lambda", "ramuda"), ("code", "tenkai"), ("api", "yugen")];
+
+/// The config-reader's mark of a gcdt project (a `gcdt_<env>.*` file or gcdt's section names).
+const GCDT_PROJECT: &str = "_gcdt_project";
+
+/// How a gcdt project's Python sees the run, as gcdt showed it: the config with the section names
+/// the project wrote (`config['kumo']`), the tool by its gcdt name (`context['tool'] == 'kumo'`),
+/// `stack_output` as CloudFormation's list of outputs, `version`, `_arguments` and (made by the
+/// bridge) `_awsclient`. Fink-native projects keep fink's shapes.
+struct GcdtView {
+    /// (fink's name, the project's name): `("cloud", "kumo")`, `("plugins.slack", "plugins.gcdt_slack_integration")`.
+    sections: Vec<(String, String)>,
+}
+
+impl GcdtView {
+    fn of(event: &Event) -> Option<GcdtView> {
+        let mark = event.context().get(GCDT_PROJECT)?.as_object()?;
+        let sections = mark
+            .get("sections")
+            .and_then(Value::as_object)
+            .map(|s| s.iter().filter_map(|(new, old)| Some((new.clone(), old.as_str()?.to_string()))).collect())
+            .unwrap_or_default();
+        Some(GcdtView { sections })
+    }
+
+    fn tool_name<'a>(&self, tool: &'a str) -> &'a str {
+        GCDT_TOOLS.iter().find(|(fink, _)| *fink == tool).map_or(tool, |(_, gcdt)| gcdt)
+    }
+
+    /// Moves `config`'s sections from fink's names to the project's (`to_project`) or back.
+    fn rename(&self, config: &mut Value, to_project: bool) {
+        for (new, old) in &self.sections {
+            let (from, to) = if to_project { (new, old) } else { (old, new) };
+            let (map, from, to) = match (from.strip_prefix("plugins."), to.strip_prefix("plugins.")) {
+                (Some(from), Some(to)) => (config.get_mut("plugins").and_then(Value::as_object_mut), from, to),
+                _ => (config.as_object_mut(), from.as_str(), to.as_str()),
+            };
+            if let Some(map) = map {
+                if !map.contains_key(to) {
+                    if let Some(value) = map.remove(from) {
+                        map.insert(to.to_string(), value);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The context and config as gcdt handed them to Python.
+    fn to_python(&self, context: &mut Value, config: &mut Value) {
+        self.rename(config, true);
+        let Some(map) = context.as_object_mut() else { return };
+        if let Some(tool) = map.get(fink_plugin_api::context::TOOL).and_then(Value::as_str) {
+            let gcdt = self.tool_name(tool).to_string();
+            map.insert("tool".into(), json!(gcdt));
+        }
+        if let Some(version) = map.get(fink_plugin_api::context::FINK_VERSION).cloned() {
+            map.insert("version".into(), version);
+        }
+        map.insert("_arguments".into(), docopt_arguments(map));
+        if let Some(Value::Object(outputs)) = map.get(fink_plugin_api::context::STACK_OUTPUT) {
+            let list: Vec<Value> =
+                outputs.iter().map(|(key, value)| json!({"OutputKey": key, "OutputValue": value})).collect();
+            map.insert("stack_output".into(), Value::Array(list));
+        }
+    }
+
+    /// What Python handed back, in fink's shapes again.
+    fn back_from_python(&self, context: &mut Value, config: &mut Value) {
+        self.rename(config, false);
+        let Some(map) = context.as_object_mut() else { return };
+        map.remove("version");
+        map.remove("tool");
+        if let Some(Value::Array(list)) = map.get(fink_plugin_api::context::STACK_OUTPUT) {
+            let outputs: serde_json::Map<String, Value> = list
+                .iter()
+                .filter_map(|o| Some((o.get("OutputKey")?.as_str()?.to_string(), o.get("OutputValue")?.clone())))
+                .collect();
+            map.insert("stack_output".into(), Value::Object(outputs));
+        }
+    }
+}
+
+/// gcdt's `_arguments` (docopt's): the command `true`, each option as `--name`.
+fn docopt_arguments(context: &serde_json::Map<String, Value>) -> Value {
+    let mut arguments = serde_json::Map::new();
+    if let Some(command) = context.get(fink_plugin_api::context::COMMAND).and_then(Value::as_str) {
+        arguments.insert(command.to_string(), json!(true));
+    }
+    if let Some(Value::Object(given)) = context.get(fink_plugin_api::context::ARGUMENTS) {
+        for (name, value) in given {
+            arguments.insert(format!("--{name}"), value.clone());
+        }
+    }
+    Value::Object(arguments)
+}
+
+/// The context and config Python gets: fink's (without private keys), or gcdt's view of them.
+fn python_input(event: &Event, view: Option<&GcdtView>) -> (Value, Value) {
+    let mut input = super::input(event);
+    let (mut context, mut config) = (input["context"].take(), input["config"].take());
+    if let Some(view) = view {
+        view.to_python(&mut context, &mut config);
+    }
+    (context, config)
 }

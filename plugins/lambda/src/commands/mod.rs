@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod ping;
 pub mod rollback;
 pub mod unwire;
+pub mod version;
 pub mod wire;
 
 use fink_plugin_api::{ArgSpec, Invocation, Result};

@@ -1,0 +1,366 @@
+//! gcdt projects as gcdt's guide wrote them, through the real binary, a real python3 (the test
+//! venv's, with troposphere and boto3) and moto: a `gcdt_<env>.json` with gcdt's section names, a
+//! troposphere `cloudformation.py` importing gcdt's helper modules and reading the kumo section, its
+//! hooks reading `config['kumo']`, `stack_output` and `_awsclient`, credstash secrets in gcdt's
+//! default table, and the Slack webhook from credstash.
+
+use std::process::Command;
+
+use fink_test_support::{Moto, REGION};
+use serde_json::{json, Value};
+
+use crate::aws::{stack, unique};
+use crate::migrating::Credstash;
+use crate::support::{repo_root, Project};
+use crate::webhook::{Reply, Webhook};
+
+const PLUGINS: &[&str] = &[
+    "fink-plugin-config-reader",
+    "fink-plugin-lookups",
+    "fink-plugin-hooks",
+    "fink-plugin-cloud",
+    "fink-plugin-slack",
+];
+
+/// As the gcdt guide shows it: troposphere, the particle helpers, `gcdt.iam`, `gcdt.utils`, and
+/// service discovery and Route 53 through the context's `_awsclient`; hooks connected in register().
+const CLOUDFORMATION_PY: &str = r#"import json
+
+import troposphere
+from troposphere import Output, Parameter, Ref, Template
+from troposphere.sns import Topic
+
+from gcdt import gcdt_signals
+from gcdt.iam import IAMRoleAndPolicies
+from gcdt.kumo_util import ensure_ebs_volume_tags_autoscaling_group
+from gcdt.route53 import create_record
+from gcdt.servicediscovery import get_outputs_for_stack
+from gcdt.utils import get_env
+from gcdt_kumo import kumo_particle_helper as ph
+
+
+def generate_template(context, config):
+    t = Template()
+    ph.initialize(t, "miaImportProcessor")
+    t.add_parameter(Parameter("TopicName", Type="String"))
+    t.add_parameter(Parameter("DbPassword", Type="String", NoEcho=True))
+    topic = t.add_resource(Topic("Alerts", TopicName=Ref("TopicName")))
+    iam = IAMRoleAndPolicies(t, "lambda-", ["lambda.amazonaws.com"], "/lambda/")
+    role = iam.build_role("embed-player-wrapper", ["arn:aws:iam::aws:policy/service-role/AWSLambdaRole"])
+    particles = [
+        ph.Particle(t, {"Alerts": topic}, permissions={"Effect": "Allow", "Action": "sns:Publish"}),
+        ph.Particle(t, {"Role": role}),
+    ]
+    infra = get_outputs_for_stack(context["_awsclient"], config["infraStack"])
+    record = create_record(context["_awsclient"], "api", "10.0.0.1", host_zone_name=infra["internalDomainName"] + ".")
+    t.add_output(Output("AlertsArn", Value=Ref(topic)))
+    t.add_output(Output("Env", Value=get_env()))
+    t.add_output(Output("ServiceName", Value=t.SERVICE_NAME))
+    t.add_output(Output("TopicFromSection", Value=config["parameters"]["TopicName"]))
+    t.add_output(Output("Permissions", Value=json.dumps(ph.get_particle_permissions(particles))))
+    t.add_output(Output("Record", Value=json.dumps(record.to_dict(), sort_keys=True)))
+    return t.to_json()
+
+
+def announce(params):
+    context, config = params
+    if context["command"] != "deploy":
+        return
+    kumo = config["kumo"]
+    ensure_ebs_volume_tags_autoscaling_group(context["_awsclient"], kumo["asgName"], [{"Key": "team", "Value": "mia"}])
+    with open("seen.json", "w") as f:
+        json.dump({
+            "tool": context["tool"],
+            "version": context["version"],
+            "arguments": context["_arguments"],
+            "awsclient": type(context["_awsclient"]).__name__,
+            "stack": kumo["stack"]["StackName"],
+            "password_ok": kumo["parameters"]["DbPassword"] == "s3cr3t",
+            "has_cloud": "cloud" in config,
+            "stack_output": context["stack_output"],
+        }, f)
+    print("gcdt hook saw", len(context["stack_output"]), "outputs")
+
+
+def register():
+    gcdt_signals.command_finalized.connect(announce)
+"#;
+
+fn venv(program: &str) -> String {
+    repo_root().join(".venv/bin").join(program).display().to_string()
+}
+
+/// Runs `script` with the venv's python against moto and returns what it printed.
+fn python_out(moto: &Moto, script: &str, args: &[&str]) -> String {
+    let mut command = Command::new(venv("python"));
+    for (key, value) in moto.env() {
+        command.env(key, value);
+    }
+    let out = command.arg("-c").arg(script).args(args).output().expect("python runs");
+    assert!(out.status.success(), "python: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// An autoscaling group of one instance (moto gives it a root volume).
+fn autoscaling_group(moto: &Moto, name: &str) {
+    python_out(
+        moto,
+        "import boto3, sys\n\
+         ec2 = boto3.client('ec2')\n\
+         ami = ec2.describe_images(Owners=['amazon'])['Images'][0]['ImageId']\n\
+         asg = boto3.client('autoscaling')\n\
+         asg.create_launch_configuration(LaunchConfigurationName=sys.argv[1], ImageId=ami, InstanceType='t2.micro')\n\
+         asg.create_auto_scaling_group(AutoScalingGroupName=sys.argv[1], LaunchConfigurationName=sys.argv[1],\n\
+             MinSize=1, MaxSize=1, DesiredCapacity=1, AvailabilityZones=[sys.argv[2] + 'a'])\n",
+        &[name, REGION],
+    );
+}
+
+/// The tags of the volumes of the group's instances, as JSON.
+fn volume_tags(moto: &Moto, group: &str) -> Value {
+    let out = python_out(
+        moto,
+        "import boto3, json, sys\n\
+         ec2 = boto3.client('ec2')\n\
+         r = ec2.describe_instances(Filters=[{'Name': 'tag:aws:autoscaling:groupName', 'Values': [sys.argv[1]]}])\n\
+         ids = [i['InstanceId'] for x in r['Reservations'] for i in x['Instances']]\n\
+         v = ec2.describe_volumes(Filters=[{'Name': 'attachment.instance-id', 'Values': ids}])['Volumes']\n\
+         print(json.dumps([x.get('Tags', []) for x in v]))\n",
+        &[group],
+    );
+    serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"))
+}
+
+#[test]
+fn a_gcdt_project_from_the_guides_deploys_unchanged() {
+    let moto = Moto::shared();
+    let name = unique("gcdt");
+    let p = unique("app").replace('-', "_");
+    let infra = format!("{name}-infra");
+    stack(moto, REGION, &infra, &[("internalDomainName", "dev.example.internal")]);
+    let group = format!("{name}-asg");
+    autoscaling_group(moto, &group);
+    // gcdt's default credstash table, and the default name of the Slack webhook in it.
+    let store = Credstash::setup(moto, "credential-store");
+    store.put(&format!("{p}.db_password"), "s3cr3t");
+    let hook = Webhook::start(Reply::Status(200));
+    store.put("slack.webhook", &hook.url());
+
+    let project = Project::with(PLUGINS).aws(moto).env("VIRTUAL_ENV", &repo_root().join(".venv").display().to_string());
+    project.file(
+        "gcdt_dev.json",
+        &json!({"kumo": {
+            "stack": {"StackName": name},
+            "parameters": {"TopicName": format!("{name}-alerts"), "DbPassword": format!("lookup:secret:{p}.db_password")},
+            "infraStack": infra,
+            "asgName": group
+        }})
+        .to_string(),
+    );
+    project.file("cloudformation.py", CLOUDFORMATION_PY);
+
+    let run = project.fink(&["kumo", "deploy", "-e", "dev"]).ok().stderr_has("gcdt hook saw 6 outputs");
+    assert!(!run.stderr.contains("s3cr3t"), "{}", run.stderr);
+
+    // The hook saw gcdt's shapes: the kumo section, the tool's gcdt name, the outputs as a list.
+    let seen: Value = serde_json::from_str(&std::fs::read_to_string(project.dir().join("seen.json")).unwrap()).unwrap();
+    assert_eq!(seen["tool"], "kumo", "{seen}");
+    assert_eq!(seen["stack"], json!(name), "{seen}");
+    assert_eq!(seen["password_ok"], true, "the credstash secret reached the hook: {seen}");
+    assert_eq!(seen["has_cloud"], false, "{seen}");
+    assert_eq!(seen["awsclient"], "AWSClient", "{seen}");
+    assert_eq!(seen["arguments"]["deploy"], true, "{seen}");
+    assert!(seen["version"].as_str().is_some_and(|v| !v.is_empty()), "{seen}");
+    let outputs: Vec<(String, String)> = seen["stack_output"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| (o["OutputKey"].as_str().unwrap().to_string(), o["OutputValue"].as_str().unwrap().to_string()))
+        .collect();
+    let output = |key: &str| outputs.iter().find(|(k, _)| k == key).map(|(_, v)| v.clone()).unwrap_or_default();
+    // generate_template(context, config) got the kumo section (config['parameters']).
+    assert_eq!(output("TopicFromSection"), format!("{name}-alerts"));
+    assert_eq!(output("Env"), "dev");
+    assert_eq!(output("ServiceName"), "miaImportProcessor");
+    assert!(output("AlertsArn").ends_with(&format!(":{name}-alerts")), "{outputs:?}");
+    assert_eq!(
+        serde_json::from_str::<Value>(&output("Permissions")).unwrap(),
+        json!([{"Effect": "Allow", "Action": "sns:Publish"}])
+    );
+    let record: Value = serde_json::from_str(&output("Record")).unwrap();
+    assert_eq!(record["Type"], "AWS::Route53::RecordSet", "{record}");
+    assert_eq!(record["Properties"]["HostedZoneName"], "dev.example.internal.", "{record}");
+    assert_eq!(record["Properties"]["ResourceRecords"], json!(["10.0.0.1"]), "{record}");
+    // gcdt.kumo_util tagged the group's volumes through _awsclient.
+    assert_eq!(volume_tags(moto, &group), json!([[{"Key": "team", "Value": "mia"}]]));
+    // gcdt.iam built the role.
+    let generated: Value =
+        serde_json::from_str(&project.fink(&["cloud", "generate", "-", "-e", "dev"]).ok().stdout).unwrap();
+    let role = &generated["Resources"]["LambdaEmbedPlayerWrapper"];
+    assert_eq!(role["Type"], "AWS::IAM::Role", "{generated:#}");
+    assert_eq!(role["Properties"]["Path"], "/lambda/");
+    assert_eq!(generated["Description"], "Stack for miaImportProcessor microservice");
+
+    // Slack announced the deploy through gcdt's default webhook, read from credstash.
+    let requests = hook.requests();
+    assert_eq!(requests.len(), 1, "{requests:#?}");
+    let message = requests[0].json();
+    assert!(message["text"].as_str().is_some_and(|t| t.contains("deploy") && t.contains("dev")), "{message:#}");
+}
+
+/// A stack template small enough for every test.
+const TOPIC: &str = r#"{"Resources": {"Topic": {"Type": "AWS::SNS::Topic"}}}"#;
+
+#[test]
+fn a_gcdt_project_reads_credstash_unless_it_names_secrets_manager_and_slack_says_why_it_is_silent() {
+    let moto = Moto::shared();
+    let p = unique("cs").replace('-', "_");
+    let table = unique("store");
+    let store = Credstash::setup(moto, &table);
+    store.put(&format!("{p}.token"), "from-credstash");
+    crate::aws::secret(moto, REGION, &format!("{p}-sm"), "from-secrets-manager");
+    let plugins = [&PLUGINS[..2], &["fink-plugin-cloud", "fink-plugin-slack"]].concat();
+    let project = Project::with(&plugins).aws(moto);
+    project.file("stack.json", TOPIC);
+    // No secretStore: a gcdt project reads credstash (here from its own table, without slack.webhook).
+    let config = |lookups: Value, token: &str| {
+        json!({"kumo": {"stack": {"StackName": unique("cs"), "TemplateBody": "stack.json"}},
+               "app": {"token": token}, "plugins": {"lookups": lookups}})
+        .to_string()
+    };
+    project.file("gcdt_dev.json", &config(json!({"credstashTable": table}), &format!("lookup:secret:{p}.token")));
+    let shown = project.fink(&["config", "-e", "dev", "--show-secrets"]).ok().json();
+    assert_eq!(shown["app"]["token"], "from-credstash", "{shown}");
+    // Slack is on in a gcdt project; its default webhook is not in the table: one line says so.
+    let run = project.fink(&["kumo", "deploy", "-e", "dev"]).ok();
+    let line = "no Slack webhook configured (plugins.slack.webhook is empty or missing, or its lookup found nothing): \
+                no message for 'cloud deploy'";
+    assert_eq!(run.stderr.matches(line).count(), 1, "{}", run.stderr);
+
+    // Projects that kept their secrets in Secrets Manager say so.
+    project.file("gcdt_dev.json", &config(json!({"secretStore": "secretsmanager"}), &format!("lookup:secret:{p}-sm")));
+    let shown = project.fink(&["config", "-e", "dev", "--show-secrets"]).ok().json();
+    assert_eq!(shown["app"]["token"], "from-secrets-manager", "{shown}");
+
+    // A fink project keeps Secrets Manager as its default.
+    std::fs::remove_file(project.dir().join("gcdt_dev.json")).unwrap();
+    project.file(
+        "fink_dev.json",
+        &json!({"cloud": {"stack": {"StackName": "x"}}, "app": {"token": format!("lookup:secret:{p}-sm")}}).to_string(),
+    );
+    let shown = project.fink(&["config", "-e", "dev", "--show-secrets"]).ok().json();
+    assert_eq!(shown["app"]["token"], "from-secrets-manager", "{shown}");
+    assert!(shown["plugins"].get("slack").is_none(), "slack stays off in a fink project without its section: {shown}");
+}
+
+#[test]
+fn a_gcdt_project_reports_to_datadog_with_the_default_key_from_credstash() {
+    let moto = Moto::shared();
+    let table = unique("ddstore");
+    let store = Credstash::setup(moto, &table);
+    store.put("datadog.api_key", "dd-from-credstash-0123");
+    let hook = Webhook::start(Reply::Status(202));
+    let site = hook.url().trim_end_matches("/hook").to_string();
+    let project = Project::with(&[
+        "fink-plugin-config-reader",
+        "fink-plugin-lookups",
+        "fink-plugin-datadog",
+        "fink-fixture-alpha",
+    ])
+    .aws(moto);
+    // gcdt's section name, no key: gcdt's default key, read from credstash.
+    project.file(
+        "gcdt_dev.json",
+        &json!({"demo": {}, "plugins": {"gcdt_datadog_integration": {"site": site}, "lookups": {"credstashTable": table}}})
+            .to_string(),
+    );
+    let run = project.fink(&["demo", "run", "-e", "dev"]).ok();
+    assert!(!run.stderr.contains("dd-from-credstash"), "{}", run.stderr);
+    let requests = hook.requests();
+    assert!(!requests.is_empty(), "{run:#?}");
+    assert!(requests.iter().all(|r| r.header("dd-api-key") == Some("dd-from-credstash-0123")), "{requests:#?}");
+}
+
+#[test]
+fn every_tool_and_its_gcdt_name_prints_its_version() {
+    let project = Project::with(&["fink-plugin-lambda", "fink-plugin-code", "fink-plugin-apigateway"]);
+    let fink = env!("CARGO_PKG_VERSION");
+    for (tools, plugin) in [
+        (["lambda", "ramuda"], "fink-plugin-lambda"),
+        (["code", "tenkai"], "fink-plugin-code"),
+        (["api", "yugen"], "fink-plugin-apigateway"),
+    ] {
+        for tool in tools {
+            // No env, no config file, no AWS: as gcdt's `<tool> version`.
+            let run = project.fink(&[tool, "version"]).ok();
+            assert_eq!(run.stdout, format!("fink version {fink}\n{plugin} version 0.1.0\n"), "{tool}: {run:#?}");
+        }
+    }
+}
+
+#[test]
+fn gcdt_helpers_say_what_to_install_in_a_python_without_boto3_or_troposphere() {
+    let moto = Moto::shared();
+    let project = Project::with(&["fink-plugin-config-reader", "fink-plugin-hooks", "fink-plugin-cloud"]).aws(moto);
+    // A bare virtualenv: neither boto3 nor troposphere.
+    let bare = project.dir().join("bare");
+    let made = Command::new("python3").args(["-m", "venv", "--without-pip"]).arg(&bare).output().expect("python3 runs");
+    assert!(made.status.success(), "{}", String::from_utf8_lossy(&made.stderr));
+    let python = bare.join("bin/python").display().to_string();
+    project.file(
+        "gcdt_dev.json",
+        &json!({"python": python, "hookfile": "hooks.py", "kumo": {"stack": {"StackName": "x"}}}).to_string(),
+    );
+    // gcdt.servicediscovery imports without boto3; its call through _awsclient names what is missing.
+    project.file(
+        "hooks.py",
+        "from gcdt import gcdt_signals\nfrom gcdt.servicediscovery import get_outputs_for_stack\n\n\
+         def look(params):\n    context, config = params\n    get_outputs_for_stack(context['_awsclient'], 'infra')\n\n\
+         def register():\n    gcdt_signals.config_validation_init.connect(look)\n",
+    );
+    let run = project.fink(&["config", "-e", "dev"]).code(1);
+    run.stderr_has("hooks.py: look (config_validation_init) raised ImportError: gcdt's awsclient (context['_awsclient']) needs boto3, which the project's Python")
+        .stderr_has("(pip install boto3)");
+    // gcdt.iam needs troposphere, and says so when imported.
+    project.file("hooks.py", "from gcdt.iam import IAMRoleAndPolicies\n");
+    project
+        .fink(&["config", "-e", "dev"])
+        .code(1)
+        .stderr_has("hooks.py: loading it raised ImportError: gcdt.iam needs troposphere, which the project's Python")
+        .stderr_has("(pip install troposphere)");
+}
+
+#[test]
+fn a_gcdt_ramuda_project_pings_after_every_deploy_and_reads_fail_deployment_at_the_top() {
+    // moto's Docker-less Lambda answers from one queue per server: a server of our own.
+    let moto = Moto::start();
+    let name = unique("ramuda");
+    let project = Project::with(&["fink-plugin-config-reader", "fink-plugin-bundler", "fink-plugin-lambda"]).aws(&moto);
+    project.file("handler.py", "def handle(event, context):\n    return 'alive'\n");
+    let config = |top: Value| {
+        let mut ramuda = json!({"lambda": {
+            "name": name, "role": moto.lambda_role(), "handlerFunction": "handler.handle",
+            "handlerFile": "handler.py", "runtime": "python3.12", "timeout": 3, "memorySize": 128
+        }});
+        if let Some(top) = top.as_object() {
+            for (k, v) in top {
+                ramuda[k] = v.clone();
+            }
+        }
+        json!({"ramuda": ramuda}).to_string()
+    };
+    // No ping key: a gcdt project pings every deployed version, as gcdt did.
+    project.file("gcdt_dev.json", &config(json!({})));
+    moto.queue_lambda_responses(REGION, &["\"alive\""]);
+    project.fink(&["ramuda", "deploy", "-e", "dev"]).ok().stderr_has("version 1 answered the ping");
+
+    // gcdt's place for failDeploymentOnUnsuccessfulPing: the top of the ramuda section.
+    project.file("gcdt_dev.json", &config(json!({"failDeploymentOnUnsuccessfulPing": true})));
+    project.file("handler.py", "def handle(event, context):\n    raise Exception('broken')\n");
+    moto.queue_lambda_responses(REGION, &["\"broken\""]);
+    project
+        .fink(&["ramuda", "deploy", "-e", "dev"])
+        .code(1)
+        .stderr_has(&format!("ping of function '{name}' version 2 failed"))
+        .stderr_has("ACTIVE stays at version 1");
+}

@@ -134,7 +134,7 @@ pub fn needed(doc: &Value) -> bool {
     fn rain_anywhere(value: &Value) -> bool {
         match value {
             Value::Object(map) => {
-                map.iter().any(|(k, v)| k.strip_prefix("Fn::").unwrap_or(k).starts_with("Rain") || rain_anywhere(v))
+                map.iter().any(|(k, v)| k.strip_prefix("Fn::").unwrap_or(k).starts_with("Rain::") || rain_anywhere(v))
             }
             Value::Array(items) => items.iter().any(rain_anywhere),
             _ => false,
@@ -146,7 +146,7 @@ pub fn needed(doc: &Value) -> bool {
             properties::of(kind).any(|p| slot(r, p.path).and_then(Value::as_str).is_some_and(artifact::is_local))
         })
     });
-    local_property || rain_anywhere(doc) || !includes(doc).is_empty()
+    local_property || doc.get("Rain").is_some() || rain_anywhere(doc) || !includes(doc).is_empty()
 }
 
 fn slot<'v>(resource: &'v Value, path: &[&str]) -> Option<&'v Value> {
@@ -257,7 +257,7 @@ impl Packager {
         let mut changed = false;
         let sections: Vec<String> = doc.as_object().map(|o| o.keys().cloned().collect()).unwrap_or_default();
         for section in &sections {
-            if section.starts_with("Rain") {
+            if section == "Rain" {
                 return Err(rain::unsupported(section, &format!("{source}: section {section}")));
             }
             if section == "Resources" {

@@ -148,3 +148,11 @@ fn the_include_transform_location_becomes_an_s3_uri() {
     let location = packaged.doc["Mappings"]["M"]["Fn::Transform"]["Parameters"]["Location"].as_str().unwrap();
     assert!(location.starts_with("s3://bkt/p/") && location.ends_with(".json"), "{location}");
 }
+
+#[test]
+fn names_that_start_with_rain_are_no_directives() {
+    let doc = json!({"Resources": {"RainGauge": {"Type": "AWS::SNS::Topic", "Properties": {"RainMm": "3"}}}});
+    assert!(!needed(&doc));
+    assert!(needed(&json!({"Rain": {"Constants": {}}, "Resources": {}})));
+    assert!(needed(&json!({"Resources": {"T": {"Type": "X", "Properties": {"A": {"Fn::Rain::Env": "X"}}}}})));
+}

@@ -283,9 +283,11 @@ fn a_gcdt_project_reports_to_datadog_with_the_default_key_from_credstash() {
 
 #[test]
 fn every_tool_and_its_gcdt_name_prints_its_version() {
-    let project = Project::with(&["fink-plugin-lambda", "fink-plugin-code", "fink-plugin-apigateway"]);
+    let project =
+        Project::with(&["fink-plugin-cloud", "fink-plugin-lambda", "fink-plugin-code", "fink-plugin-apigateway"]);
     let fink = env!("CARGO_PKG_VERSION");
     for (tools, plugin) in [
+        (["cloud", "kumo"], "fink-plugin-cloud"),
         (["lambda", "ramuda"], "fink-plugin-lambda"),
         (["code", "tenkai"], "fink-plugin-code"),
         (["api", "yugen"], "fink-plugin-apigateway"),

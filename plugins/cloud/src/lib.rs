@@ -59,6 +59,8 @@ fn tool() -> Tool {
         // The stack's resources
         .command(commands::stop::spec(), commands::stop::run)
         .command(commands::start::spec(), commands::start::run)
+        // gcdt's `kumo version`
+        .command(commands::version::spec(), commands::version::run)
 }
 
 #[cfg(test)]
@@ -75,7 +77,7 @@ mod tests {
             (c.needs_config, c.needs_aws)
         };
         let names = spec.command_names();
-        assert_eq!(names, ["deploy", "preview", "list", "delete", "graph", "generate", "dot", "stop", "start"]);
+        assert_eq!(names, ["deploy", "preview", "list", "delete", "graph", "generate", "dot", "stop", "start", "version"]);
         assert_eq!(needs("list"), (false, true));
         assert_eq!(needs("graph"), (false, false));
         let all = |name: &str| {
@@ -84,6 +86,7 @@ mod tests {
         assert!(all("deploy") && all("preview") && all("delete"));
         assert_eq!((needs("generate"), needs("dot")), ((true, false), (true, false)));
         assert_eq!(needs("deploy"), (true, true));
+        assert_eq!(needs("version"), (false, false));
     }
 
     #[test]

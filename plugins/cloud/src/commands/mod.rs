@@ -10,6 +10,7 @@ pub mod list;
 pub mod preview;
 pub mod start;
 pub mod stop;
+pub mod version;
 
 use fink_plugin_api::{Invocation, Result};
 

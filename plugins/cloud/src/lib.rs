@@ -77,7 +77,10 @@ mod tests {
             (c.needs_config, c.needs_aws)
         };
         let names = spec.command_names();
-        assert_eq!(names, ["deploy", "preview", "list", "delete", "graph", "generate", "dot", "stop", "start", "version"]);
+        assert_eq!(
+            names,
+            ["deploy", "preview", "list", "delete", "graph", "generate", "dot", "stop", "start", "version"]
+        );
         assert_eq!(needs("list"), (false, true));
         assert_eq!(needs("graph"), (false, false));
         let all = |name: &str| {

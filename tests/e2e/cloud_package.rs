@@ -465,3 +465,36 @@ fn an_oversized_or_unreadable_nested_template_is_refused() {
         "cloudformation.yaml: resource App property TemplateURL: the template stacks/app.yaml is not UTF-8 text",
     );
 }
+
+#[test]
+fn a_failure_inside_a_nested_stack_is_the_root_cause() {
+    let moto = Moto::shared();
+    let name = unique("nestfail");
+    let bucket = bucket(moto);
+    // moto fails a resource at once and lists only stack-level events: the proxy plays
+    // CloudFormation's events of a function failing inside the nested stack.
+    let proxy = crate::proxy::Proxy::start(moto.endpoint());
+    let reason = "Resource handler returned message: \"Code size exceeds the limit\"";
+    proxy.add_event(&format!("{name}-App-*"), "Function", "AWS::Lambda::Function", "CREATE_FAILED", reason);
+    proxy.add_event(
+        &name,
+        "App",
+        "AWS::CloudFormation::Stack",
+        "CREATE_FAILED",
+        "Embedded stack arn:aws:cloudformation:x was not successfully created: The following resource(s) failed to create: [Function].",
+    );
+    proxy.settle_as(&name, "ROLLBACK_COMPLETE");
+    let project = project(moto, &name, Some(&bucket)).env("AWS_ENDPOINT_URL", &proxy.endpoint());
+    write_app(&project);
+    let run = fink(&project, &["deploy"]).code(1);
+    // Live, with the nested stack's logical id.
+    assert!(
+        run.stderr.contains(&format!("CREATE_FAILED  App/Function  AWS::Lambda::Function  {reason}")),
+        "{}",
+        run.stderr
+    );
+    let expected = format!(
+        "stack '{name}' ended in ROLLBACK_COMPLETE:\n  App/Function (AWS::Lambda::Function): {reason}\n  App (AWS::CloudFormation::Stack): Embedded stack"
+    );
+    assert!(run.stderr.contains(&expected), "{}", run.stderr);
+}

@@ -12,6 +12,10 @@
 //!   operation) is answered with AccessDenied, as for a role without that permission.
 //! - A call that takes a while: with [`Proxy::delay`], moto's answer to matching requests is held
 //!   back (a Lambda function that runs for seconds; moto's Docker-less Lambda answers at once).
+//! - CloudFormation: a resource failing inside a nested stack (moto raises a resource's failure
+//!   at once, and lists only stack-level events): with [`Proxy::add_event`] and
+//!   [`Proxy::settle_as`], DescribeStackEvents answers gain the events and DescribeStacks answers
+//!   the final status.
 //! - API Gateway: UpdateDomainName (`PATCH /domainnames/<name>`, not implemented by moto 5.2.5)
 //!   is recorded and answered here with the patched certificate.
 //!
@@ -45,6 +49,10 @@ struct State {
     refused: Vec<String>,
     /// Requests whose request line contains the text get moto's answer this much later.
     delays: Vec<(String, std::time::Duration)>,
+    /// (a stack name or `prefix*`, a `<member>` event) added to DescribeStackEvents answers.
+    events: Vec<(String, String)>,
+    /// (stack name, status) DescribeStacks answers report instead of CREATE_COMPLETE.
+    settled: Vec<(String, String)>,
 }
 
 pub struct Proxy {
@@ -122,6 +130,25 @@ impl Proxy {
     /// <name>/invocations HTTP/1.1`) contains `part` is passed on `duration` after it came.
     pub fn delay(&self, part: &str, duration: std::time::Duration) {
         self.state.lock().unwrap().delays.push((part.to_string(), duration));
+    }
+
+    /// From now on, DescribeStackEvents answers for the stack named `stack` (with a trailing `*`:
+    /// each stack whose name starts with the rest, as a nested stack's `<parent>-<logical id>-`)
+    /// list this event as the newest.
+    pub fn add_event(&self, stack: &str, logical_id: &str, kind: &str, status: &str, reason: &str) {
+        let member = format!(
+            "<member><StackId>proxy</StackId><EventId>proxy-{stack}-{logical_id}-{status}</EventId>\
+             <StackName>{stack}</StackName><LogicalResourceId>{logical_id}</LogicalResourceId>\
+             <ResourceType>{kind}</ResourceType><Timestamp>2026-01-01T00:00:00Z</Timestamp>\
+             <ResourceStatus>{status}</ResourceStatus><ResourceStatusReason>{reason}</ResourceStatusReason></member>"
+        );
+        self.state.lock().unwrap().events.push((stack.to_string(), member));
+    }
+
+    /// From now on, DescribeStacks answers for the stack named `stack` report `status` instead of
+    /// CREATE_COMPLETE.
+    pub fn settle_as(&self, stack: &str, status: &str) {
+        self.state.lock().unwrap().settled.push((stack.to_string(), status.to_string()));
     }
 
     /// The bodies of the StopDeployment requests seen so far.
@@ -257,6 +284,22 @@ fn serve(mut client: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io
                 "<StackStatus>UPDATE_COMPLETE</StackStatus>",
                 "<StackStatus>UPDATE_ROLLBACK_COMPLETE</StackStatus>",
             );
+        }
+    }
+    if action == "DescribeStackEvents" {
+        let state = state.lock().unwrap();
+        let named = |part: &str| {
+            stack_name.as_ref().is_some_and(|n| part.strip_suffix('*').map_or(n == part, |p| n.starts_with(p)))
+        };
+        for (_, member) in state.events.iter().filter(|(part, _)| named(part)) {
+            payload = payload.replacen("<StackEvents>", &format!("<StackEvents>{member}"), 1);
+        }
+    }
+    if action == "DescribeStacks" {
+        let state = state.lock().unwrap();
+        for (_, status) in state.settled.iter().filter(|(name, _)| stack_name.as_deref() == Some(name.as_str())) {
+            payload = payload
+                .replace("<StackStatus>CREATE_COMPLETE</StackStatus>", &format!("<StackStatus>{status}</StackStatus>"));
         }
     }
     if action == "GetDeployment" && operation.is_some() {

@@ -498,3 +498,23 @@ fn a_failure_inside_a_nested_stack_is_the_root_cause() {
     );
     assert!(run.stderr.contains(&expected), "{}", run.stderr);
 }
+
+#[test]
+fn preview_lists_the_changes_inside_a_nested_stack() {
+    let moto = Moto::shared();
+    let name = unique("nestcs");
+    let bucket = bucket(moto);
+    // moto's change sets name no nested change sets: the proxy adds App's, as CloudFormation
+    // does for a change set with IncludeNestedStacks.
+    let proxy = crate::proxy::Proxy::start(moto.endpoint());
+    proxy.nested_change_set("App", &[("Add", "Role", "AWS::IAM::Role"), ("Add", "Function", "AWS::Lambda::Function")]);
+    let project = project(moto, &name, Some(&bucket)).env("AWS_ENDPOINT_URL", &proxy.endpoint());
+    write_app(&project);
+    let run = fink(&project, &["preview"]).ok();
+    let rows: Vec<&str> = run.stdout.lines().filter(|l| l.contains("Add")).collect();
+    assert_eq!(rows.len(), 3, "{}", run.stdout);
+    assert!(rows[0].contains("App ") && rows[0].contains("AWS::CloudFormation::Stack"), "{}", run.stdout);
+    assert!(rows[1].contains("App/Role") && rows[1].contains("AWS::IAM::Role"), "{}", run.stdout);
+    assert!(rows[2].contains("App/Function") && rows[2].contains("AWS::Lambda::Function"), "{}", run.stdout);
+    assert!(proxy.actions().iter().filter(|a| *a == "DescribeChangeSet").count() >= 2);
+}

@@ -15,7 +15,8 @@
 //! - CloudFormation: a resource failing inside a nested stack (moto raises a resource's failure
 //!   at once, and lists only stack-level events): with [`Proxy::add_event`] and
 //!   [`Proxy::settle_as`], DescribeStackEvents answers gain the events and DescribeStacks answers
-//!   the final status.
+//!   the final status. With [`Proxy::nested_change_set`], a change set lists a nested stack's
+//!   own change set (moto's change sets have none).
 //! - API Gateway: UpdateDomainName (`PATCH /domainnames/<name>`, not implemented by moto 5.2.5)
 //!   is recorded and answered here with the patched certificate.
 //!
@@ -53,6 +54,8 @@ struct State {
     events: Vec<(String, String)>,
     /// (stack name, status) DescribeStacks answers report instead of CREATE_COMPLETE.
     settled: Vec<(String, String)>,
+    /// (logical id of a nested stack, the `<member>` changes of its change set).
+    nested_change_sets: Vec<(String, String)>,
 }
 
 pub struct Proxy {
@@ -151,6 +154,23 @@ impl Proxy {
         self.state.lock().unwrap().settled.push((stack.to_string(), status.to_string()));
     }
 
+    /// From now on, a change set's change of the nested stack `logical_id` names a nested change
+    /// set (`proxy-nested-<logical id>`), which DescribeChangeSet answers here with `changes`
+    /// (action, logical id, resource type).
+    pub fn nested_change_set(&self, logical_id: &str, changes: &[(&str, &str, &str)]) {
+        let members: String = changes
+            .iter()
+            .map(|(action, id, kind)| {
+                format!(
+                    "<member><Type>Resource</Type><ResourceChange><Action>{action}</Action>\
+                     <LogicalResourceId>{id}</LogicalResourceId><ResourceType>{kind}</ResourceType>\
+                     </ResourceChange></member>"
+                )
+            })
+            .collect();
+        self.state.lock().unwrap().nested_change_sets.push((logical_id.to_string(), members));
+    }
+
     /// The bodies of the StopDeployment requests seen so far.
     pub fn stop_requests(&self) -> Vec<serde_json::Value> {
         self.state.lock().unwrap().stop_requests.clone()
@@ -228,6 +248,22 @@ fn serve(mut client: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io
         );
     }
 
+    let change_set = text.split('&').find_map(|kv| kv.strip_prefix("ChangeSetName=")).unwrap_or_default();
+    if action == "DescribeChangeSet" && change_set.starts_with("proxy-nested-") {
+        let logical = change_set.trim_start_matches("proxy-nested-");
+        let members =
+            state.lock().unwrap().nested_change_sets.iter().find(|(id, _)| id == logical).map(|(_, m)| m.clone());
+        let reply = format!(
+            "<DescribeChangeSetResponse xmlns=\"http://cloudformation.amazonaws.com/doc/2010-05-15/\">\
+             <DescribeChangeSetResult><ChangeSetName>{change_set}</ChangeSetName><ChangeSetId>{change_set}</ChangeSetId>\
+             <Status>CREATE_COMPLETE</Status><ExecutionStatus>AVAILABLE</ExecutionStatus><Changes>{}</Changes>\
+             </DescribeChangeSetResult><ResponseMetadata><RequestId>fink-proxy</RequestId></ResponseMetadata>\
+             </DescribeChangeSetResponse>",
+            members.unwrap_or_default()
+        );
+        return respond(&mut client, "200 OK", &["Content-Type: text/xml".to_string()], reply.as_bytes());
+    }
+
     if action == "CancelUpdateStack" {
         state.lock().unwrap().cancelled = true;
         let reply = "<CancelUpdateStackResponse xmlns=\"http://cloudformation.amazonaws.com/doc/2010-05-15/\">\
@@ -300,6 +336,15 @@ fn serve(mut client: TcpStream, upstream: &str, state: &Mutex<State>) -> std::io
         for (_, status) in state.settled.iter().filter(|(name, _)| stack_name.as_deref() == Some(name.as_str())) {
             payload = payload
                 .replace("<StackStatus>CREATE_COMPLETE</StackStatus>", &format!("<StackStatus>{status}</StackStatus>"));
+        }
+    }
+    if action == "DescribeChangeSet" {
+        let state = state.lock().unwrap();
+        for (logical, _) in &state.nested_change_sets {
+            let change = format!(
+                "<LogicalResourceId>{logical}</LogicalResourceId><ResourceType>AWS::CloudFormation::Stack</ResourceType>"
+            );
+            payload = payload.replace(&change, &format!("{change}<ChangeSetId>proxy-nested-{logical}</ChangeSetId>"));
         }
     }
     if action == "GetDeployment" && operation.is_some() {

@@ -72,11 +72,16 @@ pub fn is_zip(bytes: &[u8]) -> bool {
 }
 
 /// The files of a folder (recursively), sorted by their `/`-separated name; each one checked to
-/// stay in `root` (a symlink out of the project is an error).
+/// stay in `root` (a symlink out of the project is an error; a folder reached again through a
+/// symlink is an error too, as it would never end).
 fn files(root: &Path, folder: &Path, place: &str) -> Result<Vec<(String, PathBuf)>> {
     let mut out = Vec::new();
     let mut pending = vec![(String::new(), folder.to_path_buf())];
+    let mut visited = std::collections::HashSet::new();
     while let Some((prefix, dir)) = pending.pop() {
+        if !visited.insert(dir.clone()) {
+            return Err(Error::new(format!("{place}: {} is reached twice through a symlink", dir.display())));
+        }
         let entries =
             std::fs::read_dir(&dir).map_err(|e| Error::new(format!("{place}: cannot read {}: {e}", dir.display())))?;
         for entry in entries {
@@ -158,6 +163,15 @@ mod tests {
             zip::ZipArchive::new(std::io::Cursor::new(one)).unwrap().file_names().map(String::from).collect();
         assert_eq!(names.len(), 2);
         assert!(names.contains(&"lib/a.py".to_string()) && names.contains(&"b.py".to_string()));
+    }
+
+    #[test]
+    fn a_symlink_loop_in_a_folder_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::create_dir_all(dir.path().join("src/sub")).unwrap();
+        std::os::unix::fs::symlink(dir.path().join("src"), dir.path().join("src/sub/up")).unwrap();
+        let err = zip_folder(dir.path(), &dir.path().join("src"), "t").unwrap_err();
+        assert!(err.message().contains("is reached twice through a symlink"), "{}", err.message());
     }
 
     #[test]

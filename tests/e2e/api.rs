@@ -422,10 +422,14 @@ fn export_list_and_delete() {
     let api = Api::new(moto, "apiexport", json!({}));
     let id = created_id(&api.fink(&["deploy"]).ok(), &api.name);
 
-    let exported: Value = serde_json::from_str(&api.fink(&["export"]).ok().stdout).unwrap();
+    let exported: Value = serde_json::from_str(&api.fink(&["export", "-o", "-"]).ok().stdout).unwrap();
     // moto writes the method as GET, AWS as get.
     let methods = exported["paths"]["/hi"].as_object().map(|m| m.keys().map(|k| k.to_lowercase()).collect::<Vec<_>>());
     assert_eq!(methods, Some(vec!["get".to_string()]), "{exported:#}");
+    // Without --output: the file gcdt's `yugen export` wrote.
+    api.fink(&["export"]).ok().stdout_has("exported to swagger_export.yaml");
+    let default = std::fs::read_to_string(api.project.dir().join("swagger_export.yaml")).unwrap();
+    assert!(default.contains("\n  /hi:\n"), "{default}");
     api.fink(&["export", "--output", "api.yaml"]).ok().stdout_has("exported to api.yaml");
     let yaml = std::fs::read_to_string(api.project.dir().join("api.yaml")).unwrap();
     assert!(yaml.contains("\n  /hi:\n") && yaml.contains(&format!("title: {}", api.name)), "{yaml}");

@@ -87,7 +87,7 @@ fn missing_base_names_the_file_that_referenced_it() {
     project.file("base.yaml", "baseconfig: gone\n");
     let run = project.fink(&["config", "-e", "dev"]);
     let message = format!(
-        "base.yaml: baseconfig 'gone' not found in {}: looked for gone.json, gone.yaml, gone.yml, gone.toml",
+        "base.yaml: baseconfig 'gone' not found in {}: looked for gone.json, gone.yaml, gone.yml, gone.toml, gone.conf",
         project.dir().display()
     );
     fails_with(run, &message);
@@ -122,7 +122,7 @@ fn missing_config_file_lists_every_name_looked_for() {
     let run = project.fink(&["config", "-e", "dev"]);
     let message = format!(
         "no config file for env 'dev' in {}: looked for fink_dev.json, fink_dev.yaml, fink_dev.yml, fink_dev.toml, \
-         gcdt_dev.json, gcdt_dev.yaml, gcdt_dev.yml, gcdt_dev.toml",
+         fink_dev.conf, gcdt_dev.json, gcdt_dev.yaml, gcdt_dev.yml, gcdt_dev.toml, gcdt_dev.conf",
         project.dir().display()
     );
     fails_with(run, &message);

@@ -147,15 +147,22 @@ fn a_gcdt_project_from_the_guides_deploys_unchanged() {
     store.put("slack.webhook", &hook.url());
 
     let project = Project::with(PLUGINS).aws(moto).env("VIRTUAL_ENV", &repo_root().join(".venv").display().to_string());
+    // HOCON, as glomex-config-reader read it: an include, a substitution and a concatenation.
+    project.file("common.conf", &format!("kumo {{ asgName = \"{group}\" }}\n"));
     project.file(
-        "gcdt_dev.json",
-        &json!({"kumo": {
-            "stack": {"StackName": name},
-            "parameters": {"TopicName": format!("{name}-alerts"), "DbPassword": format!("lookup:secret:{p}.db_password")},
-            "infraStack": infra,
-            "asgName": group
-        }})
-        .to_string(),
+        "gcdt_dev.conf",
+        &format!(
+            "include \"common.conf\"\n\
+             # the kumo section, as the gcdt guide's snippets\n\
+             kumo {{\n\
+               stack {{ StackName = \"{name}\" }}\n\
+               parameters {{\n\
+                 TopicName = ${{kumo.stack.StackName}}\"-alerts\"\n\
+                 DbPassword = \"lookup:secret:{p}.db_password\"\n\
+               }}\n\
+               infraStack = \"{infra}\"\n\
+             }}\n"
+        ),
     );
     project.file("cloudformation.py", CLOUDFORMATION_PY);
 
@@ -365,4 +372,97 @@ fn a_gcdt_ramuda_project_pings_after_every_deploy_and_reads_fail_deployment_at_t
         .code(1)
         .stderr_has(&format!("ping of function '{name}' version 2 failed"))
         .stderr_has("ACTIVE stays at version 1");
+}
+
+#[test]
+fn yugen_apikey_delete_without_an_argument_deletes_the_configs_key() {
+    let moto = Moto::shared();
+    let key_name = unique("gcdtkey");
+    let project = Project::with(&["fink-plugin-config-reader", "fink-plugin-apigateway"]).aws(moto);
+    let run = project.fink(&["yugen", "apikey-create", &key_name]).ok();
+    let line = run.stdout.lines().find(|l| l.starts_with(&format!("API key '{key_name}' created: id "))).unwrap();
+    let key_id = line.rsplit(' ').next().unwrap().to_string();
+
+    // Without a config there is nothing to delete: one line says what to give.
+    project
+        .fink(&["yugen", "apikey-delete"])
+        .code(1)
+        .stderr_has("apikey-delete: no key given and there is no config (give -e ENV or set ENV)");
+    project.file("gcdt_dev.json", &json!({"yugen": {"api": {"name": "gcdt-api", "targetStage": "dev"}}}).to_string());
+    project
+        .fink(&["yugen", "apikey-delete", "-e", "dev"])
+        .code(1)
+        .stderr_has("apikey-delete: no key given and the config has no api.api.apiKey");
+    // As gcdt's `yugen apikey-delete`: the config's apiKey.
+    project.file(
+        "gcdt_dev.json",
+        &json!({"yugen": {"api": {"name": "gcdt-api", "targetStage": "dev", "apiKey": key_id}}}).to_string(),
+    );
+    project
+        .fink(&["yugen", "apikey-delete", "-e", "dev"])
+        .ok()
+        .stdout_has(&format!("API key '{key_name}' ({key_id}) deleted"));
+    let left = project.fink(&["api", "apikey-list", "--json"]).ok().json();
+    assert!(left.as_array().unwrap().iter().all(|k| k["id"] != json!(key_id)), "{left}");
+}
+
+#[test]
+fn hocon_configs_are_read_with_includes_and_substitutions_and_their_errors_name_file_and_line() {
+    let project = Project::with(&["fink-plugin-config-reader"]);
+    project.file("base.conf", "region = eu-west-1\n");
+    project.file(
+        "gcdt_dev.conf",
+        "baseconfig = base\ninclude \"tags.conf\"\nyugen { api { name = ${team}-api, targetStage = dev } }\n",
+    );
+    project.file("tags.conf", "team = mia\ntags { owner = \"team\"${?FINK_E2E_NO_SUCH_VAR} }\n");
+    let config = project.fink(&["config", "-e", "dev"]).ok().json();
+    assert_eq!(config["api"]["api"], json!({"name": "mia-api", "targetStage": "dev"}), "{config}");
+    assert_eq!(config["region"], "eu-west-1", "the baseconfig chain reads .conf bases: {config}");
+    assert_eq!(config["tags"]["owner"], "team", "{config}");
+
+    // A syntax error: the file, line and column.
+    project.file("gcdt_dev.conf", "kumo {\n  stack {\n    StackName = \"x\"\n  }\n");
+    let run = project.fink(&["config", "-e", "dev"]).code(1);
+    assert!(
+        run.stderr.lines().any(|l| l.starts_with("error: config-reader (config_read_init): gcdt_dev.conf:")
+            && l.split(':').nth(3).is_some_and(|line| line.trim().parse::<u32>().is_ok())),
+        "{}",
+        run.stderr
+    );
+    // A substitution that resolves to nothing: the line it is on.
+    project.file("gcdt_dev.conf", "a = 1\nb = ${missing.key}\n");
+    project.fink(&["config", "-e", "dev"]).code(1).stderr_has("gcdt_dev.conf:2:");
+
+    // Two formats for one env: both named.
+    project.file("gcdt_dev.conf", "a = 1\n");
+    project.file("gcdt_dev.json", "{\"a\": 2}");
+    project
+        .fink(&["config", "-e", "dev"])
+        .code(1)
+        .stderr_has("two config files for env 'dev': gcdt_dev.json and gcdt_dev.conf; keep one");
+}
+
+#[test]
+fn kumos_settings_conf_is_the_stack_section() {
+    let project = Project::with(&["fink-plugin-config-reader"]);
+    // The kumo howto: settings_<env>.conf with the stack and its parameters, no other config file.
+    project.file("settings_dev.conf", "cloudformation {\n  StackName = mia-dev\n  InstanceType = t3.small\n}\n");
+    let config = project.fink(&["config", "-e", "dev"]).ok().json();
+    assert_eq!(
+        config["cloud"],
+        json!({"stack": {"StackName": "mia-dev"}, "parameters": {"InstanceType": "t3.small"}}),
+        "{config}"
+    );
+    // Beside an env file, which wins where both set a key.
+    project.file("gcdt_dev.json", &json!({"kumo": {"parameters": {"InstanceType": "t3.large"}}}).to_string());
+    let config = project.fink(&["config", "-e", "dev"]).ok().json();
+    assert_eq!(
+        config["cloud"],
+        json!({"stack": {"StackName": "mia-dev"}, "parameters": {"InstanceType": "t3.large"}}),
+        "{config}"
+    );
+    // ramuda's settings_<env>.conf (the function's settings) is not the stack's.
+    project.file("settings_dev.conf", "greeting = moin\n");
+    let config = project.fink(&["config", "-e", "dev"]).ok().json();
+    assert_eq!(config["cloud"], json!({"parameters": {"InstanceType": "t3.large"}}), "{config}");
 }

@@ -6,6 +6,9 @@ use std::path::Path;
 use aws_sdk_apigateway::Client;
 use fink_plugin_api::{outln, Error, Result, Value};
 
+/// Where `api export` writes without `--output`: the file gcdt's `yugen export` wrote.
+pub const DEFAULT_FILE: &str = "swagger_export.yaml";
+
 /// The formats API Gateway exports.
 pub const TYPES: &[&str] = &["swagger", "oas30"];
 

@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use fink_plugin_api::{Error, Result};
 
 /// The extensions a config file may have, in the order they are looked for.
-pub const EXTENSIONS: [&str; 4] = ["json", "yaml", "yml", "toml"];
+pub const EXTENSIONS: [&str; 5] = ["json", "yaml", "yml", "toml", "conf"];
 
 /// The prefixes of env config files: fink's own, then gcdt's for projects migrating from gcdt.
 const PREFIXES: [&str; 2] = ["fink", "gcdt"];
@@ -39,7 +39,7 @@ pub fn find_env_file(dir: &Path, env: &str) -> Result<PathBuf> {
             dir.display(),
             names.join(", ")
         ))
-        .with_help(format!("create fink_{env}.json (or .yaml, .yml, .toml) there, or set ENV to another env"))),
+        .with_help(format!("create fink_{env}.json (or .yaml, .yml, .toml, .conf) there, or set ENV to another env"))),
         found => Err(Error::new(format!(
             "{} config files for env '{env}': {}; keep one",
             count_word(found.len()),
@@ -99,15 +99,16 @@ mod tests {
     #[test]
     fn env_candidates_are_fink_first_then_gcdt() {
         let names = env_candidates("dev");
-        assert_eq!(names.len(), 8);
+        assert_eq!(names.len(), 10);
         assert_eq!(names[0], "fink_dev.json");
         assert_eq!(names[3], "fink_dev.toml");
-        assert_eq!(names[4], "gcdt_dev.json");
+        assert_eq!(names[4], "fink_dev.conf");
+        assert_eq!(names[5], "gcdt_dev.json");
     }
 
     #[test]
     fn finds_the_one_env_file_in_any_format_or_prefix() {
-        for name in ["fink_dev.yml", "gcdt_dev.yaml", "fink_dev.toml"] {
+        for name in ["fink_dev.yml", "gcdt_dev.yaml", "fink_dev.toml", "gcdt_dev.conf"] {
             let dir = tempfile::tempdir().unwrap();
             touch(dir.path(), &[name, "fink_prod.json"]);
             assert_eq!(find_env_file(dir.path(), "dev").unwrap(), dir.path().join(name));
@@ -139,7 +140,7 @@ mod tests {
         let err = find_env_file(dir.path(), "dev").unwrap_err();
         let expected = format!(
             "no config file for env 'dev' in {}: looked for fink_dev.json, fink_dev.yaml, fink_dev.yml, \
-             fink_dev.toml, gcdt_dev.json, gcdt_dev.yaml, gcdt_dev.yml, gcdt_dev.toml",
+             fink_dev.toml, fink_dev.conf, gcdt_dev.json, gcdt_dev.yaml, gcdt_dev.yml, gcdt_dev.toml, gcdt_dev.conf",
             dir.path().display()
         );
         assert_eq!(err.message(), expected);
@@ -156,8 +157,11 @@ mod tests {
     #[test]
     fn base_name_may_carry_its_extension() {
         assert_eq!(base_candidates("base.yaml"), vec!["base.yaml"]);
-        assert_eq!(base_candidates("base").len(), 4);
-        assert_eq!(base_candidates("base.v2"), vec!["base.v2.json", "base.v2.yaml", "base.v2.yml", "base.v2.toml"]);
+        assert_eq!(base_candidates("base").len(), 5);
+        assert_eq!(
+            base_candidates("base.v2"),
+            vec!["base.v2.json", "base.v2.yaml", "base.v2.yml", "base.v2.toml", "base.v2.conf"]
+        );
     }
 
     #[test]
@@ -165,7 +169,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let err = find_base_file(dir.path(), "base", "fink_dev.json").unwrap_err();
         assert!(err.message().starts_with("fink_dev.json: baseconfig 'base' not found in "));
-        assert!(err.message().ends_with("looked for base.json, base.yaml, base.yml, base.toml"));
+        assert!(err.message().ends_with("looked for base.json, base.yaml, base.yml, base.toml, base.conf"));
     }
 
     #[test]

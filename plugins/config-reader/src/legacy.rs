@@ -87,6 +87,12 @@ fn rename(map: &mut Map<String, Value>, old: &str, new: &str, file: &str, prefix
     Ok(true)
 }
 
+/// kumo's section as a tool-specific file (`settings_<env>.conf`) holds it: its `cloudformation`
+/// form, if any, becomes `stack` and `parameters`.
+pub fn upgrade_stack_section(section: &mut Map<String, Value>, file: &str) -> Result<()> {
+    convert_cloudformation(section, file, "kumo")
+}
+
 /// kumo's deprecated `cloudformation` object becomes `stack` ([`STACK_KEYS`]) and `parameters`
 /// (the rest), as gcdt converted it. `section` is the tool section's name as written.
 fn convert_cloudformation(cloud: &mut Map<String, Value>, file: &str, section: &str) -> Result<()> {

@@ -8,6 +8,7 @@
 mod chain;
 mod files;
 mod formats;
+mod hocon;
 mod ignore_files;
 mod legacy;
 mod merge;
@@ -54,11 +55,34 @@ fn read_config(event: &mut Event) -> Result<()> {
         note_gcdt_project(event, &python, &names);
         return set_ignore(event.config_mut(), &dir, home.as_deref());
     }
-    let names = apply(event.config_mut(), &dir, &env, home.as_deref())?;
+    // gcdt's tool-specific HOCON file for the stack (glomex-config-reader), beside or instead of
+    // the env file.
+    let stack = hocon::stack_settings(&dir, &env)?;
+    let name = match (files::find_env_file(&dir, &env), stack) {
+        (Err(err), None) => return Err(err),
+        (Err(_), Some((name, section))) => {
+            event.config_mut().insert("cloud".into(), Value::Object(section));
+            set_ignore(event.config_mut(), &dir, home.as_deref())?;
+            note_gcdt_project(event, &name, &[("cloud", "kumo")]);
+            name
+        }
+        (Ok(file), stack) => {
+            let mut names = apply(event.config_mut(), &dir, &env, home.as_deref())?;
+            if let Some((stack_file, mut section)) = stack {
+                // The env file wins where both set a key, as a nearer file does.
+                if let Some(Value::Object(cloud)) = event.config_mut().remove("cloud") {
+                    merge::deep_merge(&mut section, cloud);
+                }
+                debug!("read the stack's settings from {stack_file}");
+                event.config_mut().insert("cloud".into(), Value::Object(section));
+                names.push(("cloud", "kumo"));
+            }
+            let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            note_gcdt_project(event, &name, &names);
+            name
+        }
+    };
     // Later messages (e.g. the host's schema validation) name the file the config came from.
-    let file = files::find_env_file(&dir, &env)?;
-    let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-    note_gcdt_project(event, &name, &names);
     event.set_context("config_file", name);
     Ok(())
 }

@@ -1,4 +1,5 @@
-//! `api export [--output FILE] [--type swagger|oas30]`: the stage's definition.
+//! `api export [--output FILE|-] [--type swagger|oas30]`: the stage's definition, written to
+//! `swagger_export.yaml` as gcdt's `yugen export` wrote it, or to FILE, or printed with `-o -`.
 
 use std::path::PathBuf;
 
@@ -11,12 +12,10 @@ use crate::rest_apis;
 pub fn spec() -> CommandSpec {
     CommandSpec::new("export", "Export the stage's API definition with the API Gateway extensions")
         .arg(
-            ArgSpec::option(
-                "output",
-                "Write to FILE (YAML when it ends in .yaml or .yml, else JSON) instead of printing",
-            )
-            .short('o')
-            .value_name("FILE"),
+            ArgSpec::option("output", "Write to FILE (YAML when it ends in .yaml or .yml, else JSON); `-` prints it")
+                .default_value(export::DEFAULT_FILE)
+                .short('o')
+                .value_name("FILE"),
         )
         .arg(
             ArgSpec::option("type", "The format API Gateway exports")
@@ -27,7 +26,10 @@ pub fn spec() -> CommandSpec {
 
 pub fn run(call: &mut Invocation) -> Result<()> {
     let section = section(call)?;
-    let output = call.value("output").map(PathBuf::from);
+    let output = match call.value("output").unwrap_or(export::DEFAULT_FILE) {
+        "-" => None,
+        file => Some(PathBuf::from(file)),
+    };
     let kind = call.value("type").unwrap_or("swagger").to_string();
     let yaml = export::wants_yaml(output.as_deref());
     let text = with_aws(|config| async move {

@@ -156,3 +156,45 @@ fn names_that_start_with_rain_are_no_directives() {
     assert!(needed(&json!({"Rain": {"Constants": {}}, "Resources": {}})));
     assert!(needed(&json!({"Resources": {"T": {"Type": "X", "Properties": {"A": {"Fn::Rain::Env": "X"}}}}})));
 }
+
+#[test]
+fn every_property_of_the_table_gets_the_location_in_its_form() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "files/a.txt", "text");
+    write(dir.path(), "child.json", r#"{"Resources": {"T": {"Type": "AWS::SNS::Topic"}}}"#);
+    for property in properties::PROPERTIES {
+        let local = if property.content == Content::Template { "child.json" } else { "files/a.txt" };
+        let mut value = json!(local);
+        for key in property.path.iter().rev() {
+            value = json!({ *key: value });
+        }
+        let doc = json!({"Resources": {"R": {"Type": property.resource, "Properties": value}}});
+        write(dir.path(), "cloudformation.json", &doc.to_string());
+        let packaged = package(dir.path(), "cloudformation.json").unwrap();
+        let mut slot = &packaged.doc["Resources"]["R"]["Properties"];
+        for key in property.path {
+            slot = &slot[*key];
+        }
+        let what = format!("{} {}", property.resource, property.name());
+        match property.form {
+            properties::Form::Uri => assert!(slot.as_str().unwrap().starts_with("s3://bkt/p/"), "{what}: {slot}"),
+            properties::Form::Url => {
+                assert!(
+                    slot.as_str().unwrap().starts_with("https://bkt.s3.eu-west-1.amazonaws.com/p/"),
+                    "{what}: {slot}"
+                )
+            }
+            properties::Form::Object { bucket, key } => {
+                assert_eq!(slot[bucket], "bkt", "{what}: {slot}");
+                assert!(slot[key].as_str().unwrap().starts_with("p/"), "{what}: {slot}");
+            }
+        }
+        // A zip-only property zips a plain file; the others upload it as it is.
+        let key = &packaged.uploads.iter().find(|u| !u.key.ends_with(".template")).map(|u| u.key.clone());
+        if property.content == Content::Zip {
+            assert!(key.as_deref().unwrap().ends_with(".zip"), "{what}");
+        } else if property.content != Content::Template {
+            assert!(key.as_deref().unwrap().ends_with(".txt"), "{what}");
+        }
+    }
+}

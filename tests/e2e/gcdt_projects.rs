@@ -466,3 +466,76 @@ fn kumos_settings_conf_is_the_stack_section() {
     let config = project.fink(&["config", "-e", "dev"]).ok().json();
     assert_eq!(config["cloud"], json!({"parameters": {"InstanceType": "t3.large"}}), "{config}");
 }
+
+#[test]
+fn gcdts_documented_defaults_are_read_or_warned_about() {
+    let project = Project::with(&["fink-plugin-config-reader"]);
+    project.file(
+        "gcdt_dev.json",
+        &json!({
+            "kumo": {"stack": {"StackName": "s"}, "defaults": {"non_config_commands": ["list"], "validate": true}},
+            "tenkai": {"codedeploy": {"applicationName": "a", "deploymentGroupName": "g"},
+                       "defaults": {"log_group": "/app/log", "stack_output_file": "stack_output.yml"}},
+            "ramuda": {"defaults": {"colour": "blue"}},
+            "plugins": {"lookups": {"defaults": {"lookups": ["stack", "secret"]}}}
+        })
+        .to_string(),
+    );
+    let run = project.fink(&["config", "-e", "dev"]).ok();
+    let config = run.json();
+    assert_eq!(config["code"]["deployment"]["LogGroup"], "/app/log", "{config}");
+    assert_eq!(config["plugins"]["lookups"]["lookups"], json!(["stack", "secret"]), "{config}");
+    for line in [
+        "warning: config-reader: gcdt_dev.json: 'code.defaults.log_group' is read as 'code.deployment.LogGroup'; move it there",
+        "warning: config-reader: gcdt_dev.json: 'plugins.lookups.defaults.lookups' is read as 'plugins.lookups.lookups'; move it there",
+        "warning: config-reader: gcdt_dev.json: 'cloud.defaults.non_config_commands' is not read: fink knows which cloud \
+         commands need a config (list needs none; stop and start read the stack's)",
+        "warning: config-reader: gcdt_dev.json: 'lambda.defaults.colour' is not a setting fink reads; it is ignored",
+    ] {
+        assert_eq!(run.stderr.lines().filter(|l| *l == line).count(), 1, "{line}\n{}", run.stderr);
+    }
+    // gcdt's own default value needs no word.
+    assert!(!run.stderr.contains("stack_output_file"), "{}", run.stderr);
+}
+
+#[test]
+fn tenkais_bundling_zip_names_the_bundle() {
+    let project = Project::with(&["fink-plugin-config-reader", "fink-plugin-bundler", "fink-plugin-code"]);
+    project.file("codedeploy/appspec.yml", "version: 0.0\nos: linux\n");
+    project.file(
+        "gcdt_dev.json",
+        &json!({"tenkai": {"codedeploy": {"applicationName": "a", "deploymentGroupName": "g"},
+                           "bundling": {"zip": "app.tar.gz"}}})
+        .to_string(),
+    );
+    project.fink(&["tenkai", "bundle", "-e", "dev"]).ok().stdout_has("app.tar.gz: ");
+    assert!(project.dir().join(".fink/bundle/dev/app.tar.gz").is_file());
+    assert!(!project.dir().join(".fink/bundle/dev/bundle.tar.gz").exists());
+}
+
+#[test]
+fn a_runtime_lambda_no_longer_offers_is_an_error_naming_the_key_and_the_supported_ones() {
+    let project = Project::with(&["fink-plugin-config-reader", "fink-plugin-bundler", "fink-plugin-lambda"]);
+    project.file("handler.py", "def handle(event, context):\n    return 'alive'\n");
+    // gcdt's default runtime, as gcdt's guide configured it.
+    project.file(
+        "gcdt_dev.json",
+        &json!({"ramuda": {"lambda": {"name": "f", "handlerFunction": "handler.handle", "handlerFile": "handler.py",
+                                      "runtime": "python2.7"}}})
+        .to_string(),
+    );
+    let run = project.fink(&["ramuda", "bundle", "-e", "dev"]).code(1);
+    let line = run.stderr.lines().find(|l| l.contains("lambda.lambda.runtime")).unwrap_or_default().to_string();
+    assert!(line.contains("AWS Lambda no longer offers 'python2.7'; it supports python3.9, "), "{}", run.stderr);
+    assert!(line.contains("python3.12") && line.contains("nodejs20.x"), "{line}");
+    assert!(!project.dir().join(".fink/bundle/dev/bundle.zip").exists());
+    // A runtime Lambda offers bundles.
+    project.file(
+        "gcdt_dev.json",
+        &json!({"ramuda": {"lambda": {"name": "f", "handlerFunction": "handler.handle", "handlerFile": "handler.py",
+                                      "runtime": "python3.12"}}})
+        .to_string(),
+    );
+    project.fink(&["ramuda", "bundle", "-e", "dev"]).ok();
+    assert!(project.dir().join(".fink/bundle/dev/bundle.zip").is_file());
+}

@@ -59,7 +59,10 @@ fn schema() -> fink_plugin_api::Value {
             "artifactsBucket": name,
             "region": {"type": "string"}
         }},
-        "bundling": bundling_schema(json!({"file": {"type": "string", "minLength": 1}})),
+        "bundling": bundling_schema(json!({
+            "file": {"type": "string", "minLength": 1},
+            "zip": {"type": "string", "minLength": 1, "description": "gcdt's name for file"}
+        })),
         "deployment": {"type": "object", "properties": {
             "LogGroup": {"type": "string", "minLength": 1}
         }},

@@ -36,6 +36,9 @@ pub struct CodeDeploy {
 pub struct Bundling {
     #[serde(default)]
     pub file: Option<String>,
+    /// gcdt's name for the bundle's file (tenkai's `bundling.zip`); `file` wins when both are set.
+    #[serde(default)]
+    pub zip: Option<String>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, PartialEq)]
@@ -68,7 +71,7 @@ impl Section {
     }
 
     pub fn file(&self) -> &str {
-        self.bundling.file.as_deref().unwrap_or(DEFAULT_FILE)
+        self.bundling.file.as_deref().or(self.bundling.zip.as_deref()).unwrap_or(DEFAULT_FILE)
     }
 
     /// The bucket the bundle is uploaded to; `deploy` cannot go on without it.

@@ -6,6 +6,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod chain;
+mod defaults;
 mod files;
 mod formats;
 mod hocon;
@@ -52,6 +53,7 @@ fn read_config(event: &mut Event) -> Result<()> {
             warn!("both {python} and {other} exist: using {python}, as gcdt did");
         }
         let names = legacy::upgrade(event.config_mut(), &python)?;
+        defaults::apply(event.config_mut(), &python);
         note_gcdt_project(event, &python, &names);
         return set_ignore(event.config_mut(), &dir, home.as_deref());
     }
@@ -82,6 +84,7 @@ fn read_config(event: &mut Event) -> Result<()> {
             name
         }
     };
+    defaults::apply(event.config_mut(), &name);
     // Later messages (e.g. the host's schema validation) name the file the config came from.
     event.set_context("config_file", name);
     Ok(())

@@ -9,6 +9,25 @@ use serde::Deserialize;
 /// The runtime used when the config names none (gcdt's default, python2.7, no longer exists).
 pub const DEFAULT_RUNTIME: &str = "python3.12";
 
+/// The runtimes AWS Lambda offers for new functions and updates (its list of supported runtimes).
+#[rustfmt::skip]
+pub const SUPPORTED_RUNTIMES: &[&str] = &[
+    "python3.9", "python3.10", "python3.11", "python3.12", "python3.13", "python3.14",
+    "nodejs18.x", "nodejs20.x", "nodejs22.x", "nodejs24.x",
+    "java8.al2", "java11", "java17", "java21", "java25",
+    "dotnet8", "dotnet10", "ruby3.2", "ruby3.3", "ruby3.4", "provided.al2", "provided.al2023",
+];
+
+/// Runtimes Lambda no longer offers, gcdt's default (python2.7) and the nodejs versions of its
+/// guide among them: a config naming one is an error, not a failed deploy.
+#[rustfmt::skip]
+pub const RETIRED_RUNTIMES: &[&str] = &[
+    "python2.7", "python3.6", "python3.7", "python3.8",
+    "nodejs", "nodejs4.3", "nodejs4.3-edge", "nodejs6.10", "nodejs8.10", "nodejs10.x", "nodejs12.x",
+    "nodejs14.x", "nodejs16.x", "java8", "dotnetcore1.0", "dotnetcore2.0", "dotnetcore2.1",
+    "dotnetcore3.1", "dotnet5.0", "dotnet6", "dotnet7", "ruby2.5", "ruby2.7", "go1.x", "provided",
+];
+
 /// Lambda's allowed log retention values, in days.
 pub const RETENTION_DAYS: &[i64] =
     &[1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653];
@@ -110,6 +129,13 @@ impl Section {
         let function = self.lambda.ok_or_else(|| {
             Error::new("lambda.lambda is missing").with_help("describe the function in lambda.lambda")
         })?;
+        if let Some(runtime) = function.runtime.as_deref().filter(|r| RETIRED_RUNTIMES.contains(r)) {
+            return Err(Error::new(format!(
+                "lambda.lambda.runtime: AWS Lambda no longer offers '{runtime}'; it supports {}",
+                SUPPORTED_RUNTIMES.join(", ")
+            ))
+            .with_help(format!("name a supported runtime (fink's default is {DEFAULT_RUNTIME})")));
+        }
         let zip = self.bundling.zip.filter(|z| !z.is_empty()).unwrap_or_else(|| "bundle.zip".to_string());
         let mut deployment = self.deployment;
         deployment.fail_deployment_on_unsuccessful_ping |= self.fail_deployment_on_unsuccessful_ping;

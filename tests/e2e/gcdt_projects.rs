@@ -539,3 +539,90 @@ fn a_runtime_lambda_no_longer_offers_is_an_error_naming_the_key_and_the_supporte
     project.fink(&["ramuda", "bundle", "-e", "dev"]).ok();
     assert!(project.dir().join(".fink/bundle/dev/bundle.zip").is_file());
 }
+
+/// A CloudFront distribution with a default cache behaviour and one for `/img/*`; its id.
+fn distribution(moto: &Moto) -> String {
+    python_out(
+        moto,
+        "import boto3, uuid\n\
+         cf = boto3.client('cloudfront', region_name='us-east-1')\n\
+         fwd = {'QueryString': False, 'Cookies': {'Forward': 'none'}}\n\
+         signers = {'Enabled': False, 'Quantity': 0}\n\
+         d = cf.create_distribution(DistributionConfig={'CallerReference': str(uuid.uuid4()), 'Comment': '', 'Enabled': True,\n\
+             'Origins': {'Quantity': 1, 'Items': [{'Id': 'o', 'DomainName': 'example.s3.amazonaws.com', 'S3OriginConfig': {'OriginAccessIdentity': ''}}]},\n\
+             'DefaultCacheBehavior': {'TargetOriginId': 'o', 'ViewerProtocolPolicy': 'allow-all', 'MinTTL': 0, 'ForwardedValues': fwd, 'TrustedSigners': signers},\n\
+             'CacheBehaviors': {'Quantity': 1, 'Items': [{'PathPattern': '/img/*', 'TargetOriginId': 'o', 'ViewerProtocolPolicy': 'allow-all', 'MinTTL': 0, 'ForwardedValues': fwd, 'TrustedSigners': signers}]}})\n\
+         print(d['Distribution']['Id'])\n",
+        &[],
+    )
+}
+
+#[test]
+fn ramuda_wires_a_cloudfront_trigger_to_the_published_version_in_us_east_1() {
+    let moto = Moto::shared();
+    let name = unique("edge");
+    let id = distribution(moto);
+    let project = Project::with(&["fink-plugin-config-reader", "fink-plugin-bundler", "fink-plugin-lambda"]).aws(moto);
+    project.file("handler.py", "def handle(event, context):\n    return event\n");
+    let config = |region: &str, pattern: Option<&str>| {
+        let mut source = json!({"arn": format!("arn:aws:cloudfront::123456789012:distribution/{id}"),
+                                "cloudfront_event": "origin-request"});
+        if let Some(pattern) = pattern {
+            source["path_pattern"] = json!(pattern);
+        }
+        json!({"ramuda": {
+            "lambda": {"name": name, "role": moto.lambda_role(), "handlerFunction": "handler.handle",
+                       "handlerFile": "handler.py", "runtime": "python3.12",
+                       "events": [{"event_source": source}]},
+            "deployment": {"region": region}
+        }})
+        .to_string()
+    };
+    project.file("gcdt_dev.json", &config("us-east-1", Some("/img/*")));
+    project.fink(&["ramuda", "deploy", "-e", "dev"]).ok();
+
+    // wire: the version ACTIVE points at, on the /img/* behaviour, for origin-request.
+    let (run, calls) = moto.record(|| project.fink(&["ramuda", "wire", "-e", "dev"]));
+    run.ok().stdout_has(&format!("cloudfront distribution '{id}' (origin-request, cache behaviour '/img/*'): created"));
+    let update = calls
+        .iter()
+        .find(|c| {
+            c.service == "cloudfront" && c.method == "PUT" && c.path.ends_with(&format!("/distribution/{id}/config"))
+        })
+        .unwrap_or_else(|| panic!("no UpdateDistribution: {calls:#?}"));
+    let behaviour = update.body.split("<CacheBehavior>").nth(1).unwrap_or_default();
+    assert!(behaviour.contains("<PathPattern>/img/*</PathPattern>"), "{}", update.body);
+    assert!(
+        behaviour.contains(&format!(
+            "<LambdaFunctionARN>arn:aws:lambda:us-east-1:123456789012:function:{name}:1</LambdaFunctionARN>"
+        )) && behaviour.contains("<EventType>origin-request</EventType>"),
+        "{}",
+        update.body
+    );
+    let default = update.body.split("<DefaultCacheBehavior>").nth(1).unwrap_or_default();
+    let default = default.split("</DefaultCacheBehavior>").next().unwrap_or_default();
+    assert!(!default.contains("LambdaFunctionARN"), "the default behaviour keeps no trigger: {default}");
+
+    // unwire reads the distribution; moto keeps no Lambda associations (the removal itself is
+    // unit-tested in plugins/lambda/src/wire/cloudfront.rs), so there is nothing to remove.
+    project
+        .fink(&["ramuda", "unwire", "-e", "dev"])
+        .ok()
+        .stdout_has(&format!("cloudfront distribution '{id}' (origin-request, cache behaviour '/img/*'): not wired"));
+
+    // An unknown behaviour is named, with the ones there are.
+    project.file("gcdt_dev.json", &config("us-east-1", Some("/api/*")));
+    project
+        .fink(&["ramuda", "wire", "-e", "dev"])
+        .code(1)
+        .stderr_has(&format!("cloudfront distribution '{id}' has no cache behaviour '/api/*' (it has: /img/*)"));
+
+    // Lambda@Edge functions live in us-east-1.
+    let other = unique("edgeeu");
+    crate::aws::function(moto, &other);
+    crate::aws::alias(moto, &other, "ACTIVE");
+    project.file("gcdt_dev.json", &config(REGION, None).replace(&format!("\"{name}\""), &format!("\"{other}\"")));
+    project.fink(&["ramuda", "wire", "-e", "dev"]).code(1).stderr_has(&format!(
+        "a CloudFront trigger (Lambda@Edge) needs the function in us-east-1, but function '{other}' is in {REGION}"
+    ));
+}

@@ -7,6 +7,7 @@
 //! DynamoDB streams, SQS) do the wiring; this file resolves the alias and keeps its
 //! resource-based policy (the permissions the services need to invoke it).
 
+mod cloudfront;
 mod mappings;
 mod rules;
 mod s3;
@@ -69,6 +70,7 @@ pub async fn wire(config: &SdkConfig, settings: &Settings) -> Result<()> {
             Source::S3 { .. } => s3::wire(config, &mut target, source).await?,
             Source::Sns { topic_arn } => sns::wire(config, &mut target, topic_arn).await?,
             Source::Mapping { .. } => mappings::wire(&target, source).await?,
+            Source::CloudFront(trigger) => cloudfront::wire(config, &target, trigger).await?,
         };
         outln!("{}: {outcome}", source.label());
     }
@@ -96,6 +98,7 @@ pub async fn unwire(config: &SdkConfig, settings: &Settings) -> Result<()> {
             Source::S3 { .. } => s3::unwire(config, &mut target, source).await?,
             Source::Sns { topic_arn } => sns::unwire(config, &mut target, topic_arn).await?,
             Source::Mapping { arn, .. } => mappings::unwire(&target, arn).await?,
+            Source::CloudFront(trigger) => cloudfront::unwire(config, &target, trigger).await?,
         };
         if outcome == Outcome::Removed {
             removed += 1;

@@ -9,6 +9,9 @@
 //!   - either rule may have `input_path` (e.g. `$.detail`): the part of the event the function gets;
 //!   - `arn` `arn:aws:s3:::BUCKET` + `events` (list), optional `prefix`, `suffix`: an S3 notification;
 //!   - `arn` `arn:aws:sns:...`: an SNS subscription;
+//!   - `arn` `arn:aws:cloudfront::ACCOUNT:distribution/ID` + `cloudfront_event` (viewer-request,
+//!     viewer-response, origin-request or origin-response), optional `path_pattern` (the cache
+//!     behaviour; default: the default one) and `include_body`: a CloudFront trigger (Lambda@Edge);
 //!   - `arn` `arn:aws:kinesis:...`, `arn:aws:dynamodb:...:table/T/stream/...` or `arn:aws:sqs:...`,
 //!     optional `starting_position` (kinesis/dynamodb; default `LATEST`), `batch_size`, `enabled`
 //!     (default true): a Lambda event source mapping.
@@ -19,6 +22,8 @@
 //!     `ruleDescription`.
 
 use fink_plugin_api::{Error, Result, Value};
+
+use super::cloudfront::{Trigger, EVENTS};
 
 /// One event source, as wire connects it.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,6 +46,8 @@ pub enum Source {
     Sns {
         topic_arn: String,
     },
+    /// A CloudFront trigger (Lambda@Edge).
+    CloudFront(Trigger),
     /// Kinesis, DynamoDB streams and SQS: an event source mapping.
     Mapping {
         arn: String,
@@ -59,6 +66,9 @@ impl Source {
             Source::S3 { bucket, events, .. } => format!("s3 bucket '{bucket}' ({})", events.join(", ")),
             Source::Sns { topic_arn } => format!("sns topic '{topic_arn}'"),
             Source::Mapping { arn, .. } => format!("{} '{arn}'", service(arn).unwrap_or("stream")),
+            Source::CloudFront(t) => {
+                format!("cloudfront distribution '{}' ({}, {})", t.distribution, t.event, t.behaviour())
+            }
         }
     }
 }
@@ -103,7 +113,7 @@ pub fn parse(events: Option<&Value>) -> Result<Vec<Source>> {
 
 fn list_help() -> &'static str {
     "an event source has `schedule` and `name`, `pattern` and `name`, or an `arn` of S3 (with `events`), \
-     SNS, Kinesis, DynamoDB streams or SQS"
+     SNS, Kinesis, DynamoDB streams, SQS or a CloudFront distribution (with `cloudfront_event`)"
 }
 
 fn from_list_item(source: &Value) -> Result<Source, String> {
@@ -155,8 +165,37 @@ fn from_list_item(source: &Value) -> Result<Source, String> {
         Some("sns") => Ok(Source::Sns { topic_arn: arn }),
         Some("kinesis" | "sqs") => mapping(source, arn),
         Some("dynamodb") if arn.contains("/stream/") => mapping(source, arn),
-        _ => Err(format!("unknown event source arn '{arn}' (not S3, SNS, Kinesis, a DynamoDB stream or SQS)")),
+        Some("cloudfront") => cloudfront(source, &arn),
+        _ => Err(format!(
+            "unknown event source arn '{arn}' (not S3, SNS, Kinesis, a DynamoDB stream, SQS or a CloudFront distribution)"
+        )),
     }
+}
+
+fn cloudfront(source: &Value, arn: &str) -> Result<Source, String> {
+    let distribution = arn
+        .rsplit(':')
+        .next()
+        .and_then(|r| r.strip_prefix("distribution/"))
+        .filter(|id| !id.is_empty() && !id.contains('/'))
+        .ok_or_else(|| {
+            format!("`arn` '{arn}' is not a distribution ARN (arn:aws:cloudfront::ACCOUNT:distribution/ID)")
+        })?;
+    let event = text(source, "cloudfront_event")?
+        .ok_or_else(|| format!("a CloudFront trigger needs `cloudfront_event`: one of {}", EVENTS.join(", ")))?;
+    if !EVENTS.contains(&event.as_str()) {
+        return Err(format!("`cloudfront_event` '{event}' is not one of {}", EVENTS.join(", ")));
+    }
+    let include_body = match source.get("include_body") {
+        None | Some(Value::Null) => false,
+        Some(flag) => flag.as_bool().ok_or("`include_body` must be true or false")?,
+    };
+    Ok(Source::CloudFront(Trigger {
+        distribution: distribution.to_string(),
+        path_pattern: text(source, "path_pattern")?.filter(|p| !p.is_empty() && p != "*"),
+        event,
+        include_body,
+    }))
 }
 
 fn mapping(source: &Value, arn: String) -> Result<Source, String> {

@@ -161,12 +161,26 @@ fn a_gcdt_project_from_the_guides_deploys_unchanged() {
                  DbPassword = \"lookup:secret:{p}.db_password\"\n\
                }}\n\
                infraStack = \"{infra}\"\n\
-             }}\n"
+             }}\n\
+             hookfile = hooks.py\n"
         ),
     );
     project.file("cloudformation.py", CLOUDFORMATION_PY);
+    // A hookfile as the gcdt guide's lifecycle hooks: (context, config), the kumo section, the outputs.
+    project.file(
+        "hooks.py",
+        "from gcdt import gcdt_signals\n\n\
+         def my_hook(params):\n    context, config = params\n    \
+         outputs = dict((o['OutputKey'], o['OutputValue']) for o in context.get('stack_output', []))\n    \
+         print('hookfile:', context['tool'], config['kumo']['stack']['StackName'], outputs.get('Env'))\n\n\
+         def register():\n    gcdt_signals.command_finalized.connect(my_hook)\n",
+    );
 
-    let run = project.fink(&["kumo", "deploy", "-e", "dev"]).ok().stderr_has("gcdt hook saw 6 outputs");
+    let run = project
+        .fink(&["kumo", "deploy", "-e", "dev"])
+        .ok()
+        .stderr_has("gcdt hook saw 6 outputs")
+        .stderr_has(&format!("hookfile: kumo {name} dev"));
     assert!(!run.stderr.contains("s3cr3t"), "{}", run.stderr);
 
     // The hook saw gcdt's shapes: the kumo section, the tool's gcdt name, the outputs as a list.

@@ -7,7 +7,7 @@
 //! choices), [`publishers`] (whose signatures `plugin install` accepts), [`pins`] and [`hash_cache`] (`plugins.lock`), [`library_check`] (a file's headers
 //! before dlopen), [`checked_file`] (a file opened once, checked and loaded as checked),
 //! [`plugin_cache`] (what plugins declared, without loading them), [`loader`] (a file becomes a
-//! plugin), [`registry`] (what was found and loaded), [`lifecycle`]
+//! plugin), [`kept_context`] (what a failing command leaves for the error handlers), [`registry`] (what was found and loaded), [`lifecycle`]
 //! (signals), [`atomic`] (files replaced in one step),
 //! [`schema`] (config defaults and validation), [`logging`] (stderr, secrets masked), [`error`],
 //! and [`commands`].
@@ -19,6 +19,7 @@ pub mod commands;
 pub mod declare;
 pub mod error;
 pub mod hash_cache;
+pub mod kept_context;
 pub mod library_check;
 pub mod lifecycle;
 pub mod loader;

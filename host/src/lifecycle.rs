@@ -17,6 +17,7 @@ use fink_plugin_api::Secrets;
 use serde_json::{Map, Value};
 
 use crate::error::Failure;
+use crate::kept_context;
 use crate::logging;
 use crate::registry::Registry;
 use crate::schema;
@@ -222,10 +223,10 @@ impl<'r> Run<'r> {
         let Some(runner) = self.registry.plugins[plugin].tools[tool].runner.as_mut() else {
             return Err(not_loaded(&plugin_name));
         };
-        KEPT.with(|kept| kept.borrow_mut().take());
+        kept_context::take();
         let result = runner.run(RStr::from_str(command), RStr::from_str(&context), RStr::from_str(&config));
         let origin = Origin::Command { tool: &tool_name, command };
-        if let (RResult::RErr(_), Some((from, context))) = (&result, KEPT.with(|kept| kept.borrow_mut().take())) {
+        if let (RResult::RErr(_), Some((from, context))) = (&result, kept_context::take()) {
             // What the command set before failing (a deployment id, say) is for the error and
             // finalized handlers; the command's own error stays the one reported.
             if from == plugin_name {
@@ -340,17 +341,6 @@ impl<'r> Run<'r> {
         }
         Ok(())
     }
-}
-
-thread_local! {
-    /// The context a failing command sent before returning its error: (plugin, JSON text).
-    /// Commands run on the host's thread, so the record arrives on it.
-    static KEPT: std::cell::RefCell<Option<(String, String)>> = const { std::cell::RefCell::new(None) };
-}
-
-/// Receives a plugin's [`fink_plugin_api::abi::KEPT_CONTEXT_TARGET`] record.
-pub(crate) fn keep_context(plugin: &str, context: &str) {
-    KEPT.with(|kept| *kept.borrow_mut() = Some((plugin.to_string(), context.to_string())));
 }
 
 /// A plugin described from the cache reached the lifecycle without being activated: a bug in

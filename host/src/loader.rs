@@ -125,7 +125,7 @@ struct PluginHost {
 impl Host for PluginHost {
     fn log(&self, level: Level, target: RStr<'_>, message: RStr<'_>) {
         if level == Level::OFF && target.as_str() == KEPT_CONTEXT_TARGET {
-            crate::lifecycle::keep_context(&self.name, message.as_str());
+            crate::kept_context::keep(&self.name, message.as_str());
             return;
         }
         if level == Level::OFF && target.as_str() == SUBSCRIPTION_SCOPE_TARGET {

@@ -9,7 +9,6 @@ use clap::{Arg, ArgAction, ArgMatches, Command};
 use fink_plugin_api::{ArgKind, ArgSpec, ToolSpec};
 use serde_json::{Map, Value};
 
-use crate::commands::plugin::{KeyCommand, PluginCommand, Scope};
 use crate::declare::{GlobalOption, Takes, BUILTIN_COMMANDS, GLOBAL_OPTIONS};
 use crate::registry::Registry;
 use crate::session::{Needs, ToolCommand};
@@ -96,6 +95,32 @@ pub enum Action {
     Untrust { dir: Option<PathBuf> },
     Tool(ToolCommand),
     UnknownTool(String),
+}
+
+/// Which plugins folder a command works on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scope {
+    /// The user's folder (`~/.local/share/fink/plugins`), the default.
+    User,
+    /// The project's `.fink/plugins/`.
+    Project,
+}
+
+/// `fink plugin <command>`, as parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PluginCommand {
+    Install { files: Vec<PathBuf>, scope: Scope, force: bool, allow_unsigned: bool },
+    Remove { name: String, scope: Scope },
+    New { name: String, tool: bool },
+    Key(KeyCommand),
+}
+
+/// `fink plugin key <command>`, as parsed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeyCommand {
+    Add { key: String, name: Option<String> },
+    List,
+    Remove { name: String },
 }
 
 /// Global options after full parsing.

@@ -5,6 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::atomic::{self, Staged};
+use crate::cli::{KeyCommand, PluginCommand, Scope};
 use crate::error::Failure;
 use crate::hash_cache::HashCache;
 use crate::pins::{self, Lock};
@@ -14,32 +15,6 @@ use crate::publishers::{self, Keys, Publisher};
 use crate::registry::Registry;
 use crate::session::Session;
 use crate::trust;
-
-/// Which plugins folder a command works on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Scope {
-    /// The user's folder (`~/.local/share/fink/plugins`), the default.
-    User,
-    /// The project's `.fink/plugins/`.
-    Project,
-}
-
-/// `fink plugin <command>`, as parsed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PluginCommand {
-    Install { files: Vec<PathBuf>, scope: Scope, force: bool, allow_unsigned: bool },
-    Remove { name: String, scope: Scope },
-    New { name: String, tool: bool },
-    Key(KeyCommand),
-}
-
-/// `fink plugin key <command>`, as parsed.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum KeyCommand {
-    Add { key: String, name: Option<String> },
-    List,
-    Remove { name: String },
-}
 
 /// Runs a `fink plugin` command.
 pub fn run(registry: &Registry, session: &Session, command: &PluginCommand) -> Result<(), Failure> {

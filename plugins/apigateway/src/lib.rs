@@ -21,7 +21,7 @@ mod stage;
 mod template;
 mod usage_plan;
 
-use fink_plugin_api::{export_plugin, json, Event, Registration, Result, Signal, Tool};
+use fink_plugin_api::{export_plugin, json, Event, Registration, Result, Signal, Tool, DEFAULT_ORDER};
 
 use crate::settings::{Entry, Section};
 use crate::template::{Template, Values};
@@ -38,7 +38,7 @@ fn register(plugin: &mut Registration) -> Result<()> {
     plugin.add_tool(tool());
     plugin.config_schema("api", schema());
     // After the schema check and the lookups: the section's values are final.
-    plugin.on(Signal::CONFIG_VALIDATION_FINALIZED, check_template);
+    plugin.on_for_tool("api", Signal::CONFIG_VALIDATION_FINALIZED, DEFAULT_ORDER, check_template);
     Ok(())
 }
 

@@ -15,7 +15,7 @@ mod follow;
 mod settings;
 
 use fink_plugin_api::payload::bundling_schema;
-use fink_plugin_api::{export_plugin, json, Registration, Result, Signal, Tool};
+use fink_plugin_api::{export_plugin, json, Registration, Result, Signal, Tool, DEFAULT_ORDER};
 
 export_plugin! {
     name: "code",
@@ -29,9 +29,9 @@ fn register(plugin: &mut Registration) -> Result<()> {
     plugin.add_tool(tool());
     plugin.config_schema("code", schema());
     // Right after the config is read: before the credential check and the lookups call AWS.
-    plugin.on(Signal::CONFIG_READ_FINALIZED, bundle::check_appspec);
+    plugin.on_for_tool("code", Signal::CONFIG_READ_FINALIZED, DEFAULT_ORDER, bundle::check_appspec);
     // Before the bundler (order 1000) so it finds the request at bundle_pre.
-    plugin.on_with_order(Signal::BUNDLE_PRE, 100, bundle::request);
+    plugin.on_for_tool("code", Signal::BUNDLE_PRE, 100, bundle::request);
     Ok(())
 }
 

@@ -35,7 +35,7 @@ fn register(plugin: &mut Registration) -> Result<()> {
     plugin.add_tool(tool());
     plugin.config_schema("lambda", schema());
     // Before the bundler (order 1000) so it finds the request at bundle_pre.
-    plugin.on_with_order(Signal::BUNDLE_PRE, 100, bundle::request);
+    plugin.on_for_tool("lambda", Signal::BUNDLE_PRE, 100, bundle::request);
     Ok(())
 }
 

@@ -1,4 +1,4 @@
-//! config-reader: reads `fink_<env>.{json,yaml,yml,toml}` with its `baseconfig` chain and ignore patterns into the config.
+//! config-reader: reads `fink_<env>.{json,yaml,yml,toml,conf}` (and gcdt's names) with its `baseconfig` chain and ignore patterns into the config.
 //!
 //! `files` picks the one env file, `formats` parses it (`yaml` for YAML), `chain` follows `baseconfig`, `merge` merges,
 //! `ignore_files` unions the ignore patterns, `legacy` reads gcdt's section names as fink's. This file wires them to the `config_read_init` signal.

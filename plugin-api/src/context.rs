@@ -38,6 +38,10 @@ pub const PROJECT_TRUSTED: &str = "project_trusted";
 /// What plugins did not run because the project is not trusted (private, since 1.3); the host
 /// names them in its one warning.
 pub const UNTRUSTED_SKIPPED: &str = "_untrusted_skipped";
+/// Marks a gcdt project (gcdt's file or section names): `{"file": ..., "sections": {"cloud":
+/// "kumo", ...}}`, set by the config reader (private, since 1.3); plugins then give it gcdt's
+/// defaults and shapes.
+pub const GCDT_PROJECT: &str = "_gcdt_project";
 /// The error message after a failure.
 pub const ERROR: &str = "error";
 /// The config file the config reader read.
@@ -95,6 +99,7 @@ pub const KEYS: &[Key] = &[
     Key { name: ERROR, set_by: "host", kind: "string", meaning: "the error message, set before `error` and `finalized` after a failure" },
     Key { name: CONFIG_FILE, set_by: "config-reader", kind: "string", meaning: "the env's config file that was read, e.g. `\"fink_dev.json\"`" },
     Key { name: UNTRUSTED_SKIPPED, set_by: "any plugin", kind: "array of strings", meaning: "what a plugin did not run because the project is not trusted (`Data::skip_untrusted`); the host's one warning names it (private, since 1.3)" },
+    Key { name: GCDT_PROJECT, set_by: "config-reader", kind: "object", meaning: "set in a gcdt project (a `gcdt_<env>` or `settings_<env>.conf` file, or gcdt's section names): `{\"file\": ..., \"sections\": {\"cloud\": \"kumo\", ...}}`; plugins give it gcdt's defaults and shapes, see `docs/migrating.md` (private, since 1.3)" },
     Key { name: SECRETS, set_by: "any plugin", kind: "array of strings", meaning: "values marked secret (`mark_secret`); masked in output, never sent (private)" },
     Key { name: BUNDLE_REQUEST, set_by: "a tool", kind: "object", meaning: "a tool's request to the bundler at `bundle_pre` (`payload::BundleRequest`)" },
     Key { name: BUNDLE, set_by: "bundler", kind: "object", meaning: "the bundle the bundler built (`payload::Bundle`)" },

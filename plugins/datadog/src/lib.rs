@@ -33,7 +33,7 @@ fn register(plugin: &mut Registration) -> Result<()> {
 }
 
 /// The config-reader's mark of a gcdt project (a `gcdt_<env>.*` file or gcdt's section names).
-const GCDT_PROJECT: &str = "_gcdt_project";
+const GCDT_PROJECT: &str = fink_plugin_api::context::GCDT_PROJECT;
 
 /// In a gcdt project, datadog reports as gcdt-datadog-integration did once installed: a missing
 /// `plugins.datadog` section is an empty one, so the default key

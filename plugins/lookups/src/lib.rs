@@ -176,7 +176,7 @@ fn enabled_types(config: &Value) -> BTreeSet<String> {
 }
 
 /// The config-reader's mark of a gcdt project (a `gcdt_<env>.*` file or gcdt's section names).
-const GCDT_PROJECT: &str = "_gcdt_project";
+const GCDT_PROJECT: &str = fink_plugin_api::context::GCDT_PROJECT;
 
 /// `plugins.lookups.secretStore` and `credstashTable`, checked here: lookups run before the
 /// config's schema is. Without `secretStore`, a gcdt project (`gcdt`) reads credstash, as gcdt

@@ -32,7 +32,7 @@ fn register(plugin: &mut Registration) -> Result<()> {
 }
 
 /// The config-reader's mark of a gcdt project (a `gcdt_<env>.*` file or gcdt's section names).
-const GCDT_PROJECT: &str = "_gcdt_project";
+const GCDT_PROJECT: &str = fink_plugin_api::context::GCDT_PROJECT;
 
 /// In a gcdt project, slack announces as gcdt-slack-integration did once installed: with no
 /// `plugins.slack` section, or one without a webhook, the webhook is gcdt's default

@@ -334,7 +334,7 @@ fn checked(answer: Value, signal: &str) -> Result<Value> {
 const GCDT_TOOLS: [(&str, &str); 4] = [("cloud", "kumo"), ("lambda", "ramuda"), ("code", "tenkai"), ("api", "yugen")];
 
 /// The config-reader's mark of a gcdt project (a `gcdt_<env>.*` file or gcdt's section names).
-const GCDT_PROJECT: &str = "_gcdt_project";
+const GCDT_PROJECT: &str = fink_plugin_api::context::GCDT_PROJECT;
 
 /// How a gcdt project's Python sees the run, as gcdt showed it: the config with the section names
 /// the project wrote (`config['kumo']`), the tool by its gcdt name (`context['tool'] == 'kumo'`),

@@ -6,7 +6,7 @@ use fink_plugin_api::{CommandSpec, Invocation, Result};
 use super::{settings, with_aws};
 
 /// The config-reader's mark of a gcdt project (a `gcdt_<env>.*` file or gcdt's section names).
-const GCDT_PROJECT: &str = "_gcdt_project";
+const GCDT_PROJECT: &str = fink_plugin_api::context::GCDT_PROJECT;
 
 pub fn spec() -> CommandSpec {
     CommandSpec::new("deploy", "Create or update the function, publish a version and point ACTIVE at it")

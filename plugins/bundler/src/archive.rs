@@ -23,11 +23,14 @@ use fink_plugin_api::{debug, Error, Result};
 pub use pipeline::{Limits, Stats};
 use zip_format::ZipFormat;
 
-/// Deflate level 5 with zlib-rs: on the benchmark tree (code-like text plus half-random blobs) it
-/// gives a zip no larger than `zip -r` at its default level 6 (96.3 vs 96.4 MB) in about 25% less
-/// time than level 6 (whose zip is 1% smaller); level 4 is faster again but larger than `zip -r`,
-/// and level 1 is 20% larger. See docs/bundler.md for the figures.
-pub const LEVEL: i64 = 5;
+/// libdeflate's level 6 for the files compressed in memory (all but the large ones): on the
+/// benchmark tree its output is within 0.05% of zlib-rs at level 5, the level before, in about 20%
+/// less time; its level 5 is faster again but 0.6% larger. See docs/bundler.md for the figures.
+pub const LEVEL: i32 = 6;
+
+/// zlib-rs's level for large files, which are deflated as they are read (libdeflate needs the
+/// whole input in memory): level 5 gives about the size of libdeflate's level 6.
+pub const STREAM_LEVEL: u32 = 5;
 
 /// A file is stored uncompressed when deflate leaves more than this share of its size
 /// (already-compressed data: images, jars, wheels, ...).
@@ -64,13 +67,6 @@ impl Entry {
     pub fn bytes(name: impl Into<String>, bytes: Vec<u8>) -> Entry {
         Entry { name: name.into(), size: bytes.len() as u64, executable: false, source: Source::Bytes(bytes) }
     }
-
-    fn describe(&self) -> String {
-        match &self.source {
-            Source::File(path) => path.display().to_string(),
-            Source::Bytes(_) => self.name.clone(),
-        }
-    }
 }
 
 /// Whether the owner, group or others may execute the file.
@@ -104,9 +100,10 @@ pub fn write<W: Write + Seek>(entries: Vec<Entry>, out: W) -> Result<(W, usize)>
     Ok((out, stats.entries))
 }
 
-/// [`write`] within the given memory limits, spooling large files in `spool_dir`. The bytes do not
-/// depend on the limits, except that files above `limits.large` decide between deflate and store
-/// from their first MB.
+/// [`write`] within the given memory limits, spooling large files in `spool_dir`. The bytes depend
+/// neither on the window nor on the number of threads; files above `limits.large` are deflated as
+/// they are read (by zlib-rs, not libdeflate) and decide between deflate and store from their
+/// first MB, so that limit is fixed in the product ([`Limits::default`]).
 pub fn write_with<W: Write + Seek>(
     entries: Vec<Entry>,
     out: W,
@@ -114,7 +111,7 @@ pub fn write_with<W: Write + Seek>(
     spool_dir: &Path,
 ) -> Result<(W, Stats)> {
     let entries = sorted(entries)?;
-    let mut zip = ZipFormat::new(out);
+    let mut zip = ZipFormat::new(out)?;
     let stats = pipeline::run(&mut zip, entries.into(), limits, spool_dir)?;
     debug!(
         "zipped {} files ({} spooled to disk), at most {:.1} MB of input in the window",
@@ -278,6 +275,19 @@ mod tests {
         assert_eq!(bytes, zip_bytes(entries()));
     }
 
+    /// Every file's name, method and content.
+    fn contents(bytes: &[u8]) -> Vec<(String, Vec<u8>)> {
+        let mut archive = ZipArchive::new(Cursor::new(bytes)).unwrap();
+        (0..archive.len())
+            .map(|i| {
+                let mut file = archive.by_index(i).unwrap();
+                let mut content = Vec::new();
+                file.read_to_end(&mut content).unwrap();
+                (file.name().to_string(), content)
+            })
+            .collect()
+    }
+
     /// Files of `sizes` on disk: text, with every third one random.
     fn files_on_disk(dir: &Path, sizes: &[usize]) -> Vec<Entry> {
         sizes
@@ -302,17 +312,118 @@ mod tests {
         let sizes: Vec<usize> = (0..120).map(|i| (i * 7919) % 40_000).collect();
         let entries = files_on_disk(dir.path(), &sizes);
         let default = zip_bytes(entries.clone());
-        let small = Limits { window: 100_000, large: 50_000 };
+        let small = Limits { window: 100_000, large: 50_000, ..Limits::default() };
         let (out, stats) = write_with(entries.clone(), Cursor::new(Vec::new()), small, dir.path()).unwrap();
         assert_eq!(out.into_inner(), default, "a smaller window gives the same zip");
         assert!(stats.peak_window <= small.window, "{stats:?}");
         assert_eq!((stats.entries, stats.spooled), (120, 0));
-        // Spooled instead: the same bytes (below 1 MB the store-or-deflate sample is the whole file).
-        let tiny = Limits { window: 100_000, large: 1000 };
-        let (out, stats) = write_with(entries, Cursor::new(Vec::new()), tiny, dir.path()).unwrap();
+        // Spooled instead: deflated as they are read by zlib-rs rather than whole by libdeflate, so
+        // other bytes, but the same files, and the same bytes again with the same limits.
+        let tiny = Limits { window: 100_000, large: 1000, ..Limits::default() };
+        let (out, stats) = write_with(entries.clone(), Cursor::new(Vec::new()), tiny, dir.path()).unwrap();
         assert!(stats.spooled > 100, "{stats:?}");
         assert!(stats.peak_window <= tiny.window, "{stats:?}");
-        assert_eq!(out.into_inner(), default, "spooling gives the same zip");
+        let spooled = out.into_inner();
+        assert_eq!(contents(&spooled), contents(&default), "spooling keeps every file");
+        let (again, _) = write_with(entries, Cursor::new(Vec::new()), tiny, dir.path()).unwrap();
+        assert_eq!(again.into_inner(), spooled);
+    }
+
+    /// Text with a random MB every fourth MB: compresses, but not evenly.
+    fn big_content(len: usize) -> Vec<u8> {
+        let mut content = Vec::with_capacity(len);
+        let mut mb = 0;
+        while content.len() < len {
+            let chunk = if mb % 4 == 3 {
+                noise(1 << 20, mb as u64 + 11)
+            } else {
+                format!("line {mb} of a big file\n").repeat((1 << 20) / 20 + 1).into_bytes()
+            };
+            content.extend_from_slice(&chunk[..chunk.len().min(len - content.len())]);
+            mb += 1;
+        }
+        content
+    }
+
+    #[test]
+    fn one_two_and_four_threads_write_the_same_bytes() {
+        let dir = tempfile::tempdir().unwrap();
+        let sizes: Vec<usize> = (0..90).map(|i| (i * 7919) % 60_000).collect();
+        let mut entries = files_on_disk(dir.path(), &sizes);
+        let big = dir.path().join("big.bin");
+        std::fs::write(&big, big_content(600_000)).unwrap();
+        entries.push(Entry::file("big.bin", &big).unwrap());
+        entries.push(Entry::bytes("settings.json", b"{}\n".to_vec()));
+        // A small window and large limit, so entries finish out of order and one is streamed.
+        let zip = |threads| {
+            let limits = Limits { window: 200_000, large: 100_000, threads };
+            let (out, stats) = write_with(entries.clone(), Cursor::new(Vec::new()), limits, dir.path()).unwrap();
+            assert_eq!((stats.entries, stats.spooled), (92, 1), "{threads} threads");
+            out.into_inner()
+        };
+        let one = zip(1);
+        assert_eq!(one, zip(2), "2 threads");
+        assert_eq!(one, zip(4), "4 threads");
+        let mut archive = ZipArchive::new(Cursor::new(one)).unwrap();
+        let mut read = Vec::new();
+        archive.by_name("big.bin").unwrap().read_to_end(&mut read).unwrap();
+        assert_eq!(read, std::fs::read(&big).unwrap());
+    }
+
+    #[test]
+    fn a_file_larger_than_the_window_is_streamed_through_bounded_buffers() {
+        let dir = tempfile::tempdir().unwrap();
+        let big = dir.path().join("big.bin");
+        let content = big_content(8 << 20);
+        std::fs::write(&big, &content).unwrap();
+        let mut entries = files_on_disk(dir.path(), &[5000, 70_000, 300]);
+        entries.push(Entry::file("big.bin", &big).unwrap());
+        let limits = Limits { window: 1 << 20, large: 512 << 10, threads: 2 };
+        let (out, stats) = write_with(entries, Cursor::new(Vec::new()), limits, dir.path()).unwrap();
+        assert_eq!((stats.entries, stats.spooled), (4, 1));
+        // The big file's buffers are its first MB (the store-or-deflate sample, deflated once) and
+        // then one read buffer (zlib-rs's own state, a few hundred KB, is not counted); the small
+        // files hold at most the window and their compressed copies.
+        let bound = 2 * zip_format::SAMPLE as u64 + zip_format::STREAM_BUFFER as u64 + limits.window + (64 << 10);
+        assert!(stats.peak_held > 0 && stats.peak_held <= bound, "{stats:?}, bound {bound}");
+        assert!((content.len() as u64) > 2 * bound, "the file is larger than what is held");
+        let mut archive = ZipArchive::new(Cursor::new(out.into_inner())).unwrap();
+        let mut read = Vec::new();
+        let mut file = archive.by_name("big.bin").unwrap();
+        assert_eq!(file.compression(), CompressionMethod::Deflated);
+        file.read_to_end(&mut read).unwrap();
+        assert!(read == content, "the streamed file reads back intact");
+    }
+
+    #[test]
+    fn offsets_above_4_gib_get_zip64_records() {
+        // A sparse file: the zip starts 4.5 GiB in, so its offsets need ZIP64 fields.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("far.zip");
+        let mut file = File::create(&path).unwrap();
+        file.seek(io::SeekFrom::Start(9 << 29)).unwrap();
+        let entries = vec![Entry::bytes("a.txt", b"first ".repeat(100)), Entry::bytes("b.txt", b"second".to_vec())];
+        write(entries, file).unwrap();
+        let mut archive = ZipArchive::new(File::open(&path).unwrap()).unwrap();
+        let mut text = String::new();
+        archive.by_name("b.txt").unwrap().read_to_string(&mut text).unwrap();
+        assert_eq!(text, "second");
+        assert_eq!(archive.by_name("a.txt").unwrap().size(), 600);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn unzip_reads_the_zip_when_it_is_installed() {
+        let Ok(status) = std::process::Command::new("unzip").arg("-v").output() else { return };
+        assert!(status.status.success());
+        let dir = tempfile::tempdir().unwrap();
+        let mut entries = files_on_disk(dir.path(), &[0, 100, 20_000, 3000]);
+        entries.push(Entry::bytes("é/ü.txt", b"unicode name".to_vec()));
+        let output = dir.path().join("out.zip");
+        write_file(entries, &output, ArchiveFormat::Zip).unwrap();
+        let test = std::process::Command::new("unzip").arg("-t").arg(&output).output().unwrap();
+        let text = String::from_utf8_lossy(&test.stdout);
+        assert!(test.status.success() && text.contains("No errors detected"), "{text}");
     }
 
     #[test]

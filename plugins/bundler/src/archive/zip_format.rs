@@ -1,8 +1,17 @@
-//! The zip format of the pipeline: each entry is prepared as a one-entry zip (deflated, or stored
-//! when deflate does not pay), in memory or for a large file in a spooled temporary file, and
-//! copied as it is into the output with `ZipWriter::merge_archive`. The prepared zip and the
-//! output are written by the same `ZipWriter` code, so where a part was prepared does not show.
+//! The zip format of the pipeline. Each entry is prepared on a worker thread into a [`ZipPart`]:
+//! its CRC-32 and its data, deflated by libdeflate (a file of at most [`Limits::large`] bytes,
+//! compressed whole in memory) or by zlib-rs as it is read (a larger file, spooled to an unlinked
+//! temporary file), or stored when deflate does not pay. The writer then appends a local header
+//! and the data, and keeps the entry's central directory record for [`ZipFormat::finish`].
+//!
+//! The headers are written here rather than by the `zip` crate, so that a prepared part is copied
+//! once and never parsed again, and so that nothing varies: no extra fields (ZIP64 ones only
+//! when a size or an offset needs them), the DOS time 1980-01-01 00:00:00, Unix modes, the
+//! UTF-8 flag only for names that are not ASCII.
+//!
+//! [`Limits::large`]: super::pipeline::Limits::large
 
+use std::cell::RefCell;
 use std::fs::File;
 use std::io::{self, Read, Seek, Write};
 use std::path::Path;
@@ -10,137 +19,431 @@ use std::path::Path;
 use fink_plugin_api::{Error, Result};
 use flate2::write::DeflateEncoder;
 use flate2::Compression;
-use zip::write::SimpleFileOptions;
-use zip::{CompressionMethod, DateTime, ZipArchive, ZipWriter};
+use libdeflater::{CompressionLvl, Compressor};
 
-use super::pipeline::{Format, Spool, Workspace};
-use super::{Entry, Source, LEVEL, STORE_ABOVE};
+use super::pipeline::{Format, Held, Spool, Workspace};
+use super::{Entry, Source, LEVEL, STORE_ABOVE, STREAM_LEVEL};
 
 /// How much of a streamed file is deflated to decide whether to store it.
-const SAMPLE: usize = 1024 * 1024;
+pub const SAMPLE: usize = 1024 * 1024;
 
-/// A zip being written to `W`.
-pub struct ZipFormat<W: Write + Seek> {
-    zip: ZipWriter<W>,
+/// The buffer a streamed file is read through.
+pub const STREAM_BUFFER: usize = 256 * 1024;
+
+const STORED: u16 = 0;
+const DEFLATED: u16 = 8;
+/// DOS date of 1980-01-01 (day 1, month 1, year 0); the time 00:00:00 is 0.
+const DOS_DATE: u16 = (1 << 5) | 1;
+/// Made by Unix (3), spec version 6.3: the external attributes hold Unix modes.
+const MADE_BY: u16 = (3 << 8) | 63;
+/// Bit 11: the name is UTF-8.
+const UTF8: u16 = 1 << 11;
+/// Sizes and offsets at or above this go into a ZIP64 extra field.
+const U32_LIMIT: u64 = 0xFFFF_FFFF;
+
+/// One entry ready to be appended: how it is stored, its CRC-32 and sizes, and its data.
+#[derive(Debug)]
+pub struct ZipPart {
+    method: u16,
+    crc: u32,
+    size: u64,
+    compressed: u64,
+    data: Spool,
+    /// The memory the part holds until it is written (see [`Held`]).
+    _held: Held,
+}
+
+/// What the central directory needs of a written entry.
+struct Record {
+    name: String,
+    method: u16,
+    crc: u32,
+    size: u64,
+    compressed: u64,
+    offset: u64,
+    mode: u32,
+}
+
+/// A zip being written to `W`, from wherever `W` stands (offsets are absolute in it).
+pub struct ZipFormat<W: Write> {
+    out: W,
+    offset: u64,
+    records: Vec<Record>,
 }
 
 impl<W: Write + Seek> ZipFormat<W> {
-    pub fn new(out: W) -> ZipFormat<W> {
-        ZipFormat { zip: ZipWriter::new(out) }
-    }
-
-    /// Writes the central directory; returns the output.
-    pub fn finish(self) -> Result<W> {
-        self.zip.finish().map_err(|e| Error::new(format!("cannot finish the zip: {e}")))
+    pub fn new(mut out: W) -> Result<ZipFormat<W>> {
+        let offset = out.stream_position().map_err(write_error)?;
+        Ok(ZipFormat { out, offset, records: Vec::new() })
     }
 }
 
-impl<W: Write + Seek> Format for ZipFormat<W> {
-    type Part = ZipArchive<Spool>;
+impl<W: Write> ZipFormat<W> {
+    /// Writes the central directory and the end records; returns the output.
+    pub fn finish(mut self) -> Result<W> {
+        let start = self.offset;
+        let count = self.records.len() as u64;
+        let mut buf = Vec::with_capacity(64 * 1024);
+        for record in std::mem::take(&mut self.records) {
+            central_header(&mut buf, &record);
+            if buf.len() >= 60 * 1024 {
+                self.put(&buf)?;
+                buf.clear();
+            }
+        }
+        self.put(&buf)?;
+        buf.clear();
+        let size = self.offset - start;
+        if count >= 0xFFFF || size >= U32_LIMIT || start >= U32_LIMIT {
+            let zip64_end = self.offset;
+            // ZIP64 end of central directory record, then its locator.
+            put32(&mut buf, 0x0606_4b50);
+            put64(&mut buf, 44);
+            put16(&mut buf, MADE_BY);
+            put16(&mut buf, 45);
+            put32(&mut buf, 0);
+            put32(&mut buf, 0);
+            put64(&mut buf, count);
+            put64(&mut buf, count);
+            put64(&mut buf, size);
+            put64(&mut buf, start);
+            put32(&mut buf, 0x0706_4b50);
+            put32(&mut buf, 0);
+            put64(&mut buf, zip64_end);
+            put32(&mut buf, 1);
+        }
+        put32(&mut buf, 0x0605_4b50);
+        put16(&mut buf, 0);
+        put16(&mut buf, 0);
+        put16(&mut buf, count.min(0xFFFF) as u16);
+        put16(&mut buf, count.min(0xFFFF) as u16);
+        put32(&mut buf, size.min(U32_LIMIT) as u32);
+        put32(&mut buf, start.min(U32_LIMIT) as u32);
+        put16(&mut buf, 0);
+        self.put(&buf)?;
+        Ok(self.out)
+    }
 
-    fn prepare(entry: &Entry, workspace: &Workspace) -> Result<Self::Part> {
+    fn put(&mut self, bytes: &[u8]) -> Result<()> {
+        self.out.write_all(bytes).map_err(write_error)?;
+        self.offset += bytes.len() as u64;
+        Ok(())
+    }
+}
+
+impl<W: Write> Format for ZipFormat<W> {
+    type Part = ZipPart;
+
+    fn prepare(entry: &Entry, workspace: &Workspace) -> Result<ZipPart> {
         match &entry.source {
             Source::File(path) if workspace.is_large(entry) => stream(entry, path, workspace),
-            _ => compress(entry, workspace),
+            Source::File(path) => {
+                let held = workspace.hold(entry.size);
+                let data = read_exact(path, entry.size)?;
+                compress(data, held, workspace)
+            }
+            Source::Bytes(bytes) => compress(bytes.clone(), workspace.hold(entry.size), workspace),
         }
     }
 
-    fn write_part(&mut self, entry: &Entry, part: Self::Part) -> Result<()> {
-        self.zip.merge_archive(part).map_err(|e| zip_error(entry, e))
-    }
-}
-
-fn options(entry: &Entry, method: CompressionMethod) -> SimpleFileOptions {
-    let options = SimpleFileOptions::default()
-        .compression_method(method)
-        .last_modified_time(DateTime::default())
-        .unix_permissions(if entry.executable { 0o755 } else { 0o644 })
-        .large_file(entry.size >= u64::from(u32::MAX));
-    match method {
-        CompressionMethod::Deflated => options.compression_level(Some(LEVEL)),
-        _ => options.compression_level(None),
-    }
-}
-
-/// An entry held in memory as a one-entry zip: deflated, or stored when deflate does not pay.
-fn compress(entry: &Entry, workspace: &Workspace) -> Result<ZipArchive<Spool>> {
-    let read;
-    let data: &[u8] = match &entry.source {
-        Source::Bytes(bytes) => bytes,
-        Source::File(path) => {
-            read = std::fs::read(path).map_err(|e| Error::new(format!("cannot read {}: {e}", path.display())))?;
-            &read
+    fn write_part(&mut self, entry: &Entry, mut part: ZipPart) -> Result<()> {
+        let offset = self.offset;
+        let record = Record {
+            name: entry.name.clone(),
+            method: part.method,
+            crc: part.crc,
+            size: part.size,
+            compressed: part.compressed,
+            offset,
+            mode: if entry.executable { 0o100_755 } else { 0o100_644 },
+        };
+        let mut header = Vec::with_capacity(30 + entry.name.len() + 20);
+        local_header(&mut header, &record);
+        self.put(&header)?;
+        match &mut part.data {
+            Spool::Memory(cursor) => {
+                let bytes = std::mem::take(cursor.get_mut());
+                self.put(&bytes)?;
+            }
+            Spool::File(file) => {
+                file.rewind().map_err(|e| spool_error(&entry.name, e))?;
+                let copied = io::copy(file, &mut self.out).map_err(write_error)?;
+                if copied != part.compressed {
+                    return Err(Error::new(format!(
+                        "cannot add {} to the zip: its temporary file changed",
+                        entry.name
+                    )));
+                }
+                self.offset += copied;
+            }
         }
+        self.records.push(record);
+        Ok(())
+    }
+}
+
+/// Version needed to extract: 4.5 with ZIP64 fields, 2.0 for deflate, 1.0 for stored.
+fn version_needed(method: u16, zip64: bool) -> u16 {
+    match (zip64, method) {
+        (true, _) => 45,
+        (false, DEFLATED) => 20,
+        (false, _) => 10,
+    }
+}
+
+fn flags(name: &str) -> u16 {
+    if name.is_ascii() {
+        0
+    } else {
+        UTF8
+    }
+}
+
+fn local_header(buf: &mut Vec<u8>, record: &Record) {
+    // A local header's ZIP64 field holds both sizes, or is absent.
+    let zip64 = record.size >= U32_LIMIT || record.compressed >= U32_LIMIT;
+    put32(buf, 0x0403_4b50);
+    put16(buf, version_needed(record.method, zip64));
+    put16(buf, flags(&record.name));
+    put16(buf, record.method);
+    put16(buf, 0);
+    put16(buf, DOS_DATE);
+    put32(buf, record.crc);
+    if zip64 {
+        put32(buf, U32_LIMIT as u32);
+        put32(buf, U32_LIMIT as u32);
+    } else {
+        put32(buf, record.compressed as u32);
+        put32(buf, record.size as u32);
+    }
+    put16(buf, record.name.len() as u16);
+    put16(buf, if zip64 { 20 } else { 0 });
+    buf.extend_from_slice(record.name.as_bytes());
+    if zip64 {
+        put16(buf, 0x0001);
+        put16(buf, 16);
+        put64(buf, record.size);
+        put64(buf, record.compressed);
+    }
+}
+
+fn central_header(buf: &mut Vec<u8>, record: &Record) {
+    // The central ZIP64 field holds only the values too large for their header field, in this
+    // order.
+    let mut extra = Vec::new();
+    for value in [record.size, record.compressed, record.offset] {
+        if value >= U32_LIMIT {
+            put64(&mut extra, value);
+        }
+    }
+    let zip64 = !extra.is_empty();
+    put32(buf, 0x0201_4b50);
+    put16(buf, MADE_BY);
+    put16(buf, version_needed(record.method, zip64));
+    put16(buf, flags(&record.name));
+    put16(buf, record.method);
+    put16(buf, 0);
+    put16(buf, DOS_DATE);
+    put32(buf, record.crc);
+    put32(buf, record.compressed.min(U32_LIMIT) as u32);
+    put32(buf, record.size.min(U32_LIMIT) as u32);
+    put16(buf, record.name.len() as u16);
+    put16(buf, if zip64 { extra.len() as u16 + 4 } else { 0 });
+    put16(buf, 0); // comment
+    put16(buf, 0); // disk
+    put16(buf, 0); // internal attributes
+    put32(buf, record.mode << 16);
+    put32(buf, record.offset.min(U32_LIMIT) as u32);
+    buf.extend_from_slice(record.name.as_bytes());
+    if zip64 {
+        put16(buf, 0x0001);
+        put16(buf, extra.len() as u16);
+        buf.extend_from_slice(&extra);
+    }
+}
+
+fn put16(buf: &mut Vec<u8>, value: u16) {
+    buf.extend_from_slice(&value.to_le_bytes());
+}
+
+fn put32(buf: &mut Vec<u8>, value: u32) {
+    buf.extend_from_slice(&value.to_le_bytes());
+}
+
+fn put64(buf: &mut Vec<u8>, value: u64) {
+    buf.extend_from_slice(&value.to_le_bytes());
+}
+
+thread_local! {
+    /// One libdeflate compressor per worker thread, reused for every file it compresses.
+    static COMPRESSOR: RefCell<Option<Compressor>> = const { RefCell::new(None) };
+}
+
+/// Deflates `data` with libdeflate; `None` when deflate leaves more than [`STORE_ABOVE`] of it.
+fn deflate(data: &[u8], workspace: &Workspace) -> Option<Vec<u8>> {
+    if data.is_empty() {
+        return None;
+    }
+    COMPRESSOR.with(|cell| {
+        let mut cell = cell.borrow_mut();
+        let compressor = cell.get_or_insert_with(|| Compressor::new(level()));
+        let bound = compressor.deflate_compress_bound(data.len());
+        let _out_held = workspace.hold(bound as u64);
+        let mut out = vec![0; bound];
+        let n = compressor.deflate_compress(data, &mut out).ok()?;
+        if n as f64 > data.len() as f64 * STORE_ABOVE {
+            return None;
+        }
+        out.truncate(n);
+        out.shrink_to_fit();
+        Some(out)
+    })
+}
+
+fn level() -> CompressionLvl {
+    CompressionLvl::new(LEVEL).unwrap_or_default()
+}
+
+/// An entry held in memory: deflated, or stored when deflate does not pay.
+fn compress(data: Vec<u8>, held: Held, workspace: &Workspace) -> Result<ZipPart> {
+    let crc = libdeflater::crc32(&data);
+    let size = data.len() as u64;
+    let (method, data) = match deflate(&data, workspace) {
+        Some(out) => (DEFLATED, out),
+        None => (STORED, data),
     };
-    if !data.is_empty() {
-        let mut archive = single(entry, data, CompressionMethod::Deflated, workspace)?;
-        let compressed = archive.by_index_raw(0).map_err(|e| zip_error(entry, e))?.compressed_size();
-        if compressed as f64 <= data.len() as f64 * STORE_ABOVE {
-            return Ok(archive);
-        }
-    }
-    single(entry, data, CompressionMethod::Stored, workspace)
+    // What the part keeps until it is written: the deflated bytes, or the file itself.
+    let held = held.resize(data.len() as u64);
+    Ok(ZipPart {
+        method,
+        crc,
+        size,
+        compressed: data.len() as u64,
+        data: Spool::Memory(io::Cursor::new(data)),
+        _held: held,
+    })
 }
 
-fn single(entry: &Entry, data: &[u8], method: CompressionMethod, workspace: &Workspace) -> Result<ZipArchive<Spool>> {
-    let capacity = if method == CompressionMethod::Stored { data.len() } else { data.len() / 3 };
-    let mut zip = ZipWriter::new(workspace.spool(entry, capacity + entry.name.len() * 2 + 128)?);
-    zip.start_file(entry.name.as_str(), options(entry, method)).map_err(|e| zip_error(entry, e))?;
-    zip.write_all(data).map_err(|e| Error::new(format!("cannot compress {}: {e}", entry.describe())))?;
-    zip.finish_into_readable().map_err(|e| zip_error(entry, e))
-}
-
-/// A large file, read as it goes into a one-entry zip in a spooled temporary file: deflated
-/// unless its first MB does not compress.
-fn stream(entry: &Entry, path: &Path, workspace: &Workspace) -> Result<ZipArchive<Spool>> {
+/// Reads exactly `size` bytes of a file (its size when it was collected), so that the sizes in
+/// the headers are the bytes written.
+fn read_exact(path: &Path, size: u64) -> Result<Vec<u8>> {
     let cannot = |e: io::Error| Error::new(format!("cannot read {}: {e}", path.display()));
     let mut file = File::open(path).map_err(cannot)?;
+    let mut data = Vec::with_capacity(size as usize);
+    (&mut file).take(size + 1).read_to_end(&mut data).map_err(cannot)?;
+    if data.len() as u64 != size {
+        return Err(changed(path));
+    }
+    Ok(data)
+}
+
+fn changed(path: &Path) -> Error {
+    Error::new(format!("cannot read {}: it changed size while it was bundled", path.display()))
+}
+
+/// A large file, read as it goes into a spooled temporary file: deflated by zlib-rs unless its
+/// first MB does not compress. At most [`SAMPLE`] + [`STREAM_BUFFER`] bytes of it are in memory.
+fn stream(entry: &Entry, path: &Path, workspace: &Workspace) -> Result<ZipPart> {
+    let cannot = |e: io::Error| Error::new(format!("cannot read {}: {e}", path.display()));
+    let mut file = File::open(path).map_err(cannot)?;
+    let sample_held = workspace.hold(SAMPLE as u64);
     let mut sample = Vec::with_capacity(SAMPLE);
     (&mut file).take(SAMPLE as u64).read_to_end(&mut sample).map_err(cannot)?;
-    let method = if compresses(&sample) { CompressionMethod::Deflated } else { CompressionMethod::Stored };
-    let mut zip = ZipWriter::new(workspace.spool(entry, 0)?);
-    zip.start_file(entry.name.as_str(), options(entry, method)).map_err(|e| zip_error(entry, e))?;
-    zip.write_all(&sample).map_err(|e| spool_error(workspace, e))?;
+    let deflated = deflate(&sample, workspace).is_some();
+    let mut crc = libdeflater::Crc::new();
+    crc.update(&sample);
+    let spool = workspace.spool(entry, 0)?;
+    let mut sink = if deflated {
+        Sink::Deflate(DeflateEncoder::new(spool, Compression::new(STREAM_LEVEL)))
+    } else {
+        Sink::Store(spool)
+    };
+    sink.write_all(&sample).map_err(|e| spool_error(&entry.name, e))?;
+    let mut read = sample.len() as u64;
     drop(sample);
-    copy(&mut file, &mut zip).map_err(|e| match e {
-        Copy::Read(e) => cannot(e),
-        Copy::Write(e) => spool_error(workspace, e),
-    })?;
-    zip.finish_into_readable().map_err(|e| zip_error(entry, e))
-}
-
-enum Copy {
-    Read(io::Error),
-    Write(io::Error),
-}
-
-/// `io::copy` that tells a read error from a write error.
-fn copy(from: &mut impl Read, to: &mut impl Write) -> std::result::Result<(), Copy> {
-    let mut buf = vec![0; 256 * 1024];
+    drop(sample_held);
+    let _buffer_held = workspace.hold(STREAM_BUFFER as u64);
+    let mut buf = vec![0; STREAM_BUFFER];
     loop {
-        let n = match from.read(&mut buf) {
-            Ok(0) => return Ok(()),
+        let n = match file.read(&mut buf) {
+            Ok(0) => break,
             Ok(n) => n,
             Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(Copy::Read(e)),
+            Err(e) => return Err(cannot(e)),
         };
-        to.write_all(&buf[..n]).map_err(Copy::Write)?;
+        crc.update(&buf[..n]);
+        sink.write_all(&buf[..n]).map_err(|e| spool_error(&entry.name, e))?;
+        read += n as u64;
+        if read > entry.size {
+            return Err(changed(path));
+        }
+    }
+    if read != entry.size {
+        return Err(changed(path));
+    }
+    let (method, mut data) = match sink {
+        Sink::Deflate(encoder) => (DEFLATED, encoder.finish().map_err(|e| spool_error(&entry.name, e))?),
+        Sink::Store(spool) => (STORED, spool),
+    };
+    let compressed = data.stream_position().map_err(|e| spool_error(&entry.name, e))?;
+    Ok(ZipPart { method, crc: crc.sum(), size: read, compressed, data, _held: workspace.hold(0) })
+}
+
+/// Where a streamed file's bytes go.
+enum Sink {
+    Deflate(DeflateEncoder<Spool>),
+    Store(Spool),
+}
+
+impl Write for Sink {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Sink::Deflate(encoder) => encoder.write(buf),
+            Sink::Store(spool) => spool.write(buf),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Sink::Deflate(encoder) => encoder.flush(),
+            Sink::Store(spool) => spool.flush(),
+        }
     }
 }
 
-fn spool_error(workspace: &Workspace, err: io::Error) -> Error {
-    Error::new(format!("cannot write a temporary file in {}: {err}", workspace.spool_dir.display()))
+fn spool_error(name: &str, err: io::Error) -> Error {
+    Error::new(format!("cannot add {name} to the zip: its temporary file failed: {err}"))
 }
 
-/// Whether deflating `sample` leaves at most [`STORE_ABOVE`] of its size.
-fn compresses(sample: &[u8]) -> bool {
-    let mut encoder = DeflateEncoder::new(Vec::with_capacity(sample.len()), Compression::new(LEVEL as u32));
-    match encoder.write_all(sample).and_then(|_| encoder.finish()) {
-        Ok(out) => (out.len() as f64) <= sample.len() as f64 * STORE_ABOVE,
-        Err(_) => true,
+fn write_error(err: io::Error) -> Error {
+    Error::new(format!("cannot write the zip: {err}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_local_header_has_no_extra_field_and_the_fixed_time() {
+        let record = Record {
+            name: "a.txt".into(),
+            method: DEFLATED,
+            crc: 0x1234_5678,
+            size: 10,
+            compressed: 7,
+            offset: 0,
+            mode: 0o100_644,
+        };
+        let mut buf = Vec::new();
+        local_header(&mut buf, &record);
+        assert_eq!(buf.len(), 30 + 5);
+        assert_eq!(&buf[..4], b"PK\x03\x04");
+        assert_eq!(&buf[10..14], &[0, 0, 0x21, 0], "00:00:00 on 1980-01-01");
+        assert_eq!(&buf[28..30], &[0, 0], "no extra field");
+        let mut buf = Vec::new();
+        local_header(&mut buf, &Record { name: "é".into(), size: 5 << 32, ..record });
+        assert_eq!(&buf[6..8], &UTF8.to_le_bytes());
+        assert_eq!(&buf[18..26], &[0xFF; 8], "sizes in the ZIP64 field");
+        assert_eq!(buf.len(), 30 + 2 + 20);
     }
-}
-
-fn zip_error(entry: &Entry, err: zip::result::ZipError) -> Error {
-    Error::new(format!("cannot add {} to the zip: {err}", entry.describe()))
 }

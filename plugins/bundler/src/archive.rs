@@ -16,9 +16,11 @@ pub mod zip_format;
 
 use std::io::{self, BufWriter, Seek, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use fink_plugin_api::payload::ArchiveFormat;
 use fink_plugin_api::{debug, Error, Result};
+use sha2::{Digest, Sha256};
 
 pub use pipeline::{Limits, Stats};
 use zip_format::ZipFormat;
@@ -110,43 +112,98 @@ pub fn write_with<W: Write + Seek>(
     limits: Limits,
     spool_dir: &Path,
 ) -> Result<(W, Stats)> {
-    let entries = sorted(entries)?;
-    let mut zip = ZipFormat::new(out)?;
-    let stats = pipeline::run(&mut zip, entries.into(), limits, spool_dir)?;
+    let entries: Arc<[Entry]> = sorted(entries)?.into();
+    let mut zip = ZipFormat::new(out, entries.len())?;
+    let stats = pipeline::run(&mut zip, Arc::clone(&entries), limits, spool_dir)?;
     debug!(
         "zipped {} files ({} spooled to disk), at most {:.1} MB of input in the window",
         stats.entries,
         stats.spooled,
         stats.peak_window as f64 / (1024.0 * 1024.0)
     );
-    Ok((zip.finish()?, stats))
+    Ok((zip.finish(&entries)?, stats))
+}
+
+/// What [`write_file`] wrote.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Written {
+    /// Files in the archive.
+    pub files: usize,
+    /// The archive's size in bytes.
+    pub size: u64,
+    /// The archive's SHA-256, hashed as it was written (no second pass over the file).
+    pub sha256: [u8; 32],
 }
 
 /// Writes the archive to `output` through a temporary file in the same folder, so a failure
-/// leaves no half-written archive; a zip's large files are spooled in that folder too. Returns the
-/// number of files.
-pub fn write_file(entries: Vec<Entry>, output: &Path, format: ArchiveFormat) -> Result<usize> {
-    atomic(output, |file, dir| match format {
+/// leaves no half-written archive; a zip's large files are spooled in that folder too.
+pub fn write_file(entries: Vec<Entry>, output: &Path, format: ArchiveFormat) -> Result<Written> {
+    let started = std::time::Instant::now();
+    let written = atomic(output, |file, dir| match format {
         ArchiveFormat::Zip => {
             let (file, stats) = write_with(entries, file, Limits::default(), dir)?;
             Ok((file, stats.entries))
         }
         ArchiveFormat::Tgz => tar_gz::write(&sorted(entries)?, file),
-    })
+    })?;
+    debug!("wrote {} ({} bytes) in {:.2} s", output.display(), written.size, started.elapsed().as_secs_f64());
+    Ok(written)
 }
 
-type Buffered = BufWriter<std::fs::File>;
+/// The temporary file, buffered, hashing what goes through it.
+type Buffered = Hashing<BufWriter<std::fs::File>>;
 
-/// Runs `write` on a buffered temporary file next to `output` (and that folder), then renames the
-/// file to `output`.
-fn atomic<T>(output: &Path, write: impl FnOnce(Buffered, &Path) -> Result<(Buffered, T)>) -> Result<T> {
+/// Hashes and counts the bytes written through it. Its only seek is asking where it stands.
+pub struct Hashing<W: Write> {
+    inner: W,
+    hasher: Sha256,
+    written: u64,
+}
+
+impl<W: Write> Hashing<W> {
+    pub fn new(inner: W) -> Hashing<W> {
+        Hashing { inner, hasher: Sha256::new(), written: 0 }
+    }
+
+    /// The inner writer, the number of bytes written and their SHA-256.
+    pub fn finish(self) -> (W, u64, [u8; 32]) {
+        (self.inner, self.written, self.hasher.finalize().into())
+    }
+}
+
+impl<W: Write> Write for Hashing<W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.inner.write(buf)?;
+        self.hasher.update(&buf[..n]);
+        self.written += n as u64;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
+}
+
+impl<W: Write> Seek for Hashing<W> {
+    fn seek(&mut self, pos: io::SeekFrom) -> io::Result<u64> {
+        match pos {
+            io::SeekFrom::Current(0) => Ok(self.written),
+            _ => Err(io::Error::new(io::ErrorKind::Unsupported, "the archive is written front to back")),
+        }
+    }
+}
+
+/// Runs `write` on a buffered, hashing temporary file next to `output` (and that folder), then
+/// renames the file to `output`.
+fn atomic(output: &Path, write: impl FnOnce(Buffered, &Path) -> Result<(Buffered, usize)>) -> Result<Written> {
     let dir = output.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let name = output.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
     let cannot = |e: io::Error| Error::new(format!("cannot write {}: {e}", output.display()));
     std::fs::create_dir_all(dir).map_err(cannot)?;
     let temp = tempfile::Builder::new().prefix(&format!(".{name}.")).suffix(".tmp").tempfile_in(dir).map_err(cannot)?;
     let file = temp.as_file().try_clone().map_err(cannot)?;
-    let (out, value) = write(BufWriter::with_capacity(1024 * 1024, file), dir)?;
+    let (out, files) = write(Hashing::new(BufWriter::with_capacity(256 * 1024, file)), dir)?;
+    let (out, size, sha256) = out.finish();
     out.into_inner().map_err(|e| cannot(e.into_error()))?.sync_all().map_err(cannot)?;
     #[cfg(unix)]
     {
@@ -156,7 +213,7 @@ fn atomic<T>(output: &Path, write: impl FnOnce(Buffered, &Path) -> Result<(Buffe
         std::fs::set_permissions(temp.path(), std::fs::Permissions::from_mode(0o600)).map_err(cannot)?;
     }
     temp.persist(output).map_err(|e| cannot(e.error))?;
-    Ok(value)
+    Ok(Written { files, size, sha256 })
 }
 
 /// Whether `name` is a temporary file [`write_file`] creates for the zip `zip_name`.
@@ -464,7 +521,11 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let output = dir.path().join("bundle.zip");
         std::fs::write(&output, "old").unwrap();
-        assert_eq!(write_file(vec![Entry::bytes("a", b"x".to_vec())], &output, ArchiveFormat::Zip).unwrap(), 1);
+        let written = write_file(vec![Entry::bytes("a", b"x".to_vec())], &output, ArchiveFormat::Zip).unwrap();
+        let bytes = std::fs::read(&output).unwrap();
+        assert_eq!(written.files, 1);
+        assert_eq!(written.size, bytes.len() as u64);
+        assert_eq!(written.sha256, <[u8; 32]>::from(Sha256::digest(&bytes)), "hashed as written");
         let names: Vec<String> = std::fs::read_dir(dir.path())
             .unwrap()
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())

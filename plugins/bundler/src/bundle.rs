@@ -5,13 +5,11 @@
 //! `settings.json` may hold secrets the lookups resolved.
 
 use std::collections::BTreeMap;
-use std::fs::File;
 use std::io;
 use std::path::{Path, PathBuf};
 
 use base64::Engine;
 use fink_plugin_api::{debug, human, info, warn, Bundle, Error, Result, Value};
-use sha2::{Digest, Sha256};
 
 use crate::archive::{self, Entry};
 use crate::collect::{self, Skip};
@@ -27,18 +25,13 @@ pub fn build(request: &Request, bundling: &Bundling, dir: &Path) -> Result<Bundl
         names: vec![collect::IGNORE_FILE.to_string(), deps::MARKER.to_string()],
         zip_name,
     };
-    // Later entries replace earlier ones of the same name: the project's folders win over
-    // dependencies, the handler file, settings.json and the tool's extra files over both.
-    let mut entries: BTreeMap<String, Entry> = BTreeMap::new();
-    let mut add = |list: Vec<Entry>| {
-        for entry in list {
-            if let Some(old) = entries.insert(entry.name.clone(), entry) {
-                debug!("{} replaces an earlier file of the same name", old.name);
-            }
-        }
-    };
+    // Later entries replace earlier ones of the same name (see `latest`): the project's folders
+    // win over dependencies, the handler file, settings.json and the tool's extra files over both.
+    let mut entries: Vec<Entry> = Vec::new();
+    let mut add = |mut list: Vec<Entry>| entries.append(&mut list);
     lock::private_folder(&dir.join(request.env_folder()))?;
     let installed = deps::install(request, dir)?;
+    let started = std::time::Instant::now();
     if let Some(installed) = &installed {
         lock::private(&installed.staging, 0o700)?;
     }
@@ -70,17 +63,35 @@ pub fn build(request: &Request, bundling: &Bundling, dir: &Path) -> Result<Bundl
         add(vec![Entry::bytes("settings.json", settings_json(settings))]);
     }
     add(request.extra_files.iter().map(|(name, text)| Entry::bytes(name.clone(), text.clone().into_bytes())).collect());
-    let files = archive::write_file(entries.into_values().collect(), &request.output, request.format)?;
-    let (size, sha256) = measure(&request.output)?;
-    info!("bundled {files} files into {}", request.output.display());
+    let entries = latest(entries);
+    debug!("collected {} files in {:.2} s", entries.len(), started.elapsed().as_secs_f64());
+    let written = archive::write_file(entries, &request.output, request.format)?;
+    info!("bundled {} files into {}", written.files, request.output.display());
     Ok(Bundle {
         tool: request.tool.clone(),
         path: request.output.clone(),
-        size,
-        sha256,
-        files: files as u64,
+        size: written.size,
+        sha256: base64::engine::general_purpose::STANDARD.encode(written.sha256),
+        files: written.files as u64,
         staging: installed.map(|i| i.staging),
     })
+}
+
+/// `entries` sorted by name, of each name only the last one added. A list rather than a map keyed
+/// by a copy of every name: a bundle may have tens of thousands of files.
+fn latest(mut entries: Vec<Entry>) -> Vec<Entry> {
+    // Stable: files of the same name stay in the order they were added.
+    entries.sort_by(|a, b| a.name.cmp(&b.name));
+    entries.dedup_by(|later, kept| {
+        if later.name != kept.name {
+            return false;
+        }
+        debug!("{} replaces an earlier file of the same name", later.name);
+        std::mem::swap(later, kept);
+        true
+    });
+    entries.shrink_to_fit();
+    entries
 }
 
 /// A zip too large to upload with the API call when no bucket is configured: an error, or with
@@ -122,15 +133,6 @@ fn sorted(value: &Value) -> Value {
     }
 }
 
-/// The archive's size and the base64 of its sha256.
-fn measure(path: &Path) -> Result<(u64, String)> {
-    let cannot = |e: io::Error| Error::new(format!("cannot read {}: {e}", path.display()));
-    let mut file = File::open(path).map_err(cannot)?;
-    let mut hasher = Sha256::new();
-    let size = io::copy(&mut file, &mut hasher).map_err(cannot)?;
-    Ok((size, base64::engine::general_purpose::STANDARD.encode(hasher.finalize())))
-}
-
 /// `path` with its folder resolved (the file itself may not exist yet).
 fn canonical(path: &Path) -> PathBuf {
     if let Ok(path) = std::fs::canonicalize(path) {
@@ -144,7 +146,10 @@ fn canonical(path: &Path) -> PathBuf {
 
 #[cfg(test)]
 mod tests {
+    use std::fs::File;
     use std::io::Read;
+
+    use sha2::{Digest, Sha256};
 
     use super::*;
     use fink_plugin_api::json;
@@ -205,7 +210,8 @@ mod tests {
             "{\n  \"alpha\": {\n    \"b\": \"x\",\n    \"y\": true\n  },\n  \"zeta\": 1\n}\n"
         );
         assert_eq!(built.size, std::fs::metadata(&built.path).unwrap().len());
-        assert_eq!(built.sha256.len(), 44, "base64 of 32 bytes");
+        let digest = Sha256::digest(std::fs::read(&built.path).unwrap());
+        assert_eq!(built.sha256, base64::engine::general_purpose::STANDARD.encode(digest), "the file's sha256");
         assert_eq!(built.staging, None);
         assert_eq!(serde_json::to_value(&built).unwrap()["files"], 4);
     }
@@ -251,6 +257,29 @@ mod tests {
         assert_eq!(first.sha256, second.sha256);
         // The zip itself was not bundled the second time.
         assert_eq!(first.files, second.files);
+    }
+
+    #[test]
+    fn of_two_files_with_the_same_name_the_later_one_is_bundled() {
+        let entries = vec![
+            Entry::bytes("b", b"dependency".to_vec()),
+            Entry::bytes("a", b"first".to_vec()),
+            Entry::bytes("c", b"only".to_vec()),
+            Entry::bytes("a", b"second".to_vec()),
+            Entry::bytes("b", b"folder".to_vec()),
+            Entry::bytes("a", b"third".to_vec()),
+        ];
+        let kept: Vec<(String, Vec<u8>)> = latest(entries)
+            .into_iter()
+            .map(|e| match e.source {
+                archive::Source::Bytes(bytes) => (e.name, bytes),
+                archive::Source::File(_) => unreachable!(),
+            })
+            .collect();
+        assert_eq!(
+            kept,
+            vec![("a".into(), b"third".to_vec()), ("b".into(), b"folder".to_vec()), ("c".into(), b"only".to_vec())]
+        );
     }
 
     #[test]

@@ -53,9 +53,9 @@ pub struct ZipPart {
     _held: Held,
 }
 
-/// What the central directory needs of a written entry.
+/// What the central directory needs of a written entry, besides its name (the entry's, given to
+/// [`ZipFormat::finish`] rather than copied: a bundle may have tens of thousands).
 struct Record {
-    name: String,
     method: u16,
     crc: u32,
     size: u64,
@@ -72,20 +72,29 @@ pub struct ZipFormat<W: Write> {
 }
 
 impl<W: Write + Seek> ZipFormat<W> {
-    pub fn new(mut out: W) -> Result<ZipFormat<W>> {
+    /// A zip of (up to) `files` entries.
+    pub fn new(mut out: W, files: usize) -> Result<ZipFormat<W>> {
         let offset = out.stream_position().map_err(write_error)?;
-        Ok(ZipFormat { out, offset, records: Vec::new() })
+        Ok(ZipFormat { out, offset, records: Vec::with_capacity(files) })
     }
 }
 
 impl<W: Write> ZipFormat<W> {
-    /// Writes the central directory and the end records; returns the output.
-    pub fn finish(mut self) -> Result<W> {
+    /// Writes the central directory and the end records; returns the output. `entries` are the
+    /// entries written, in their order.
+    pub fn finish(mut self, entries: &[Entry]) -> Result<W> {
+        if entries.len() != self.records.len() {
+            return Err(Error::new(format!(
+                "cannot finish the zip: {} files written, {} named",
+                self.records.len(),
+                entries.len()
+            )));
+        }
         let start = self.offset;
         let count = self.records.len() as u64;
         let mut buf = Vec::with_capacity(64 * 1024);
-        for record in std::mem::take(&mut self.records) {
-            central_header(&mut buf, &record);
+        for (record, entry) in std::mem::take(&mut self.records).iter().zip(entries) {
+            central_header(&mut buf, record, &entry.name);
             if buf.len() >= 60 * 1024 {
                 self.put(&buf)?;
                 buf.clear();
@@ -149,7 +158,6 @@ impl<W: Write> Format for ZipFormat<W> {
     fn write_part(&mut self, entry: &Entry, mut part: ZipPart) -> Result<()> {
         let offset = self.offset;
         let record = Record {
-            name: entry.name.clone(),
             method: part.method,
             crc: part.crc,
             size: part.size,
@@ -158,7 +166,7 @@ impl<W: Write> Format for ZipFormat<W> {
             mode: if entry.executable { 0o100_755 } else { 0o100_644 },
         };
         let mut header = Vec::with_capacity(30 + entry.name.len() + 20);
-        local_header(&mut header, &record);
+        local_header(&mut header, &record, &entry.name);
         self.put(&header)?;
         match &mut part.data {
             Spool::Memory(cursor) => {
@@ -199,12 +207,12 @@ fn flags(name: &str) -> u16 {
     }
 }
 
-fn local_header(buf: &mut Vec<u8>, record: &Record) {
+fn local_header(buf: &mut Vec<u8>, record: &Record, name: &str) {
     // A local header's ZIP64 field holds both sizes, or is absent.
     let zip64 = record.size >= U32_LIMIT || record.compressed >= U32_LIMIT;
     put32(buf, 0x0403_4b50);
     put16(buf, version_needed(record.method, zip64));
-    put16(buf, flags(&record.name));
+    put16(buf, flags(name));
     put16(buf, record.method);
     put16(buf, 0);
     put16(buf, DOS_DATE);
@@ -216,9 +224,9 @@ fn local_header(buf: &mut Vec<u8>, record: &Record) {
         put32(buf, record.compressed as u32);
         put32(buf, record.size as u32);
     }
-    put16(buf, record.name.len() as u16);
+    put16(buf, name.len() as u16);
     put16(buf, if zip64 { 20 } else { 0 });
-    buf.extend_from_slice(record.name.as_bytes());
+    buf.extend_from_slice(name.as_bytes());
     if zip64 {
         put16(buf, 0x0001);
         put16(buf, 16);
@@ -227,7 +235,7 @@ fn local_header(buf: &mut Vec<u8>, record: &Record) {
     }
 }
 
-fn central_header(buf: &mut Vec<u8>, record: &Record) {
+fn central_header(buf: &mut Vec<u8>, record: &Record, name: &str) {
     // The central ZIP64 field holds only the values too large for their header field, in this
     // order.
     let mut extra = Vec::new();
@@ -240,21 +248,21 @@ fn central_header(buf: &mut Vec<u8>, record: &Record) {
     put32(buf, 0x0201_4b50);
     put16(buf, MADE_BY);
     put16(buf, version_needed(record.method, zip64));
-    put16(buf, flags(&record.name));
+    put16(buf, flags(name));
     put16(buf, record.method);
     put16(buf, 0);
     put16(buf, DOS_DATE);
     put32(buf, record.crc);
     put32(buf, record.compressed.min(U32_LIMIT) as u32);
     put32(buf, record.size.min(U32_LIMIT) as u32);
-    put16(buf, record.name.len() as u16);
+    put16(buf, name.len() as u16);
     put16(buf, if zip64 { extra.len() as u16 + 4 } else { 0 });
     put16(buf, 0); // comment
     put16(buf, 0); // disk
     put16(buf, 0); // internal attributes
     put32(buf, record.mode << 16);
     put32(buf, record.offset.min(U32_LIMIT) as u32);
-    buf.extend_from_slice(record.name.as_bytes());
+    buf.extend_from_slice(name.as_bytes());
     if zip64 {
         put16(buf, 0x0001);
         put16(buf, extra.len() as u16);
@@ -425,23 +433,15 @@ mod tests {
 
     #[test]
     fn a_local_header_has_no_extra_field_and_the_fixed_time() {
-        let record = Record {
-            name: "a.txt".into(),
-            method: DEFLATED,
-            crc: 0x1234_5678,
-            size: 10,
-            compressed: 7,
-            offset: 0,
-            mode: 0o100_644,
-        };
+        let record = Record { method: DEFLATED, crc: 0x1234_5678, size: 10, compressed: 7, offset: 0, mode: 0o100_644 };
         let mut buf = Vec::new();
-        local_header(&mut buf, &record);
+        local_header(&mut buf, &record, "a.txt");
         assert_eq!(buf.len(), 30 + 5);
         assert_eq!(&buf[..4], b"PK\x03\x04");
         assert_eq!(&buf[10..14], &[0, 0, 0x21, 0], "00:00:00 on 1980-01-01");
         assert_eq!(&buf[28..30], &[0, 0], "no extra field");
         let mut buf = Vec::new();
-        local_header(&mut buf, &Record { name: "é".into(), size: 5 << 32, ..record });
+        local_header(&mut buf, &Record { size: 5 << 32, ..record }, "é");
         assert_eq!(&buf[6..8], &UTF8.to_le_bytes());
         assert_eq!(&buf[18..26], &[0xFF; 8], "sizes in the ZIP64 field");
         assert_eq!(buf.len(), 30 + 2 + 20);

@@ -20,7 +20,11 @@ const PLUGINS: &[&str] = &[
     "fink-plugin-hooks",
     "fink-plugin-cloud",
     "fink-plugin-slack",
+    "fink-plugin-hocon-reader",
 ];
+
+/// The two config readers: the hocon-reader reads `.conf` files and hands them to the config-reader.
+const READERS: &[&str] = &["fink-plugin-config-reader", "fink-plugin-hocon-reader"];
 
 /// As the gcdt guide shows it: troposphere, the particle helpers, `gcdt.iam`, `gcdt.utils`, and
 /// service discovery and Route 53 through the context's `_awsclient`; hooks connected in register().
@@ -422,7 +426,7 @@ fn yugen_apikey_delete_without_an_argument_deletes_the_configs_key() {
 
 #[test]
 fn hocon_configs_are_read_with_includes_and_substitutions_and_their_errors_name_file_and_line() {
-    let project = Project::with(&["fink-plugin-config-reader"]);
+    let project = Project::with(READERS);
     project.file("base.conf", "region = eu-west-1\n");
     project.file(
         "gcdt_dev.conf",
@@ -433,12 +437,22 @@ fn hocon_configs_are_read_with_includes_and_substitutions_and_their_errors_name_
     assert_eq!(config["api"]["api"], json!({"name": "mia-api", "targetStage": "dev"}), "{config}");
     assert_eq!(config["region"], "eu-west-1", "the baseconfig chain reads .conf bases: {config}");
     assert_eq!(config["tags"]["owner"], "team", "{config}");
+    // A .conf base may name a base of another format: the config-reader reads on from there.
+    project.file("base.conf", "baseconfig = root\nregion = eu-west-1\n");
+    project.file("root.yaml", "region: us-east-1\nowner: ops\n");
+    let config = project.fink(&["config", "-e", "dev"]).ok().json();
+    assert_eq!((&config["region"], &config["owner"]), (&json!("eu-west-1"), &json!("ops")), "{config}");
+    // A JSON file's bases are not HOCON.
+    project.file("fink_prod.json", r#"{"baseconfig": "base"}"#);
+    project.fink(&["config", "-e", "prod"]).code(1).stderr_has(
+        "error: config-reader (config_read_init): fink_prod.json: baseconfig 'base' is the HOCON file base.conf: ",
+    );
 
     // A syntax error: the file, line and column.
     project.file("gcdt_dev.conf", "kumo {\n  stack {\n    StackName = \"x\"\n  }\n");
     let run = project.fink(&["config", "-e", "dev"]).code(1);
     assert!(
-        run.stderr.lines().any(|l| l.starts_with("error: config-reader (config_read_init): gcdt_dev.conf:")
+        run.stderr.lines().any(|l| l.starts_with("error: hocon-reader (config_read_init): gcdt_dev.conf:")
             && l.split(':').nth(3).is_some_and(|line| line.trim().parse::<u32>().is_ok())),
         "{}",
         run.stderr
@@ -447,18 +461,50 @@ fn hocon_configs_are_read_with_includes_and_substitutions_and_their_errors_name_
     project.file("gcdt_dev.conf", "a = 1\nb = ${missing.key}\n");
     project.fink(&["config", "-e", "dev"]).code(1).stderr_has("gcdt_dev.conf:2:");
 
-    // Two formats for one env: both named.
+    // Without the hocon-reader, a .conf env file is named with the plugin that reads it.
     project.file("gcdt_dev.conf", "a = 1\n");
-    project.file("gcdt_dev.json", "{\"a\": 2}");
+    let alone = Project::with(&["fink-plugin-config-reader"]);
+    alone.file("gcdt_dev.conf", "a = 1\n");
+    alone
+        .fink(&["config", "-e", "dev"])
+        .code(1)
+        .stderr_has("gcdt_dev.conf is HOCON, which the hocon-reader plugin reads, and it is not loaded");
+}
+
+#[test]
+fn two_readers_finding_configs_for_one_env_is_an_error_naming_both() {
+    // Either reader's file may sort first: the message names both in name order, whichever
+    // reader read its file first (the hocon-reader runs before the config-reader).
+    for (hocon, other) in
+        [("gcdt_dev.conf", "fink_dev.json"), ("fink_dev.conf", "gcdt_dev.yaml"), ("fink_dev.conf", "fink_dev.toml")]
+    {
+        let project = Project::with(READERS);
+        project.file(hocon, "kumo { stack { StackName = a } }\n");
+        project.file(other, "");
+        let (first, second) = if hocon < other { (hocon, other) } else { (other, hocon) };
+        let run = project.fink(&["config", "-e", "dev"]).code(1);
+        let line = format!(
+            "error: config-reader (config_read_init): two config files for env 'dev': {first} and {second}; keep one"
+        );
+        assert!(run.stderr.lines().any(|l| l == line), "{line}\n{}", run.stderr);
+        // Each alone is read.
+        std::fs::remove_file(project.dir().join(other)).unwrap();
+        let config = project.fink(&["config", "-e", "dev"]).ok().json();
+        assert_eq!(config["cloud"]["stack"]["StackName"], "a", "{config}");
+    }
+    // One reader's two files: named by that reader.
+    let project = Project::with(READERS);
+    project.file("fink_dev.conf", "a = 1\n");
+    project.file("gcdt_dev.conf", "a = 2\n");
     project
         .fink(&["config", "-e", "dev"])
         .code(1)
-        .stderr_has("two config files for env 'dev': gcdt_dev.json and gcdt_dev.conf; keep one");
+        .stderr_has("error: hocon-reader (config_read_init): two config files for env 'dev': fink_dev.conf and gcdt_dev.conf; keep one");
 }
 
 #[test]
 fn kumos_settings_conf_is_the_stack_section() {
-    let project = Project::with(&["fink-plugin-config-reader"]);
+    let project = Project::with(READERS);
     // The kumo howto: settings_<env>.conf with the stack and its parameters, no other config file.
     project.file("settings_dev.conf", "cloudformation {\n  StackName = mia-dev\n  InstanceType = t3.small\n}\n");
     let config = project.fink(&["config", "-e", "dev"]).ok().json();

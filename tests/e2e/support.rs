@@ -14,6 +14,7 @@ use serde_json::Value;
 const WORKSPACE_PLUGINS: &[&str] = &[
     "fink-plugin-say-hello",
     "fink-plugin-config-reader",
+    "fink-plugin-hocon-reader",
     "fink-fixture-alpha",
     "fink-fixture-beta",
     "fink-fixture-plain",
@@ -29,9 +30,19 @@ const WORKSPACE_PLUGINS: &[&str] = &[
     "fink-plugin-apigateway",
 ];
 
-/// The bundled plugins among them (what `scripts/install.sh` installs).
+/// The bundled plugins among them (what `scripts/install.sh` installs): every crate under
+/// plugins/ but the examples ([`is_example`]).
 pub fn bundled_plugins() -> Vec<&'static str> {
-    WORKSPACE_PLUGINS.iter().copied().filter(|p| p.starts_with("fink-plugin-")).collect()
+    WORKSPACE_PLUGINS.iter().copied().filter(|p| p.starts_with("fink-plugin-") && !is_example(p)).collect()
+}
+
+/// Whether the plugin crate `package` (`fink-plugin-<dir>`) is an example that install.sh leaves
+/// out: its Cargo.toml says `bundled = false` under `[package.metadata.fink]` (say-hello).
+pub fn is_example(package: &str) -> bool {
+    let dir = package.trim_start_matches("fink-plugin-");
+    let manifest =
+        std::fs::read_to_string(repo_root().join("plugins").join(dir).join("Cargo.toml")).unwrap_or_default();
+    manifest.lines().any(|l| l.replace(' ', "") == "bundled=false")
 }
 
 pub fn repo_root() -> PathBuf {

@@ -20,30 +20,74 @@ pub fn read_env_config(dir: &Path, env: &str) -> Result<Map<String, Value>> {
 }
 
 /// The config of `env` in `dir` with its bases merged in and `baseconfig` removed, adding the gcdt names the files use to `gcdt_names` (see [`legacy::upgrade`]).
+#[cfg(test)]
 pub fn read_env_config_noting(
     dir: &Path,
     env: &str,
     gcdt_names: &mut Vec<(&'static str, &'static str)>,
 ) -> Result<Map<String, Value>> {
-    let first = files::find_env_file(dir, env)?;
-    let layers = read_chain(dir, first, gcdt_names)?;
+    read_from(dir, files::find_env_file(dir, env)?, gcdt_names)
+}
+
+/// The config of the env file `first` with its bases merged in, as [`read_env_config_noting`].
+pub fn read_from(
+    dir: &Path,
+    first: PathBuf,
+    gcdt_names: &mut Vec<(&'static str, &'static str)>,
+) -> Result<Map<String, Value>> {
+    Ok(merged(read_chain(dir, Some(first), gcdt_names)?))
+}
+
+/// The config the hocon-reader read (each HOCON file of the chain by name, the env file first)
+/// and the rest of its chain, from `rest`, its first base of another format; each file is
+/// treated as one this plugin read.
+pub fn read_handed_over(
+    dir: &Path,
+    layers: Vec<(String, Map<String, Value>)>,
+    rest: Option<PathBuf>,
+    gcdt_names: &mut Vec<(&'static str, &'static str)>,
+) -> Result<Map<String, Value>> {
+    let mut all = Vec::new();
+    for (name, mut config) in layers {
+        prepare(&mut config, &name, gcdt_names)?;
+        all.push(config);
+    }
+    all.extend(read_chain(dir, rest, gcdt_names)?);
+    Ok(merged(all))
+}
+
+/// The layers merged, the farthest base first, so each nearer file overrides it and the env file wins.
+fn merged(layers: Vec<Map<String, Value>>) -> Map<String, Value> {
     let mut merged = Map::new();
-    // The farthest base first, so each nearer file overrides it and the env file wins.
     for layer in layers.into_iter().rev() {
         merge::deep_merge(&mut merged, layer);
     }
-    Ok(merged)
+    merged
 }
 
-/// The env file's config and then each base's, nearest first, each without its `baseconfig` key.
+/// gcdt's names read as today's, and the `ignore` list checked, in one file's config.
+fn prepare(
+    config: &mut Map<String, Value>,
+    name: &str,
+    gcdt_names: &mut Vec<(&'static str, &'static str)>,
+) -> Result<()> {
+    for found in legacy::upgrade(config, name)? {
+        if !gcdt_names.contains(&found) {
+            gcdt_names.push(found);
+        }
+    }
+    ignore_files::config_patterns(config, name).map(drop)
+}
+
+/// The config of the file `first` (if any) and then each base's, nearest first, each without its `baseconfig` key.
 fn read_chain(
     dir: &Path,
-    first: PathBuf,
+    first: Option<PathBuf>,
     gcdt_names: &mut Vec<(&'static str, &'static str)>,
 ) -> Result<Vec<Map<String, Value>>> {
     let mut seen: Vec<(PathBuf, String)> = Vec::new();
     let mut layers = Vec::new();
-    let mut next = Some(first);
+    let mut next = first;
     while let Some(path) = next {
         let name = display_name(dir, &path);
         let identity = fs::canonicalize(&path).unwrap_or_else(|_| path.clone());
@@ -53,12 +97,7 @@ fn read_chain(
         }
         let mut config = formats::read(&path, &name)?;
         debug!("read config {name}");
-        for found in legacy::upgrade(&mut config, &name)? {
-            if !gcdt_names.contains(&found) {
-                gcdt_names.push(found);
-            }
-        }
-        ignore_files::config_patterns(&config, &name)?;
+        prepare(&mut config, &name, gcdt_names)?;
         next = match config.remove(KEY) {
             None => None,
             Some(value) => {
@@ -147,6 +186,23 @@ pub(crate) mod tests {
         let dir =
             project(&[("gcdt_dev.json", r#"{"baseconfig": "base"}"#), ("base.json", r#"{"yugen": {}, "api": {}}"#)]);
         assert!(message(&dir).starts_with("base.json: both 'yugen' and 'api' are given"), "{}", message(&dir));
+    }
+
+    #[test]
+    fn handed_over_hocon_layers_continue_into_this_readers_bases() {
+        let dir = project(&[("base.yaml", "kumo:\n  stack:\n    StackName: app\nregion: eu-west-1\n")]);
+        let layers = vec![
+            ("gcdt_dev.conf".to_string(), json!({"cloud": {"parameters": {"Env": "dev"}}, "region": "x"})),
+            ("common.conf".to_string(), json!({"region": "y", "owner": "ops"})),
+        ];
+        let layers = layers.into_iter().map(|(n, c)| (n, c.as_object().unwrap().clone())).collect();
+        let mut names = Vec::new();
+        let config = read_handed_over(dir.path(), layers, Some(dir.path().join("base.yaml")), &mut names).unwrap();
+        assert_eq!(
+            Value::Object(config),
+            json!({"cloud": {"stack": {"StackName": "app"}, "parameters": {"Env": "dev"}}, "region": "x", "owner": "ops"})
+        );
+        assert_eq!(names, [("cloud", "kumo")]);
     }
 
     #[test]

@@ -1,4 +1,6 @@
 //! Which file to read: the candidate names for an env or a `baseconfig`, and the rule that exactly one exists.
+//! `.conf` (HOCON) names are among the candidates so messages list every name an env file may
+//! have, but those files are the hocon-reader plugin's to read.
 
 use std::path::{Path, PathBuf};
 
@@ -29,17 +31,23 @@ fn has_config_extension(name: &str) -> bool {
     Path::new(name).extension().and_then(|ext| ext.to_str()).is_some_and(|ext| EXTENSIONS.contains(&ext))
 }
 
+/// Whether `name` is a HOCON file, which the hocon-reader plugin reads.
+pub fn is_hocon(name: &str) -> bool {
+    Path::new(name).extension().is_some_and(|ext| ext == "conf")
+}
+
 /// The one config file of `env` in `dir`.
+#[cfg(test)]
 pub fn find_env_file(dir: &Path, env: &str) -> Result<PathBuf> {
-    let names = env_candidates(env);
+    own_env_file(dir, env)?.ok_or_else(|| missing(dir, env))
+}
+
+/// The one JSON, YAML or TOML config file of `env` in `dir`, if there is one.
+pub fn own_env_file(dir: &Path, env: &str) -> Result<Option<PathBuf>> {
+    let names: Vec<String> = env_candidates(env).into_iter().filter(|name| !is_hocon(name)).collect();
     match existing(dir, &names).as_slice() {
-        [one] => Ok(dir.join(one)),
-        [] => Err(Error::new(format!(
-            "no config file for env '{env}' in {}: looked for {}",
-            dir.display(),
-            names.join(", ")
-        ))
-        .with_help(format!("create fink_{env}.json (or .yaml, .yml, .toml, .conf) there, or set ENV to another env"))),
+        [] => Ok(None),
+        [one] => Ok(Some(dir.join(one))),
         found => Err(Error::new(format!(
             "{} config files for env '{env}': {}; keep one",
             count_word(found.len()),
@@ -48,10 +56,37 @@ pub fn find_env_file(dir: &Path, env: &str) -> Result<PathBuf> {
     }
 }
 
+/// Why `env` has no config: a HOCON file without the hocon-reader to read it, or no file at all.
+pub fn missing(dir: &Path, env: &str) -> Error {
+    let names = env_candidates(env);
+    let hocon: Vec<String> = names.iter().filter(|name| is_hocon(name)).cloned().collect();
+    if let Some(file) = existing(dir, &hocon).first() {
+        return Error::new(format!("{file} is HOCON, which the hocon-reader plugin reads, and it is not loaded"))
+            .with_help("install the hocon-reader plugin (scripts/install.sh installs it), or enable it");
+    }
+    Error::new(format!("no config file for env '{env}' in {}: looked for {}", dir.display(), names.join(", ")))
+        .with_help(format!("create fink_{env}.json (or .yaml, .yml, .toml, .conf) there, or set ENV to another env"))
+}
+
+/// Two readers found a config file for `env`: `ours` and `theirs`, which another reader (the
+/// hocon-reader) read first. The message is the same whichever reader runs first: both names, in
+/// name order.
+pub fn two_readers(env: &str, ours: &str, theirs: &str) -> Error {
+    let (first, second) = if ours <= theirs { (ours, theirs) } else { (theirs, ours) };
+    Error::new(format!("two config files for env '{env}': {first} and {second}; keep one")).with_help(
+        "the hocon-reader reads .conf files and the config-reader .json, .yaml, .yml and .toml ones; \
+         an env has one config file",
+    )
+}
+
 /// The one file the `baseconfig` value `name` of file `referrer` means; looked for in `dir`.
 pub fn find_base_file(dir: &Path, name: &str, referrer: &str) -> Result<PathBuf> {
     let names = base_candidates(name);
     match existing(dir, &names).as_slice() {
+        [one] if is_hocon(one) => Err(Error::new(format!(
+            "{referrer}: baseconfig '{name}' is the HOCON file {one}: the bases of a .json, .yaml, .yml or \
+             .toml file are of those formats (a .conf env file, read by the hocon-reader, may have HOCON bases)"
+        ))),
         [one] => Ok(dir.join(one)),
         [] => Err(Error::new(format!(
             "{referrer}: baseconfig '{name}' not found in {}: looked for {}",
@@ -108,7 +143,7 @@ mod tests {
 
     #[test]
     fn finds_the_one_env_file_in_any_format_or_prefix() {
-        for name in ["fink_dev.yml", "gcdt_dev.yaml", "fink_dev.toml", "gcdt_dev.conf"] {
+        for name in ["fink_dev.yml", "gcdt_dev.yaml", "fink_dev.toml", "gcdt_dev.json"] {
             let dir = tempfile::tempdir().unwrap();
             touch(dir.path(), &[name, "fink_prod.json"]);
             assert_eq!(find_env_file(dir.path(), "dev").unwrap(), dir.path().join(name));
@@ -145,6 +180,36 @@ mod tests {
         );
         assert_eq!(err.message(), expected);
         assert!(err.help().unwrap().contains("fink_dev.json"));
+    }
+
+    #[test]
+    fn a_hocon_env_file_is_the_hocon_readers() {
+        let dir = tempfile::tempdir().unwrap();
+        touch(dir.path(), &["gcdt_dev.conf"]);
+        assert_eq!(own_env_file(dir.path(), "dev").unwrap(), None);
+        let err = find_env_file(dir.path(), "dev").unwrap_err();
+        assert_eq!(err.message(), "gcdt_dev.conf is HOCON, which the hocon-reader plugin reads, and it is not loaded");
+        touch(dir.path(), &["fink_dev.json"]);
+        assert_eq!(own_env_file(dir.path(), "dev").unwrap(), Some(dir.path().join("fink_dev.json")));
+    }
+
+    #[test]
+    fn two_readers_read_the_same_whichever_came_first() {
+        let one = two_readers("dev", "gcdt_dev.conf", "fink_dev.json");
+        assert_eq!(one.message(), "two config files for env 'dev': fink_dev.json and gcdt_dev.conf; keep one");
+        assert_eq!(one.message(), two_readers("dev", "fink_dev.json", "gcdt_dev.conf").message());
+    }
+
+    #[test]
+    fn a_hocon_base_of_another_format_is_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        touch(dir.path(), &["base.conf"]);
+        let err = find_base_file(dir.path(), "base", "fink_dev.json").unwrap_err();
+        assert!(
+            err.message().starts_with("fink_dev.json: baseconfig 'base' is the HOCON file base.conf: "),
+            "{}",
+            err.message()
+        );
     }
 
     #[test]

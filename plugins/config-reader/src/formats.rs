@@ -13,8 +13,6 @@ pub enum Format {
     Json,
     Yaml,
     Toml,
-    /// HOCON, as glomex-config-reader read it (`crate::hocon`).
-    Hocon,
 }
 
 impl Format {
@@ -24,7 +22,6 @@ impl Format {
             "json" => Some(Format::Json),
             "yaml" | "yml" => Some(Format::Yaml),
             "toml" => Some(Format::Toml),
-            "conf" => Some(Format::Hocon),
             _ => None,
         }
     }
@@ -33,11 +30,7 @@ impl Format {
 /// Reads and parses the config file at `path`; `name` is how messages call it.
 pub fn read(path: &Path, name: &str) -> Result<Map<String, Value>> {
     let format = Format::of(path)
-        .ok_or_else(|| Error::new(format!("{name}: unknown config format; use .json, .yaml, .yml, .toml or .conf")))?;
-    if format == Format::Hocon {
-        // Includes are relative to the file, so the parser reads it itself.
-        return crate::hocon::read(path, name);
-    }
+        .ok_or_else(|| Error::new(format!("{name}: unknown config format; use .json, .yaml, .yml or .toml")))?;
     let text = fs::read_to_string(path).map_err(|err| Error::new(format!("{name}: cannot read: {err}")))?;
     parse(&text, format, name)
 }
@@ -48,7 +41,6 @@ pub fn parse(text: &str, format: Format, name: &str) -> Result<Map<String, Value
         Format::Json => parse_json(text, name)?,
         Format::Yaml => parse_yaml(text, name)?,
         Format::Toml => parse_toml(text, name)?,
-        Format::Hocon => return Err(Error::new(format!("{name}: HOCON is read from its file"))),
     };
     match value {
         Value::Object(map) => Ok(map),
@@ -430,8 +422,6 @@ mod proptests {
     /// Pieces of each format's syntax, so random texts get past the first character.
     fn tokens(format: Format) -> &'static [&'static str] {
         match format {
-            // HOCON is read from files (crate::hocon has its own tests); not among FORMATS.
-            Format::Hocon => unreachable!("not among FORMATS"),
             Format::Json => &[
                 "{", "}", "[", "]", ":", ",", "\"a\"", "\"b\"", "\"", "\\", "\\u12", "1", "-", "0.5", "e9", "1e400",
                 "true", "nul", "null", " ", "\n", "\t", "ü",
@@ -594,7 +584,6 @@ mod proptests {
             Format::Json => serde_json::to_string_pretty(value).ok(),
             Format::Yaml => serde_yaml::to_string(value).ok(),
             Format::Toml => toml::to_string(value).ok(),
-            Format::Hocon => unreachable!("not among FORMATS"),
         }
     }
 
@@ -729,7 +718,6 @@ mod proptests {
                 Format::Json => format!("{{\"a\": {}1{}}}", "[".repeat(depth), "]".repeat(depth)),
                 Format::Yaml => format!("a: {}1{}\n", "[".repeat(depth), "]".repeat(depth)),
                 Format::Toml => format!("a = {}1{}\n", "[".repeat(depth), "]".repeat(depth)),
-                Format::Hocon => unreachable!("not among FORMATS"),
             };
             match parse(&text, format, name) {
                 Ok(value) => {

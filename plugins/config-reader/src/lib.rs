@@ -1,7 +1,8 @@
-//! config-reader: reads `fink_<env>.{json,yaml,yml,toml,conf}` (and gcdt's names) with its `baseconfig` chain and ignore patterns into the config.
+//! config-reader: reads `fink_<env>.{json,yaml,yml,toml}` (and gcdt's names, and the HOCON files the hocon-reader read) with its `baseconfig` chain and ignore patterns into the config.
 //!
 //! `files` picks the one env file, `formats` parses it (`yaml` for YAML), `chain` follows `baseconfig`, `merge` merges,
-//! `ignore_files` unions the ignore patterns, `legacy` reads gcdt's section names as fink's. This file wires them to the `config_read_init` signal.
+//! `ignore_files` unions the ignore patterns, `legacy` reads gcdt's section names as fink's, `handover` takes what the
+//! hocon-reader read. This file wires them to the `config_read_init` signal.
 // Tests may unwrap; the workspace denies it everywhere else.
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
@@ -9,20 +10,21 @@ mod chain;
 mod defaults;
 mod files;
 mod formats;
-mod hocon;
+mod handover;
 mod ignore_files;
 mod legacy;
 mod merge;
 mod yaml;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
+use fink_plugin_api::context::GCDT_PROJECT;
 use fink_plugin_api::{debug, export_plugin, warn, Error, Event, Registration, Result, Signal};
 use serde_json::{Map, Value};
 
 export_plugin! {
     name: "config-reader",
-    description: "Reads fink_<env>.json/.yaml/.yml/.toml with baseconfig chains and ignore patterns",
+    description: "Reads fink_<env>.json/.yaml/.yml/.toml (and the hocon-reader's .conf) with baseconfig chains and ignore patterns",
     register: register,
 }
 
@@ -35,11 +37,13 @@ fn register(plugin: &mut Registration) -> Result<()> {
 fn read_config(event: &mut Event) -> Result<()> {
     // The host always sets it; a hand-made context without it reads the current directory.
     let dir = event.project_path();
+    let hocon = handover::take(event)?;
+    let hocon_env = hocon.as_ref().and_then(|h| h.file.clone());
     // Commands declared without config (e.g. `lambda logs <name>`) run without an env or a config
     // file; when there is one, they still get it (e.g. for a region setting).
-    if !event.needs_config() {
-        let found = event.env().filter(|e| !e.is_empty()).map(|e| files::find_env_file(&dir, e));
-        if !matches!(found, Some(Ok(_))) {
+    if !event.needs_config() && hocon_env.is_none() {
+        let found = event.env().filter(|e| !e.is_empty()).map(|e| files::own_env_file(&dir, e));
+        if !matches!(found, Some(Ok(Some(_)))) {
             debug!("no config file for this command; it runs without one");
             return Ok(());
         }
@@ -48,7 +52,7 @@ fn read_config(event: &mut Event) -> Result<()> {
     let home = dirs::home_dir();
     // A Python config (`fink_<env>.py`, which the hooks plugin read before us) comes first, as in gcdt.
     if let Some(python) = event.context_str("config_file").filter(|f| f.ends_with(".py")).map(String::from) {
-        if let Ok(other) = files::find_env_file(&dir, &env) {
+        if let Ok(Some(other)) = files::own_env_file(&dir, &env) {
             let other = other.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
             warn!("both {python} and {other} exist: using {python}, as gcdt did");
         }
@@ -57,44 +61,78 @@ fn read_config(event: &mut Event) -> Result<()> {
         note_gcdt_project(event, &python, &names);
         return set_ignore(event.config_mut(), &dir, home.as_deref());
     }
-    // gcdt's tool-specific HOCON file for the stack (glomex-config-reader), beside or instead of
-    // the env file.
-    let stack = hocon::stack_settings(&dir, &env)?;
-    let name = match (files::find_env_file(&dir, &env), stack) {
-        (Err(err), None) => return Err(err),
-        (Err(_), Some((name, section))) => {
-            event.config_mut().insert("cloud".into(), Value::Object(section));
-            set_ignore(event.config_mut(), &dir, home.as_deref())?;
-            note_gcdt_project(event, &name, &[("cloud", "kumo")]);
-            name
-        }
-        (Ok(file), stack) => {
-            let mut names = apply(event.config_mut(), &dir, &env, home.as_deref())?;
-            if let Some((stack_file, mut section)) = stack {
-                // The env file wins where both set a key, as a nearer file does.
-                if let Some(Value::Object(cloud)) = event.config_mut().remove("cloud") {
-                    merge::deep_merge(&mut section, cloud);
-                }
-                debug!("read the stack's settings from {stack_file}");
-                event.config_mut().insert("cloud".into(), Value::Object(section));
-                names.push(("cloud", "kumo"));
-            }
-            let name = file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-            note_gcdt_project(event, &name, &names);
-            name
-        }
+    let own = files::own_env_file(&dir, &env)?;
+    // Another reader's env file: the hocon-reader's, or one a reader before it set.
+    let theirs = hocon_env.clone().or_else(|| event.context_str("config_file").map(String::from));
+    if let (Some(own), Some(theirs)) = (&own, &theirs) {
+        let own = own.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        return Err(files::two_readers(&env, &own, theirs));
+    }
+    let (layers, rest, stack) = match hocon {
+        Some(h) => (h.layers, h.rest, h.stack),
+        None => (Vec::new(), None, None),
     };
+    // gcdt's tool-specific HOCON file for the stack (glomex-config-reader), beside or instead of
+    // the env file, as the hocon-reader read it.
+    let stack = match stack {
+        Some((file, mut section)) => {
+            legacy::upgrade_stack_section(&mut section, &file)?;
+            Some((file, section))
+        }
+        None => None,
+    };
+    let source = match (own, hocon_env) {
+        (Some(file), _) => Source::Own(file),
+        (None, Some(name)) => Source::Hocon { name, layers, rest },
+        (None, None) => match stack {
+            None => return Err(files::missing(&dir, &env)),
+            Some((name, section)) => {
+                event.config_mut().insert("cloud".into(), Value::Object(section));
+                set_ignore(event.config_mut(), &dir, home.as_deref())?;
+                note_gcdt_project(event, &name, &[("cloud", "kumo")]);
+                defaults::apply(event.config_mut(), &name);
+                event.set_context("config_file", name);
+                return Ok(());
+            }
+        },
+    };
+    let name = source.name();
+    let mut names = apply(event.config_mut(), &dir, source, home.as_deref())?;
+    if let Some((stack_file, mut section)) = stack {
+        // The env file wins where both set a key, as a nearer file does.
+        if let Some(Value::Object(cloud)) = event.config_mut().remove("cloud") {
+            merge::deep_merge(&mut section, cloud);
+        }
+        debug!("read the stack's settings from {stack_file}");
+        event.config_mut().insert("cloud".into(), Value::Object(section));
+        if !names.contains(&("cloud", "kumo")) {
+            names.push(("cloud", "kumo"));
+        }
+    }
+    note_gcdt_project(event, &name, &names);
     defaults::apply(event.config_mut(), &name);
     // Later messages (e.g. the host's schema validation) name the file the config came from.
     event.set_context("config_file", name);
     Ok(())
 }
 
-/// The private context key that marks a gcdt project: one whose env file is `gcdt_<env>.*` or
-/// whose config uses gcdt's section names. Its value is `{"file": ..., "sections": {"cloud":
-/// "kumo", ...}}` (today's name to the name the project wrote). Plugins give such a project
-/// gcdt's defaults and shapes (Python hooks see `config['kumo']`, secrets come from credstash).
-pub const GCDT_PROJECT: &str = "_gcdt_project";
+/// Where the env's config comes from.
+enum Source {
+    /// This plugin's env file (JSON, YAML, TOML).
+    Own(PathBuf),
+    /// The hocon-reader's env file `name`: its HOCON files by name and the first base of another format.
+    Hocon { name: String, layers: Vec<(String, Map<String, Value>)>, rest: Option<PathBuf> },
+}
+
+impl Source {
+    /// The env file's name.
+    fn name(&self) -> String {
+        match self {
+            Source::Own(file) => file.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default(),
+            Source::Hocon { name, .. } => name.clone(),
+        }
+    }
+}
 
 fn note_gcdt_project(event: &mut Event, file: &str, names: &[(&str, &str)]) {
     if !file.starts_with("gcdt_") && names.is_empty() {
@@ -110,11 +148,15 @@ fn note_gcdt_project(event: &mut Event, file: &str, names: &[(&str, &str)]) {
 fn apply(
     config: &mut Map<String, Value>,
     dir: &Path,
-    env: &str,
+    source: Source,
     home: Option<&Path>,
 ) -> Result<Vec<(&'static str, &'static str)>> {
     let mut names = Vec::new();
-    merge::deep_merge(config, chain::read_env_config_noting(dir, env, &mut names)?);
+    let read = match source {
+        Source::Own(file) => chain::read_from(dir, file, &mut names)?,
+        Source::Hocon { layers, rest, .. } => chain::read_handed_over(dir, layers, rest, &mut names)?,
+    };
+    merge::deep_merge(config, read);
     set_ignore(config, dir, home)?;
     Ok(names)
 }
@@ -146,6 +188,10 @@ mod tests {
 
     use crate::chain::tests::project;
 
+    fn own(dir: &tempfile::TempDir) -> Source {
+        Source::Own(files::find_env_file(dir.path(), "dev").unwrap())
+    }
+
     fn run(context: Value, config: Value) -> Result<Value> {
         let (context, config) = (context.to_string(), config.to_string());
         let mut event = Event::new(Signal::CONFIG_READ_INIT, &context, &config);
@@ -173,12 +219,12 @@ mod tests {
     fn apply_always_sets_ignore_and_drops_gcdtignore() {
         let dir = project(&[("gcdt_dev.json", r#"{"gcdtignore": ["trash"]}"#), (".npmignore", "node_modules\n")]);
         let mut config = Map::new();
-        apply(&mut config, dir.path(), "dev", None).unwrap();
+        apply(&mut config, dir.path(), own(&dir), None).unwrap();
         assert_eq!(Value::Object(config), json!({"ignore": ["trash", "node_modules"]}));
 
         let dir = project(&[("fink_dev.toml", "")]);
         let mut config = Map::new();
-        apply(&mut config, dir.path(), "dev", None).unwrap();
+        apply(&mut config, dir.path(), own(&dir), None).unwrap();
         assert_eq!(Value::Object(config), json!({"ignore": []}));
     }
 
@@ -187,7 +233,7 @@ mod tests {
         let dir = project(&[("fink_dev.yml", "ignore: [a]\n")]);
         let home = project(&[(".finkignore", "b\n")]);
         let mut config = Map::new();
-        apply(&mut config, dir.path(), "dev", Some(home.path())).unwrap();
+        apply(&mut config, dir.path(), own(&dir), Some(home.path())).unwrap();
         assert_eq!(config["ignore"], json!(["a", "b"]));
     }
 
@@ -198,6 +244,37 @@ mod tests {
         let config = run(context, json!({"kumo": {"cloudformation": {"StackName": "s", "Env": "dev"}}})).unwrap();
         assert_eq!(config["cloud"], json!({"stack": {"StackName": "s"}, "parameters": {"Env": "dev"}}));
         assert!(config.get("kumo").is_none(), "{config}");
+    }
+
+    #[test]
+    fn the_hocon_readers_files_are_merged_and_marked() {
+        let dir = project(&[("base.json", r#"{"region": "eu-west-1", "ignore": ["*.pyc"]}"#)]);
+        let handed = json!({"file": "gcdt_dev.conf", "rest": dir.path().join("base.json"),
+            "layers": [{"file": "gcdt_dev.conf", "config": {"kumo": {"stack": {"StackName": "s"}}}}],
+            "stack": {"file": "settings_dev.conf", "section": {"cloudformation": {"StackName": "t", "Size": 3}}}});
+        let context =
+            json!({"env": "dev", "project_dir": dir.path(), "config_file": "gcdt_dev.conf", "_hocon_config": handed});
+        let (text, config) = (context.to_string(), "{}");
+        let mut event = Event::new(Signal::CONFIG_READ_INIT, &text, config);
+        read_config(&mut event).unwrap();
+        let context = event.context().clone();
+        assert_eq!(context["config_file"], "gcdt_dev.conf");
+        assert_eq!(context[GCDT_PROJECT], json!({"file": "gcdt_dev.conf", "sections": {"cloud": "kumo"}}));
+        assert!(context.get("_hocon_config").is_none(), "taken: {context}");
+        let changed = event.into_changes().config.into_option().unwrap();
+        let config: Value = serde_json::from_str(changed.as_str()).unwrap();
+        assert_eq!(config["cloud"], json!({"stack": {"StackName": "s"}, "parameters": {"Size": 3}}), "{config}");
+        assert_eq!((&config["region"], &config["ignore"]), (&json!("eu-west-1"), &json!(["*.pyc"])));
+    }
+
+    #[test]
+    fn an_env_file_beside_the_hocon_readers_is_an_error_naming_both() {
+        let dir = project(&[("fink_dev.yaml", "a: 1\n")]);
+        let handed = json!({"file": "gcdt_dev.conf", "layers": [], "rest": null, "stack": null});
+        let context =
+            json!({"env": "dev", "project_dir": dir.path(), "config_file": "gcdt_dev.conf", "_hocon_config": handed});
+        let err = run(context, json!({})).unwrap_err();
+        assert_eq!(err.message(), "two config files for env 'dev': fink_dev.yaml and gcdt_dev.conf; keep one");
     }
 
     #[test]

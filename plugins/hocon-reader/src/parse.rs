@@ -1,7 +1,6 @@
-//! HOCON (`.conf`), as glomex-config-reader read gcdt projects: `fink_<env>.conf` /
-//! `gcdt_<env>.conf` (and `.conf` bases) with HOCON's includes (relative to the including file)
-//! and substitutions (`${key}`, `${?ENV_VAR}`), parsed by the `hocon-parser` crate. Errors name the
-//! file and, where the parser says, the line and column.
+//! HOCON into JSON, as glomex-config-reader read gcdt projects: HOCON's includes (relative to the
+//! including file) and substitutions (`${key}`, `${?ENV_VAR}`), parsed by the `hocon-parser`
+//! crate. Errors name the file and, where the parser says, the line and column.
 
 use std::path::Path;
 
@@ -10,20 +9,20 @@ use hocon::{HoconError, HoconValue, ScalarType};
 use serde_json::{Map, Number, Value};
 
 /// gcdt's tool-specific file for kumo: `settings_<env>.conf`, the stack's section (its
-/// `cloudformation`, or `stack` and `parameters`). ramuda bundled a `settings_<env>.conf` of other
-/// content as the function's settings: a file without those keys is left to it.
+/// `cloudformation`, or `stack` and `parameters`), as read (the config-reader turns the
+/// `cloudformation` form into today's). ramuda bundled a `settings_<env>.conf` of other content as
+/// the function's settings: a file without those keys is left to it.
 pub fn stack_settings(dir: &Path, env: &str) -> Result<Option<(String, Map<String, Value>)>> {
     let name = format!("settings_{env}.conf");
     let path = dir.join(&name);
     if !path.is_file() {
         return Ok(None);
     }
-    let mut section = read(&path, &name)?;
+    let section = read(&path, &name)?;
     if !["cloudformation", "stack", "parameters"].iter().any(|key| section.contains_key(*key)) {
         fink_plugin_api::debug!("{name} has no cloudformation, stack or parameters: not kumo's settings");
         return Ok(None);
     }
-    crate::legacy::upgrade_stack_section(&mut section, &name)?;
     Ok(Some((name, section)))
 }
 
@@ -120,6 +119,20 @@ mod tests {
             config,
             json!({"name": "mia", "kumo": {"stack": {"StackName": "mia-stack"},
                    "parameters": {"Size": 3, "Ratio": 0.5, "On": true, "None": null, "List": ["a", "b c"]}}})
+        );
+    }
+
+    #[test]
+    fn stack_settings_need_a_stack_key() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(stack_settings(dir.path(), "dev").unwrap().is_none());
+        std::fs::write(dir.path().join("settings_dev.conf"), "greeting = moin\n").unwrap();
+        assert!(stack_settings(dir.path(), "dev").unwrap().is_none(), "ramuda's settings are not the stack's");
+        std::fs::write(dir.path().join("settings_dev.conf"), "cloudformation { StackName = s }\n").unwrap();
+        let (name, section) = stack_settings(dir.path(), "dev").unwrap().unwrap();
+        assert_eq!(
+            (name.as_str(), Value::Object(section)),
+            ("settings_dev.conf", json!({"cloudformation": {"StackName": "s"}}))
         );
     }
 

@@ -20,10 +20,20 @@ while [ $# -gt 0 ]; do
     esac
 done
 
-# Every crate under plugins/ is a bundled plugin.
+# Every crate under plugins/ is a bundled plugin, except the examples, whose Cargo.toml says
+# `bundled = false` under [package.metadata.fink] (say-hello): they are built by `cargo build`
+# and installed by hand, never by default.
 packages=(-p fink)
+libs=()
+examples=()
 for manifest in plugins/*/Cargo.toml; do
-    packages+=(-p "$(sed -n 's/^name = "\(.*\)"/\1/p' "$manifest" | head -n 1)")
+    package="$(sed -n 's/^name = "\(.*\)"/\1/p' "$manifest" | head -n 1)"
+    if grep -Eq '^bundled *= *false' "$manifest"; then
+        examples+=("lib${package//-/_}")
+        continue
+    fi
+    packages+=(-p "$package")
+    libs+=("lib${package//-/_}")
 done
 
 flags=()
@@ -37,8 +47,16 @@ case "$(uname -s)" in Darwin) ext=dylib ;; *) ext=so ;; esac
 mkdir -p "$prefix/bin" "$prefix/lib/fink/plugins"
 chmod 0755 "$prefix/lib/fink/plugins"
 install -m 0755 "$target/fink" "$prefix/bin/fink"
-for lib in "$target"/libfink_plugin_*."$ext"; do
-    install -m 0644 "$lib" "$prefix/lib/fink/plugins/"
+# Only the bundled plugins' files (the target folder holds examples and test fixtures too). An
+# example an earlier install.sh put into this folder goes, so upgrading makes the install quiet.
+for lib in ${examples[@]+"${examples[@]}"}; do
+    if [ -e "$prefix/lib/fink/plugins/$lib.$ext" ]; then
+        rm -f "$prefix/lib/fink/plugins/$lib.$ext" "$prefix/lib/fink/plugins/$lib.$ext.minisig"
+        echo "removed the example $lib.$ext from $prefix/lib/fink/plugins (no longer bundled)"
+    fi
+done
+for lib in "${libs[@]}"; do
+    install -m 0644 "$target/$lib.$ext" "$prefix/lib/fink/plugins/"
 done
 echo "installed $prefix/bin/fink with plugins in $prefix/lib/fink/plugins:"
 ls "$prefix/lib/fink/plugins"

@@ -30,7 +30,8 @@ fn bundled() -> Vec<String> {
     let mut names = Vec::new();
     for entry in std::fs::read_dir(common::repo_root().join("plugins")).expect("plugins/").flatten() {
         let manifest = std::fs::read_to_string(entry.path().join("Cargo.toml")).unwrap_or_default();
-        if !manifest.contains("\"cdylib\"") {
+        // Examples (`bundled = false`, say-hello) are not part of an install.
+        if !manifest.contains("\"cdylib\"") || manifest.lines().any(|l| l.replace(' ', "") == "bundled=false") {
             continue;
         }
         let name = manifest.lines().find_map(|l| l.strip_prefix("name = \"")).map(|n| n.trim_end_matches('"'));

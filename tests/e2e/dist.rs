@@ -1,12 +1,13 @@
 //! The release archive: `scripts/dist.sh` (debug profile here) builds
 //! `fink-<version>-<target>.tar.gz`; unpacked into a fresh folder, its `bin/fink` finds every
-//! bundled plugin next to it, and `SHA256SUMS` checks out. Given a signing key (a throwaway one
+//! bundled plugin next to it (not the say-hello example: a command runs without a greeting, and
+//! say-hello still loads when installed on purpose), and `SHA256SUMS` checks out. Given a signing key (a throwaway one
 //! here), every bundled plugin is signed, and `fink plugins` names the publisher once the user
 //! trusts its key.
 
 use std::process::Command;
 
-use crate::support::{bundled_plugins, repo_root};
+use crate::support::{bundled_plugins, lib_file, plugin, repo_root};
 
 #[test]
 fn the_archive_unpacks_into_a_fink_that_finds_its_plugins() {
@@ -68,6 +69,39 @@ fn the_archive_unpacks_into_a_fink_that_finds_its_plugins() {
         assert!(version.contains(&format!("\n  {plugin} ")), "{plugin} not listed:\n{version}");
     }
     assert!(!version.contains("rejected"), "{version}");
+    // The example plugin is not installed: a command runs without a greeting.
+    let bundled_dir = dir.join("lib/fink/plugins");
+    assert!(bundled_dir.join(lib_file("fink_plugin_cloud")).is_file());
+    assert!(!bundled_dir.join(lib_file("fink_plugin_say_hello")).exists(), "say-hello is an example, not bundled");
+    assert!(!version.contains("say-hello"), "{version}");
+    let project = tmp.path().join("project");
+    std::fs::create_dir_all(&project).unwrap();
+    std::fs::write(project.join("fink_dev.json"), r#"{"cloud": {"stack": {"StackName": "quiet"}}}"#).unwrap();
+    let config = |extra: &[&str]| {
+        let out = Command::new(dir.join("bin/fink"))
+            .args(extra)
+            .args(["config", "-e", "dev"])
+            .env("HOME", &home)
+            .env("USER", "ana")
+            .env_remove("FINK_PLUGIN_PATH")
+            .current_dir(&project)
+            .output()
+            .unwrap();
+        let (stdout, stderr) =
+            (String::from_utf8_lossy(&out.stdout).to_string(), String::from_utf8_lossy(&out.stderr).to_string());
+        assert!(out.status.success(), "fink config: {stderr}");
+        (stdout, stderr)
+    };
+    let (stdout, stderr) = config(&[]);
+    assert!(stdout.contains("\"quiet\""), "the config was read: {stdout}");
+    assert!(!stderr.contains("MoinMoin") && !stderr.contains("say-hello"), "a quiet install: {stderr}");
+    // Still built and loadable when a user installs it on purpose.
+    let extra = tmp.path().join("extra-plugins");
+    std::fs::create_dir_all(&extra).unwrap();
+    std::fs::copy(plugin("fink-plugin-say-hello"), extra.join(lib_file("fink_plugin_say_hello"))).unwrap();
+    let (stdout, stderr) = config(&["--plugins-dir", extra.to_str().unwrap()]);
+    assert!(stdout.contains("\"quiet\""), "{stdout}");
+    assert!(stderr.contains("say-hello: MoinMoin ana!") && stderr.contains("say-hello: Bye ana."), "{stderr}");
     let plugins = fink(&["plugins"]);
     assert!(plugins.contains(&dir.join("lib/fink/plugins").display().to_string()), "{plugins}");
     // Signed by the release key, which this user does not trust yet.

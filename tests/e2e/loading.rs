@@ -1,6 +1,6 @@
 //! Plugin discovery and every way a plugin file can be rejected.
 
-use crate::support::{bundled_plugins, lib_file, plugin, repo_root, Project};
+use crate::support::{bundled_plugins, is_example, lib_file, plugin, repo_root, Project};
 
 const RECORDERS: &[&str] = &["fink-fixture-alpha", "fink-fixture-beta"];
 
@@ -23,17 +23,24 @@ fn plugins_lists_name_version_file_signals_and_tools() {
 
 #[test]
 fn every_bundled_plugin_loads_and_its_tool_helps() {
-    // Every crate under plugins/ is a plugin (shared libraries live under crates/).
+    // Every crate under plugins/ is a plugin (shared libraries live under crates/); all but the
+    // examples (say-hello) are bundled.
     let bundled = bundled_plugins();
-    let in_tree = std::fs::read_dir(repo_root().join("plugins"))
+    let manifests: Vec<String> = std::fs::read_dir(repo_root().join("plugins"))
         .unwrap()
-        .filter(|e| e.as_ref().unwrap().path().join("Cargo.toml").is_file())
-        .count();
-    assert_eq!(bundled.len(), in_tree, "every plugin under plugins/ is built for the tests: {bundled:?}");
+        .map(|e| e.unwrap().path().join("Cargo.toml"))
+        .filter(|m| m.is_file())
+        .map(|m| std::fs::read_to_string(m).unwrap())
+        .collect();
+    let examples = manifests.iter().filter(|m| m.lines().any(|l| l.replace(' ', "") == "bundled=false")).count();
+    assert_eq!(examples, 1, "say-hello is the one example");
+    assert!(is_example("fink-plugin-say-hello") && !bundled.contains(&"fink-plugin-say-hello"), "{bundled:?}");
+    assert_eq!(bundled.len(), manifests.len() - examples, "every bundled plugin is built for the tests: {bundled:?}");
     let project = Project::with(&bundled);
     let run = project.fink(&["plugins"]).ok();
     assert!(!run.stdout.contains("[rejected]") && !run.stderr.contains("rejected"), "{}\n{}", run.stdout, run.stderr);
     assert_eq!(run.stdout.matches("[enabled]").count(), bundled.len(), "{}", run.stdout);
+    assert!(run.stdout.contains("cloud 0.1.0 [enabled]") && !run.stdout.contains("say-hello"), "{}", run.stdout);
     for tool in ["cloud", "lambda"] {
         project.fink(&[tool, "--help"]).ok().stdout_has("Usage:");
     }
@@ -219,7 +226,7 @@ fn a_command_loads_only_the_plugins_that_take_part_in_it() {
     };
     let bundle = project.fink(&["lambda", "bundle", "-e", "dev", "-v"]).ok();
     let names = loaded(&bundle);
-    for name in ["lambda", "bundler", "config-reader", "hooks", "lookups", "say-hello"] {
+    for name in ["lambda", "bundler", "config-reader", "hooks", "lookups", "hocon-reader"] {
         assert!(names.contains(&name.to_string()), "{name} is needed: {names:?}");
     }
     for name in ["cloud", "code", "apigateway"] {

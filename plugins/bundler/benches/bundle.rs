@@ -190,13 +190,14 @@ fn fink_install(dir: &Path) -> Option<(PathBuf, PathBuf)> {
     }
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let packages = ["fink", "fink-plugin-config-reader", "fink-plugin-bundler", "fink-plugin-lambda"];
     let mut command = Command::new(cargo);
-    command.current_dir(&root).args(["build", "--release", "--message-format=json-render-diagnostics"]);
-    for package in packages {
-        command.args(["-p", package]);
+    command.current_dir(&root).args(["build", "--release", "--message-format=json-render-diagnostics", "-p", "fink"]);
+    // Every bundled plugin, as the install and the other benchmarks build them: the same set
+    // gives the same feature unification, so an earlier release build is reused.
+    for package in bundled(&root) {
+        command.args(["-p", &package]);
     }
-    println!("building fink and the plugins of `lambda bundle` in release (cargo build --release) ...");
+    println!("building fink and its bundled plugins in release (cargo build --release) ...");
     let output = command.stderr(std::process::Stdio::inherit()).output().ok()?;
     if !output.status.success() {
         println!("fink lambda bundle: skipped (the release build failed)");
@@ -213,7 +214,8 @@ fn fink_install(dir: &Path) -> Option<(PathBuf, PathBuf)> {
         if let Some(exe) = message["executable"].as_str().filter(|_| message["target"]["name"] == "fink") {
             fink = Some(PathBuf::from(exe));
         }
-        if message["target"]["kind"][0] == "cdylib" {
+        let needed = ["fink_plugin_config_reader", "fink_plugin_bundler", "fink_plugin_lambda"];
+        if message["target"]["kind"][0] == "cdylib" && needed.iter().any(|n| message["target"]["name"] == *n) {
             for file in message["filenames"].as_array().into_iter().flatten().filter_map(|f| f.as_str()) {
                 if file.ends_with(std::env::consts::DLL_SUFFIX) {
                     let to = plugins.join(Path::new(file).file_name().expect("file name"));
@@ -229,6 +231,20 @@ fn fink_install(dir: &Path) -> Option<(PathBuf, PathBuf)> {
         fs::set_permissions(entry.path(), fs::Permissions::from_mode(0o644)).expect("mode");
     }
     Some((fink?, plugins))
+}
+
+/// The plugin crates under plugins/ (what scripts/install.sh installs).
+fn bundled(root: &Path) -> Vec<String> {
+    let mut names = Vec::new();
+    for entry in fs::read_dir(root.join("plugins")).expect("plugins/").flatten() {
+        let manifest = fs::read_to_string(entry.path().join("Cargo.toml")).unwrap_or_default();
+        if manifest.contains("\"cdylib\"") {
+            let name = manifest.lines().find_map(|l| l.strip_prefix("name = \"")).map(|n| n.trim_end_matches('"'));
+            names.extend(name.map(String::from));
+        }
+    }
+    names.sort();
+    names
 }
 
 /// `fink lambda bundle -e dev` in `project` (whose `fink_dev.json` bundles `src/`).

@@ -19,20 +19,20 @@ mod cli;
 mod compat;
 /// The release archive from scripts/dist.sh, unpacked and run.
 mod dist;
-/// Signal order, handler order, context and config passed along, failures, switches, schemas.
-mod lifecycle;
 /// AWS endpoints that take the connection and never answer: FINK_AWS_TIMEOUT, the one line.
 mod faults;
+/// Signal order, handler order, context and config passed along, failures, switches, schemas.
+mod lifecycle;
 /// Plugin discovery and every way a plugin file is rejected.
 mod loading;
 /// `fink plugin install`, `remove` and `new`: checks before copying, refusals, modes, the lock.
 mod plugin_install;
 /// Signed plugins: publisher keys, signatures good, bad, unknown or missing, --allow-unsigned.
 mod plugin_signing;
-/// Plugin files and folders others may change, and plugins.lock pins, refused naming the fix.
-mod trust;
 /// Project trust: an untrusted checkout runs none of its code; trust, changes, CI, shadowing, the cache.
 mod project_trust;
+/// Plugin files and folders others may change, and plugins.lock pins, refused naming the fix.
+mod trust;
 
 // Plugins without a tool.
 /// The bundler: folders, ignore patterns, dependencies, preBundle, deterministic zips.
@@ -43,6 +43,9 @@ mod config_reader;
 mod credentials;
 /// The datadog plugin against the recording server standing in for Datadog's intake.
 mod datadog;
+/// gcdt projects as gcdt's guides wrote them: gcdt's shapes for templates and Python hooks, gcdt's
+/// helper modules, credstash and the notifiers' defaults, the tools' `version`.
+mod gcdt_projects;
 /// Command hooks (the hooks plugin): signals, stdin and environment, changes handed back, failures.
 mod hooks;
 /// The lookups plugin against moto: every form, errors, masking, number of AWS calls.

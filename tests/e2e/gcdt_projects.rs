@@ -469,6 +469,12 @@ fn hocon_configs_are_read_with_includes_and_substitutions_and_their_errors_name_
         .fink(&["config", "-e", "dev"])
         .code(1)
         .stderr_has("gcdt_dev.conf is HOCON, which the hocon-reader plugin reads, and it is not loaded");
+    // And the hocon-reader without the config-reader, which merges what it reads.
+    let alone = Project::with(&["fink-plugin-hocon-reader"]);
+    alone.file("gcdt_dev.conf", "a = 1\n");
+    alone.fink(&["config", "-e", "dev"]).code(1).stderr_has(
+        "error: hocon-reader (config_read_init): gcdt_dev.conf: the hocon-reader hands HOCON configs to the config-reader plugin, which is not loaded",
+    );
 }
 
 #[test]

@@ -112,7 +112,7 @@ for variant in "${variants[@]}"; do
     prefix=$(ls -d "$unpacked"/fink-*)
     fink="$prefix/bin/fink"
     archive=$(ls "$work/$variant/dist"/fink-*.tar.gz)
-    "$fink" version | grep -q say-hello
+    "$fink" version | grep -q config-reader
     ms=$(awk -v v="$variant" '$1 == v { print $2 }' <<<"$timings")
 
     # A plugin that panics in its command must still be an error, not an abort.

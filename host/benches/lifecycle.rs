@@ -62,7 +62,7 @@ fn bench_version(tmp: &Path) -> bool {
         Command::new(&fink).arg("version").env("HOME", &home).env_remove("XDG_CACHE_HOME").output().expect("fink runs");
     let listed = String::from_utf8_lossy(&listed.stdout);
     assert!(
-        listed.contains("say-hello") && listed.contains("config-reader") && !listed.contains("rejected"),
+        listed.contains("hocon-reader") && listed.contains("config-reader") && !listed.contains("rejected"),
         "{listed}"
     );
     let timed = |runs: usize, what: &dyn Fn(), before: &dyn Fn()| {

@@ -4,10 +4,11 @@
 //! Git's `.gitignore` files play no part; hidden files are included unless a pattern matches.
 
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 use fink_plugin_api::{Error, Result};
 use ignore::gitignore::{Gitignore, GitignoreBuilder};
-use ignore::WalkBuilder;
+use ignore::{WalkBuilder, WalkState};
 
 use crate::archive::{self, Entry};
 
@@ -35,14 +36,17 @@ pub fn matcher(root: &Path, patterns: &[String]) -> Result<Gitignore> {
 }
 
 /// The files under `root` (a canonical folder) as zip entries below `target` (`""` for the root),
-/// leaving out what `patterns`, `.finkignore` files and `skip` exclude.
+/// leaving out what `patterns`, `.finkignore` files and `skip` exclude. In no particular order:
+/// the folder is walked on one thread per core, and the archive sorts the entries.
 pub fn folder(root: &Path, target: &str, patterns: &[String], skip: &Skip) -> Result<Vec<Entry>> {
     let ignored = matcher(root, patterns)?;
     let skip = skip.clone();
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
     let walker = WalkBuilder::new(root)
         .standard_filters(false)
         .follow_links(true)
         .add_custom_ignore_filename(IGNORE_FILE)
+        .threads(threads)
         .filter_entry(move |dent| {
             if dent.depth() == 0 {
                 return true;
@@ -57,22 +61,43 @@ pub fn folder(root: &Path, target: &str, patterns: &[String], skip: &Skip) -> Re
             let is_dir = dent.file_type().is_some_and(|t| t.is_dir());
             !ignored.matched(dent.path(), is_dir).is_ignore()
         })
-        .build();
-    let mut entries = Vec::new();
-    for dent in walker {
-        let dent = dent.map_err(|e| Error::new(format!("cannot read {}: {e}", root.display())))?;
-        if !dent.file_type().is_some_and(|t| t.is_file()) {
-            continue;
-        }
-        let relative = dent.path().strip_prefix(root).unwrap_or(dent.path());
-        let mut name: Vec<String> = Vec::new();
-        if !target.is_empty() {
-            name.push(target.to_string());
-        }
-        name.extend(relative.components().map(|c| c.as_os_str().to_string_lossy().into_owned()));
-        entries.push(Entry::file(name.join("/"), dent.path())?);
+        .build_parallel();
+    let found: Mutex<Vec<Entry>> = Mutex::new(Vec::new());
+    let failed: Mutex<Option<Error>> = Mutex::new(None);
+    walker.run(|| {
+        Box::new(|dent| {
+            let entry = match dent {
+                Ok(dent) if !dent.file_type().is_some_and(|t| t.is_file()) => return WalkState::Continue,
+                Ok(dent) => entry(root, target, dent.path()),
+                Err(e) => Err(Error::new(format!("cannot read {}: {e}", root.display()))),
+            };
+            match entry {
+                Ok(entry) => {
+                    found.lock().unwrap_or_else(|e| e.into_inner()).push(entry);
+                    WalkState::Continue
+                }
+                Err(err) => {
+                    failed.lock().unwrap_or_else(|e| e.into_inner()).get_or_insert(err);
+                    WalkState::Quit
+                }
+            }
+        })
+    });
+    if let Some(err) = failed.into_inner().unwrap_or_else(|e| e.into_inner()) {
+        return Err(err);
     }
-    Ok(entries)
+    Ok(found.into_inner().unwrap_or_else(|e| e.into_inner()))
+}
+
+/// The entry for the file at `path` under `root`, named below `target`.
+fn entry(root: &Path, target: &str, path: &Path) -> Result<Entry> {
+    let relative = path.strip_prefix(root).unwrap_or(path);
+    let mut name: Vec<String> = Vec::new();
+    if !target.is_empty() {
+        name.push(target.to_string());
+    }
+    name.extend(relative.components().map(|c| c.as_os_str().to_string_lossy().into_owned()));
+    Entry::file(name.join("/"), path)
 }
 
 #[cfg(test)]

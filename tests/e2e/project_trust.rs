@@ -65,6 +65,14 @@ fn an_untrusted_checkouts_library_never_runs_until_its_user_trusts_it() {
     // The rest of fink works: its own plugins loaded.
     assert!(runs[1].1.stdout.contains("alpha 0.3.1"), "{}", runs[1].1.stdout);
     assert!(runs[2].1.stdout.contains("config-reader 0.1.0 [enabled]"), "{}", runs[2].1.stdout);
+    assert!(
+        runs[2].1.stdout.contains(&format!(
+            "/.fink/plugins [project] (not trusted: 1 file(s) not opened; `fink trust {}`)",
+            dir.display()
+        )),
+        "{}",
+        runs[2].1.stdout
+    );
 
     // Trusted, the library is opened (and refused: it is no fink plugin), its constructor ran.
     project.trust().stdout_has(&format!("trusted {}", dir.display())).stdout_has(&lib_file("anything"));

@@ -90,7 +90,14 @@ pub fn run(registry: &mut Registry, session: &Session) {
     for dir in &session.search_dirs {
         let exists = if dir.path.is_dir() { "" } else { " (missing)" };
         let pinned = if dir.path.join(pins::LOCK_FILE).is_file() { " (pinned by plugins.lock)" } else { "" };
-        outln!(out, "  {} [{}]{exists}{pinned}", dir.path.display(), dir.origin);
+        let untrusted = match registry.untrusted.len() {
+            0 => String::new(),
+            n if dir.origin == "project" => {
+                format!(" (not trusted: {n} file(s) not opened; `{}`)", session.trust.trust_command())
+            }
+            _ => String::new(),
+        };
+        outln!(out, "  {} [{}]{exists}{pinned}{untrusted}", dir.path.display(), dir.origin);
     }
     if let Some(note) = note {
         outln!(out, "note: {note}");

@@ -1,7 +1,7 @@
 //! The zip format of the pipeline. Each entry is prepared on a worker thread into a [`ZipPart`]:
-//! its CRC-32 and its data, deflated by libdeflate (a file of at most [`Limits::large`] bytes,
-//! compressed whole in memory) or by zlib-rs as it is read (a larger file, spooled to an unlinked
-//! temporary file), or stored when deflate does not pay. The writer then appends a local header
+//! its CRC-32 and its data, deflated whole in memory (a file of at most [`Limits::large`] bytes:
+//! by libdeflate, or by zlib-rs below [`SMALL`] bytes) or by zlib-rs as it is read (a larger file,
+//! spooled to an unlinked temporary file), or stored when deflate does not pay. The writer then appends a local header
 //! and the data, and keeps the entry's central directory record for [`ZipFormat::finish`].
 //!
 //! The headers are written here rather than by the `zip` crate, so that a prepared part is copied
@@ -18,11 +18,11 @@ use std::path::Path;
 
 use fink_plugin_api::{Error, Result};
 use flate2::write::DeflateEncoder;
-use flate2::Compression;
+use flate2::{Compress, Compression, FlushCompress, Status};
 use libdeflater::{CompressionLvl, Compressor};
 
 use super::pipeline::{Format, Held, Spool, Workspace};
-use super::{Entry, Source, LEVEL, STORE_ABOVE, STREAM_LEVEL};
+use super::{Entry, Source, LEVEL, SMALL, STORE_ABOVE, ZLIB_LEVEL};
 
 /// How much of a streamed file is deflated to decide whether to store it.
 pub const SAMPLE: usize = 1024 * 1024;
@@ -283,27 +283,55 @@ fn put64(buf: &mut Vec<u8>, value: u64) {
 }
 
 thread_local! {
-    /// One libdeflate compressor per worker thread, reused for every file it compresses.
-    static COMPRESSOR: RefCell<Option<Compressor>> = const { RefCell::new(None) };
+    /// One libdeflate compressor and one zlib-rs stream per worker thread, reused for every file
+    /// it compresses.
+    static LIBDEFLATE: RefCell<Option<Compressor>> = const { RefCell::new(None) };
+    static ZLIB: RefCell<Option<Compress>> = const { RefCell::new(None) };
 }
 
-/// Deflates `data` with libdeflate; `None` when deflate leaves more than [`STORE_ABOVE`] of it.
+/// Deflates `data`, by zlib-rs below [`SMALL`] bytes and by libdeflate from there; `None` when
+/// deflate leaves more than [`STORE_ABOVE`] of it.
 fn deflate(data: &[u8], workspace: &Workspace) -> Option<Vec<u8>> {
     if data.is_empty() {
         return None;
     }
-    COMPRESSOR.with(|cell| {
+    let out = if data.len() < SMALL { zlib(data, workspace)? } else { libdeflate(data, workspace)? };
+    if out.len() as f64 > data.len() as f64 * STORE_ABOVE {
+        return None;
+    }
+    Some(out)
+}
+
+fn libdeflate(data: &[u8], workspace: &Workspace) -> Option<Vec<u8>> {
+    LIBDEFLATE.with(|cell| {
         let mut cell = cell.borrow_mut();
         let compressor = cell.get_or_insert_with(|| Compressor::new(level()));
         let bound = compressor.deflate_compress_bound(data.len());
         let _out_held = workspace.hold(bound as u64);
         let mut out = vec![0; bound];
         let n = compressor.deflate_compress(data, &mut out).ok()?;
-        if n as f64 > data.len() as f64 * STORE_ABOVE {
-            return None;
-        }
         out.truncate(n);
         out.shrink_to_fit();
+        Some(out)
+    })
+}
+
+fn zlib(data: &[u8], workspace: &Workspace) -> Option<Vec<u8>> {
+    ZLIB.with(|cell| {
+        let mut cell = cell.borrow_mut();
+        let stream = cell.get_or_insert_with(|| Compress::new(Compression::new(ZLIB_LEVEL), false));
+        stream.reset();
+        // Enough for incompressible input (a few bytes per stored block), grown if not.
+        let mut out = Vec::with_capacity(data.len() + data.len() / 16 + 64);
+        let held = workspace.hold(out.capacity() as u64);
+        loop {
+            let read = stream.total_in() as usize;
+            if stream.compress_vec(&data[read..], &mut out, FlushCompress::Finish).ok()? == Status::StreamEnd {
+                break;
+            }
+            out.reserve(out.capacity());
+        }
+        drop(held);
         Some(out)
     })
 }
@@ -362,7 +390,7 @@ fn stream(entry: &Entry, path: &Path, workspace: &Workspace) -> Result<ZipPart> 
     crc.update(&sample);
     let spool = workspace.spool(entry, 0)?;
     let mut sink = if deflated {
-        Sink::Deflate(DeflateEncoder::new(spool, Compression::new(STREAM_LEVEL)))
+        Sink::Deflate(DeflateEncoder::new(spool, Compression::new(ZLIB_LEVEL)))
     } else {
         Sink::Store(spool)
     };

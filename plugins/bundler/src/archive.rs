@@ -442,10 +442,9 @@ mod tests {
         let limits = Limits { window: 1 << 20, large: 512 << 10, threads: 2 };
         let (out, stats) = write_with(entries, Cursor::new(Vec::new()), limits, dir.path()).unwrap();
         assert_eq!((stats.entries, stats.spooled), (4, 1));
-        // The big file's buffers are its first MB (the store-or-deflate sample, deflated once) and
-        // then one read buffer (zlib-rs's own state, a few hundred KB, is not counted); the small
-        // files hold at most the window and their compressed copies.
-        let bound = 2 * zip_format::SAMPLE as u64 + zip_format::STREAM_BUFFER as u64 + limits.window + (64 << 10);
+        // The big file's only buffer is its read buffer (zlib-rs's own state, a few hundred KB, is
+        // not counted); the small files hold at most the window.
+        let bound = zip_format::STREAM_BUFFER as u64 + limits.window;
         assert!(stats.peak_held > 0 && stats.peak_held <= bound, "{stats:?}, bound {bound}");
         assert!((content.len() as u64) > 2 * bound, "the file is larger than what is held");
         let mut archive = ZipArchive::new(Cursor::new(out.into_inner())).unwrap();
@@ -454,6 +453,24 @@ mod tests {
         assert_eq!(file.compression(), CompressionMethod::Deflated);
         file.read_to_end(&mut read).unwrap();
         assert!(read == content, "the streamed file reads back intact");
+    }
+
+    #[test]
+    fn a_large_file_that_does_not_compress_is_stored_after_its_first_mb() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("random.bin");
+        let content = noise(zip_format::SAMPLE + 300_000, 9);
+        std::fs::write(&path, &content).unwrap();
+        let limits = Limits { window: 1 << 20, large: 64 << 10, threads: 2 };
+        let entries = vec![Entry::file("random.bin", &path).unwrap()];
+        let (out, stats) = write_with(entries, Cursor::new(Vec::new()), limits, dir.path()).unwrap();
+        assert_eq!(stats.spooled, 1);
+        let mut archive = ZipArchive::new(Cursor::new(out.into_inner())).unwrap();
+        let mut file = archive.by_name("random.bin").unwrap();
+        assert_eq!(file.compression(), CompressionMethod::Stored);
+        let mut read = Vec::new();
+        file.read_to_end(&mut read).unwrap();
+        assert!(read == content, "read again from the start and stored whole");
     }
 
     #[test]

@@ -155,6 +155,15 @@ impl Spool {
     pub fn on_disk(&self) -> bool {
         matches!(self, Spool::File(_))
     }
+
+    /// Drops what was written, to write again from the start.
+    pub fn truncate(&mut self) -> io::Result<()> {
+        match self {
+            Spool::Memory(cursor) => cursor.get_mut().clear(),
+            Spool::File(file) => file.set_len(0)?,
+        }
+        self.rewind().map(|_| ())
+    }
 }
 
 impl Read for Spool {

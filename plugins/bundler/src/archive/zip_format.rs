@@ -377,74 +377,71 @@ fn changed(path: &Path) -> Error {
     Error::new(format!("cannot read {}: it changed size while it was bundled", path.display()))
 }
 
-/// A large file, read as it goes into a spooled temporary file: deflated by zlib-rs unless its
-/// first MB does not compress. At most [`SAMPLE`] + [`STREAM_BUFFER`] bytes of it are in memory.
+/// A large file, read [`STREAM_BUFFER`] bytes at a time into a spooled temporary file and deflated
+/// by zlib-rs as it goes; when its first [`SAMPLE`] bytes deflate (up to a sync flush there) to
+/// more than [`STORE_ABOVE`] of their size, it is read again from the start and stored instead.
+/// Its only buffer is the read buffer (and zlib-rs's state), however large the file.
 fn stream(entry: &Entry, path: &Path, workspace: &Workspace) -> Result<ZipPart> {
     let cannot = |e: io::Error| Error::new(format!("cannot read {}: {e}", path.display()));
-    let mut file = File::open(path).map_err(cannot)?;
-    let sample_held = workspace.hold(SAMPLE as u64);
-    let mut sample = Vec::with_capacity(SAMPLE);
-    (&mut file).take(SAMPLE as u64).read_to_end(&mut sample).map_err(cannot)?;
-    let deflated = deflate(&sample, workspace).is_some();
-    let mut crc = libdeflater::Crc::new();
-    crc.update(&sample);
-    let spool = workspace.spool(entry, 0)?;
-    let mut sink = if deflated {
-        Sink::Deflate(DeflateEncoder::new(spool, Compression::new(ZLIB_LEVEL)))
-    } else {
-        Sink::Store(spool)
+    let failed = |e: Copy| match e {
+        Copy::Read(e) => cannot(e),
+        Copy::Write(e) => spool_error(&entry.name, e),
     };
-    sink.write_all(&sample).map_err(|e| spool_error(&entry.name, e))?;
-    let mut read = sample.len() as u64;
-    drop(sample);
-    drop(sample_held);
+    let mut file = File::open(path).map_err(cannot)?;
     let _buffer_held = workspace.hold(STREAM_BUFFER as u64);
     let mut buf = vec![0; STREAM_BUFFER];
-    loop {
-        let n = match file.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(cannot(e)),
-        };
-        crc.update(&buf[..n]);
-        sink.write_all(&buf[..n]).map_err(|e| spool_error(&entry.name, e))?;
-        read += n as u64;
-        if read > entry.size {
-            return Err(changed(path));
-        }
-    }
+    let mut crc = libdeflater::Crc::new();
+    let mut encoder = DeflateEncoder::new(workspace.spool(entry, 0)?, Compression::new(ZLIB_LEVEL));
+    let sampled = copy(&mut file, &mut encoder, &mut buf, &mut crc, SAMPLE as u64).map_err(failed)?;
+    encoder.flush().map_err(|e| spool_error(&entry.name, e))?;
+    let (method, read, mut data) = if encoder.total_out() as f64 > sampled as f64 * STORE_ABOVE {
+        // Does not compress: the same file, stored.
+        let mut spool = encoder.finish().map_err(|e| spool_error(&entry.name, e))?;
+        spool.truncate().map_err(|e| spool_error(&entry.name, e))?;
+        file.rewind().map_err(cannot)?;
+        crc = libdeflater::Crc::new();
+        let read = copy(&mut file, &mut spool, &mut buf, &mut crc, entry.size + 1).map_err(failed)?;
+        (STORED, read, spool)
+    } else {
+        let rest = copy(&mut file, &mut encoder, &mut buf, &mut crc, (entry.size + 1).saturating_sub(sampled))
+            .map_err(failed)?;
+        (DEFLATED, sampled + rest, encoder.finish().map_err(|e| spool_error(&entry.name, e))?)
+    };
     if read != entry.size {
         return Err(changed(path));
     }
-    let (method, mut data) = match sink {
-        Sink::Deflate(encoder) => (DEFLATED, encoder.finish().map_err(|e| spool_error(&entry.name, e))?),
-        Sink::Store(spool) => (STORED, spool),
-    };
     let compressed = data.stream_position().map_err(|e| spool_error(&entry.name, e))?;
     Ok(ZipPart { method, crc: crc.sum(), size: read, compressed, data, _held: workspace.hold(0) })
 }
 
-/// Where a streamed file's bytes go.
-enum Sink {
-    Deflate(DeflateEncoder<Spool>),
-    Store(Spool),
+enum Copy {
+    Read(io::Error),
+    Write(io::Error),
 }
 
-impl Write for Sink {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        match self {
-            Sink::Deflate(encoder) => encoder.write(buf),
-            Sink::Store(spool) => spool.write(buf),
-        }
+/// Copies at most `limit` bytes of `from` to `to` through `buf`, adding them to `crc`; returns
+/// how many. Tells a read error from a write error.
+fn copy(
+    from: &mut File,
+    to: &mut impl Write,
+    buf: &mut [u8],
+    crc: &mut libdeflater::Crc,
+    limit: u64,
+) -> std::result::Result<u64, Copy> {
+    let mut copied = 0;
+    while copied < limit {
+        let want = buf.len().min((limit - copied).min(usize::MAX as u64) as usize);
+        let n = match from.read(&mut buf[..want]) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(Copy::Read(e)),
+        };
+        crc.update(&buf[..n]);
+        to.write_all(&buf[..n]).map_err(Copy::Write)?;
+        copied += n as u64;
     }
-
-    fn flush(&mut self) -> io::Result<()> {
-        match self {
-            Sink::Deflate(encoder) => encoder.flush(),
-            Sink::Store(spool) => spool.flush(),
-        }
-    }
+    Ok(copied)
 }
 
 fn spool_error(name: &str, err: io::Error) -> Error {

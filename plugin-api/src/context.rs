@@ -42,6 +42,8 @@ pub const UNTRUSTED_SKIPPED: &str = "_untrusted_skipped";
 /// "kumo", ...}}`, set by the config reader (private, since 1.3); plugins then give it gcdt's
 /// defaults and shapes.
 pub const GCDT_PROJECT: &str = "_gcdt_project";
+/// What the hocon-reader read, handed to the config-reader to merge (private, since 1.3).
+pub const HOCON_CONFIG: &str = "_hocon_config";
 /// The error message after a failure.
 pub const ERROR: &str = "error";
 /// The config file the config reader read.
@@ -97,9 +99,10 @@ pub const KEYS: &[Key] = &[
     Key { name: VERBOSITY, set_by: "host", kind: "integer", meaning: "`-1` with `-q`, `0` normally, `1` with `-v`, `2` with `-vv`" },
     Key { name: PROJECT_TRUSTED, set_by: "host", kind: "bool", meaning: "whether the user trusts the project (`fink trust`); plugins run none of the project's own code (hooks, Python files, generators, scripts) unless it is `true` (since 1.3)" },
     Key { name: ERROR, set_by: "host", kind: "string", meaning: "the error message, set before `error` and `finalized` after a failure" },
-    Key { name: CONFIG_FILE, set_by: "config-reader", kind: "string", meaning: "the env's config file that was read, e.g. `\"fink_dev.json\"`" },
+    Key { name: CONFIG_FILE, set_by: "config-reader or hocon-reader", kind: "string", meaning: "the env's config file that was read, e.g. `\"fink_dev.json\"`" },
     Key { name: UNTRUSTED_SKIPPED, set_by: "any plugin", kind: "array of strings", meaning: "what a plugin did not run because the project is not trusted (`Data::skip_untrusted`); the host's one warning names it (private, since 1.3)" },
     Key { name: GCDT_PROJECT, set_by: "config-reader", kind: "object", meaning: "set in a gcdt project (a `gcdt_<env>` or `settings_<env>.conf` file, or gcdt's section names): `{\"file\": ..., \"sections\": {\"cloud\": \"kumo\", ...}}`; plugins give it gcdt's defaults and shapes, see `docs/migrating.md` (private, since 1.3)" },
+    Key { name: HOCON_CONFIG, set_by: "hocon-reader", kind: "object", meaning: "the HOCON files the hocon-reader read, which the config-reader merges like its own formats and then removes (private, since 1.3)" },
     Key { name: SECRETS, set_by: "any plugin", kind: "array of strings", meaning: "values marked secret (`mark_secret`); masked in output, never sent (private)" },
     Key { name: BUNDLE_REQUEST, set_by: "a tool", kind: "object", meaning: "a tool's request to the bundler at `bundle_pre` (`payload::BundleRequest`)" },
     Key { name: BUNDLE, set_by: "bundler", kind: "object", meaning: "the bundle the bundler built (`payload::Bundle`)" },

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 
 /// The hocon-reader's private context key (its `HANDOVER`).
-const KEY: &str = "_hocon_config";
+const KEY: &str = fink_plugin_api::context::HOCON_CONFIG;
 
 /// The files the hocon-reader read.
 pub struct Hocon {

@@ -29,7 +29,7 @@ const ORDER: i32 = 900;
 /// null>, "layers": [{"file": ..., "config": {...}}, ...] (the env file first, then its HOCON
 /// bases), "rest": <the first base of another format, a path, or null>, "stack": {"file":
 /// "settings_<env>.conf", "section": {...}} or null}`.
-const HANDOVER: &str = "_hocon_config";
+const HANDOVER: &str = fink_plugin_api::context::HOCON_CONFIG;
 
 /// Lists everything this plugin does: one subscription.
 fn register(plugin: &mut Registration) -> Result<()> {

@@ -12,7 +12,7 @@
 //! Targets (issue 28): `fink lambda bundle` on tree 1 at least [`TARGET_SPEEDUP`]× faster than
 //! `zip -r -q` and a whole-process peak RSS of at most [`TARGET_RSS_MIB`] MiB; byte-identical zips
 //! from every library run, on one core as on all; a zip no larger than `zip -r`'s; the library's
-//! peak RSS on tree 2 at most [`MEMORY_SLACK`] above tree 1's (it does not grow with the bundle).
+//! peak RSS on tree 2 at most [`MEMORY_SLACK_MIB`] above tree 1's (it does not grow with the bundle).
 //! Exits with 1 when a target is missed.
 
 use std::fs::{self, File};
@@ -35,8 +35,10 @@ const HUGE_FILES: usize = 6;
 const HUGE_SIZE: usize = 30 * 1024 * 1024;
 const TARGET_SPEEDUP: f64 = 2.5;
 const TARGET_RSS_MIB: f64 = 64.0;
-/// How much more the bundler may use on tree 2 than on tree 1 (allocator noise, more zip entries).
-const MEMORY_SLACK: f64 = 1.15;
+/// How much more the bundler may use on tree 2 than on tree 1: the archive's window of parts
+/// waiting to be written (16 MB, reached when small files finish while a large one streams), and
+/// allocator noise. It does not grow with the bundle's size.
+const MEMORY_SLACK_MIB: f64 = 16.0 + 2.0;
 /// The argument that makes this binary the measured bundler child: `<exe> CHILD <tree> <zip>`.
 const CHILD: &str = "--bundle-child";
 /// The same for a tar.gz: `<exe> TGZ_CHILD <tree> <tar.gz>`.
@@ -233,12 +235,13 @@ fn fink_install(dir: &Path) -> Option<(PathBuf, PathBuf)> {
     Some((fink?, plugins))
 }
 
-/// The plugin crates under plugins/ (what scripts/install.sh installs).
+/// The plugin crates under plugins/ that scripts/install.sh installs (examples such as say-hello,
+/// marked `bundled = false`, are left out).
 fn bundled(root: &Path) -> Vec<String> {
     let mut names = Vec::new();
     for entry in fs::read_dir(root.join("plugins")).expect("plugins/").flatten() {
         let manifest = fs::read_to_string(entry.path().join("Cargo.toml")).unwrap_or_default();
-        if manifest.contains("\"cdylib\"") {
+        if manifest.contains("\"cdylib\"") && !manifest.contains("bundled = false") {
             let name = manifest.lines().find_map(|l| l.strip_prefix("name = \"")).map(|n| n.trim_end_matches('"'));
             names.extend(name.map(String::from));
         }
@@ -472,14 +475,13 @@ fn main() {
             zip_big.time.as_secs_f64() / big.time.as_secs_f64()
         );
     }
-    let flat = big.rss as f64 <= rss1 as f64 * MEMORY_SLACK;
+    let flat = mb(big.rss) <= mb(rss1) + MEMORY_SLACK_MIB;
     println!(
-        "memory: library peak RSS {:.1} MiB at {:.0} MB, {:.1} MiB at {:.0} MB (target: at most {:.0}% more): {}",
+        "memory: library peak RSS {:.1} MiB at {:.0} MB, {:.1} MiB at {:.0} MB (target: at most {MEMORY_SLACK_MIB:.0} MiB more, the window): {}",
         mb(rss1),
         mb(bytes),
         mb(big.rss),
         mb(bytes2),
-        (MEMORY_SLACK - 1.0) * 100.0,
         verdict(flat)
     );
     ok &= flat;

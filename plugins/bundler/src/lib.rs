@@ -6,7 +6,7 @@
 //! folder, `collect` walks folders with the ignore rules, `archive` writes the deterministic zip in
 //! parallel, `bundle` puts them together. The contract is in docs/bundler.md.
 
-pub mod archive;
+pub use fink_archive as archive;
 pub mod bundle;
 pub mod collect;
 pub mod deps;

@@ -1,10 +1,11 @@
 //! Local paths made safe and turned into bytes: a path must stay inside the project folder (also
-//! through symlinks), a folder becomes a deterministic zip (entries sorted, a fixed timestamp,
-//! modes 0644/0755, no directory entries), and the bytes' SHA-256 names the S3 object.
+//! through symlinks), a folder becomes a deterministic zip written by the bundler's archive
+//! (`fink-archive`: entries sorted, a fixed timestamp, modes 0644/0755, no directory entries), and
+//! the bytes' SHA-256 names the S3 object.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
+use fink_archive::Entry;
 use fink_plugin_api::{Error, Result};
 use sha2::{Digest, Sha256};
 
@@ -101,41 +102,34 @@ fn files(root: &Path, folder: &Path, place: &str) -> Result<Vec<(String, PathBuf
     Ok(out)
 }
 
-/// A deterministic zip of a folder's files: the same files give the same bytes.
+/// A deterministic zip of a folder's files, written by the bundler's archive (`fink-archive`):
+/// the same files give the same bytes as a bundle of them would.
 pub fn zip_folder(root: &Path, folder: &Path, place: &str) -> Result<Vec<u8>> {
-    let entries: Vec<(String, PathBuf)> = files(root, folder, place)?;
-    let mut named = Vec::with_capacity(entries.len());
-    for (name, path) in entries {
-        let bytes = read(&path, ARTIFACT_LIMIT, place, "file")?;
-        named.push((name, bytes, executable(&path)));
+    let mut entries = Vec::new();
+    for (name, path) in files(root, folder, place)? {
+        let size = std::fs::metadata(&path)
+            .map_err(|e| Error::new(format!("{place}: cannot read {}: {e}", path.display())))?
+            .len();
+        if size > ARTIFACT_LIMIT {
+            // The same refusal `read` gives, without reading the file.
+            read(&path, ARTIFACT_LIMIT, place, "file")?;
+        }
+        entries.push(Entry::file(name, path)?);
     }
-    zip(named).map_err(|e| Error::new(format!("{place}: cannot zip {}: {e}", folder.display())))
+    zip(entries).map_err(|e| Error::new(format!("{place}: cannot zip {}: {}", folder.display(), e.message())))
 }
 
 /// A zip holding one file under its own name.
 pub fn zip_file(path: &Path, bytes: Vec<u8>, place: &str) -> Result<Vec<u8>> {
     let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "file".into());
-    zip(vec![(name, bytes, executable(path))])
-        .map_err(|e| Error::new(format!("{place}: cannot zip {}: {e}", path.display())))
+    let executable = std::fs::metadata(path).map(|m| fink_archive::is_executable(&m)).unwrap_or(false);
+    let entry = Entry { executable, ..Entry::bytes(name, bytes) };
+    zip(vec![entry]).map_err(|e| Error::new(format!("{place}: cannot zip {}: {}", path.display(), e.message())))
 }
 
-fn executable(path: &Path) -> bool {
-    use std::os::unix::fs::PermissionsExt as _;
-    std::fs::metadata(path).map(|m| m.permissions().mode() & 0o111 != 0).unwrap_or(false)
-}
-
-fn zip(entries: Vec<(String, Vec<u8>, bool)>) -> zip::result::ZipResult<Vec<u8>> {
-    use zip::write::SimpleFileOptions;
-    let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
-    for (name, bytes, exec) in entries {
-        let options = SimpleFileOptions::default()
-            .compression_method(zip::CompressionMethod::Deflated)
-            .last_modified_time(zip::DateTime::default())
-            .unix_permissions(if exec { 0o755 } else { 0o644 });
-        writer.start_file(name, options)?;
-        writer.write_all(&bytes)?;
-    }
-    Ok(writer.finish()?.into_inner())
+fn zip(entries: Vec<Entry>) -> Result<Vec<u8>> {
+    let (out, _) = fink_archive::write(entries, std::io::Cursor::new(Vec::new()))?;
+    Ok(out.into_inner())
 }
 
 /// The SHA-256 of the bytes, in hex.

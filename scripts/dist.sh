@@ -33,7 +33,7 @@ if [ -n "${FINK_SIGNING_KEY_FILE:-}" ]; then
     cargo build --locked -q -p fink-sign --profile "$profile"
     ext=so
     [ "$(uname)" = Darwin ] && ext=dylib
-    "$root/target/$dir/fink-sign" "$FINK_SIGNING_KEY_FILE" "$stage"/lib/fink/plugins/*."$ext"
+    "${CARGO_TARGET_DIR:-$root/target}/$dir/fink-sign" "$FINK_SIGNING_KEY_FILE" "$stage"/lib/fink/plugins/*."$ext"
 fi
 cp README.md LICENSE "$stage/"
 # Completion scripts with the bundled tools (fink finds its plugins next to it).
